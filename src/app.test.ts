@@ -1,0 +1,64 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, testClientConfig, uniqueId, writeClientFile, tempDir, type TestApp } from '../test/helpers/test-app.ts';
+
+describe('operations endpoints and error envelope', () => {
+  let t: TestApp;
+  const good = uniqueId('good');
+  const broken = uniqueId('broken');
+
+  beforeAll(async () => {
+    const dir = tempDir('clients-');
+    writeClientFile(dir, testClientConfig(good));
+    writeClientFile(dir, { ...testClientConfig(broken), timezone: 'Mars/Olympus', retell: { agent_ids: [] } });
+    t = await createTestApp({ clientsDir: dir });
+  });
+  afterAll(() => t.close());
+
+  it('GET /health answers 200 with a request id header', async () => {
+    const res = await t.app.inject({ method: 'GET', url: '/health' });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ status: 'ok' });
+    expect(res.headers['x-request-id']).toBeTruthy();
+  });
+
+  it('GET /ready checks the database and migrations and lists clients, invalid ones with reasons', async () => {
+    const res = await t.app.inject({ method: 'GET', url: '/ready' });
+    expect(res.statusCode).toBe(200);
+    const body = res.json();
+    expect(body.status).toBe('ready');
+    expect(body.checks.database.ok).toBe(true);
+    expect(body.checks.migrations.ok).toBe(true);
+    expect(body.clients.active).toContain(good);
+    const invalid = body.clients.invalid.find((c: { id: string }) => c.id === broken);
+    expect(invalid).toBeDefined();
+    const paths = invalid.issues.map((i: { path: string }) => i.path);
+    expect(paths.some((p: string) => p.includes('timezone'))).toBe(true);
+    expect(invalid.issues[0].file).toContain(`${broken}.json`);
+  });
+
+  it('GET /metrics exposes client status gauges, invalid clients and request durations', async () => {
+    await t.app.inject({ method: 'GET', url: '/health' });
+    const res = await t.app.inject({ method: 'GET', url: '/metrics' });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toContain('text/plain');
+    expect(res.body).toMatch(/xlnc_clients\{status="active"\} 1/);
+    expect(res.body).toMatch(/xlnc_clients\{status="invalid"\} 1/);
+    expect(res.body).toContain(`xlnc_client_config_invalid{client_id="${broken}"} 1`);
+    expect(res.body).toMatch(/xlnc_http_request_duration_seconds_count\{route="\/health",method="GET",status="200"/);
+  });
+
+  it('unknown routes answer the one error envelope', async () => {
+    const res = await t.app.inject({ method: 'GET', url: '/nope?x=1', headers: { 'x-request-id': 'req-abc' } });
+    expect(res.statusCode).toBe(404);
+    expect(res.json()).toEqual({ error: { code: 'not_found', message: 'No route for GET /nope', request_id: 'req-abc' } });
+  });
+
+  it('mirrors the registry into the clients table', async () => {
+    const { clients } = await import('../src/platform/db/schema.ts');
+    const rows = await t.deps.tenancy.withPlatform((tx) => tx.select().from(clients));
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    expect(byId.get(good)).toMatchObject({ status: 'active', source: 'file' });
+    expect(byId.get(broken)).toMatchObject({ status: 'invalid', source: 'file' });
+    expect(byId.get(good)?.configHash).toMatch(/^[0-9a-f]{64}$/);
+  });
+});

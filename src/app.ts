@@ -1,0 +1,96 @@
+/**
+ * The HTTP surface. `buildApp` returns a configured Fastify instance and never listens; reading
+ * the route registrations below shows every endpoint the platform exposes.
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type RawServerDefault } from 'fastify';
+import {
+  hasZodFastifySchemaValidationErrors,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import type { Deps } from './deps.ts';
+import { opsRoutes } from './ops/ops.routes.ts';
+import { AppError, codeForStatus, errorEnvelope } from './platform/errors.ts';
+
+/** 1 MiB: the largest body any route accepts (Retell webhooks included). */
+export const BODY_LIMIT_BYTES = 1024 * 1024;
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by routes that resolve a client, so metrics and logs carry it. */
+    clientId?: string;
+  }
+}
+
+export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, ZodTypeProvider>;
+
+export async function buildApp(deps: Deps): Promise<App> {
+  const app = Fastify({
+    loggerInstance: deps.logger,
+    bodyLimit: BODY_LIMIT_BYTES,
+    genReqId: (req) => {
+      const incoming = req.headers['x-request-id'];
+      return typeof incoming === 'string' && /^[\w.-]{1,64}$/.test(incoming) ? incoming : randomUUID();
+    },
+    logController: new LogController({ requestIdLogLabel: 'request_id', disableRequestLogging: true }),
+    trustProxy: true,
+    routerOptions: { ignoreTrailingSlash: true },
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    const labels = {
+      route,
+      method: request.method,
+      status: String(reply.statusCode),
+      client_id: request.clientId ?? '',
+    };
+    deps.metrics.httpRequestDuration.observe(labels, reply.elapsedTime / 1000);
+    const level = reply.statusCode >= 500 ? 'error' : 'info';
+    request.log[level](
+      { method: request.method, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 },
+      'request completed',
+    );
+  });
+
+  app.setNotFoundHandler(async (request, reply) => {
+    return reply
+      .code(404)
+      .send(errorEnvelope('not_found', `No route for ${request.method} ${request.url.split('?')[0]}`, request.id));
+  });
+
+  app.setErrorHandler(async (error: FastifyError | AppError | Error, request, reply) => {
+    if (error instanceof AppError) {
+      if (error.status >= 500) request.log.error({ err: error }, 'request failed');
+      return reply.code(error.status).headers(error.headers).send(errorEnvelope(error.code, error.message, request.id));
+    }
+    if (hasZodFastifySchemaValidationErrors(error)) {
+      const first = error.validation[0];
+      const where = first?.instancePath ? first.instancePath.slice(1).replaceAll('/', '.') : error.validationContext;
+      const message = `${where ?? 'request'}: ${first?.message ?? 'invalid'}`;
+      return reply.code(400).send(errorEnvelope('invalid_payload', message, request.id));
+    }
+    const status = 'statusCode' in error && typeof error.statusCode === 'number' ? error.statusCode : 500;
+    if (status >= 500) {
+      request.log.error({ err: error }, 'unhandled error');
+      // 5xx text is never shown to the caller: it may carry internals.
+      return reply.code(status).send(errorEnvelope(codeForStatus(status), 'Internal error', request.id));
+    }
+    const code = status === 400 && 'code' in error && error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' ? 'invalid_payload' : codeForStatus(status);
+    return reply.code(status).send(errorEnvelope(code, error.message, request.id));
+  });
+
+  await app.register(opsRoutes(deps));
+
+  return app;
+}

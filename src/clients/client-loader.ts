@@ -1,0 +1,364 @@
+import { createHash } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import type { Logger } from 'pino';
+import { decryptSecret } from '../platform/secrets.ts';
+import { isLegacyClientConfig, normalizeLegacyClientConfig } from './client-legacy.ts';
+import type { ClientConfig, ClientStatus } from './client.schema.ts';
+import { clientConfigSchema, envReferencePattern, formatJsonPath, listSecretFields } from './client.schema.ts';
+
+/** One problem with one client file. `path` is a JSON path into the file, e.g. `$.sms.auth_key`. */
+export type ConfigIssue = { file: string; path: string; message: string };
+
+export type ClientLoadStatus = ClientStatus | 'invalid';
+
+export type DeepReadonly<T> = T extends (infer U)[]
+  ? readonly DeepReadonly<U>[]
+  : T extends object
+    ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+    : T;
+
+/** A validated config with every secret replaced by its value; deep-frozen at runtime. */
+export type ResolvedClientConfig = DeepReadonly<ClientConfig>;
+
+export type ClientLoaderContext = {
+  env: Readonly<Record<string, string | undefined>>;
+  /** ENCRYPTION_KEY and, during a rotation, older keys; `enc:v1:` values pick theirs by key id. */
+  encryptionKeys: readonly Buffer[];
+  logger: Logger;
+};
+
+export type ClientFileResult = {
+  /** The file name without `.json`: for a valid file this equals `client_id`. */
+  id: string;
+  file: string;
+  status: ClientLoadStatus;
+  config: ResolvedClientConfig | null;
+  issues: ConfigIssue[];
+  /** sha256 (hex) of the file bytes. */
+  configHash: string;
+  warnings: string[];
+  /** Every resolved secret, so log redaction can scrub them. Never log this list. */
+  secretValues: string[];
+  /** Set when the file used the original flat format. */
+  legacyHint: string | null;
+};
+
+const readConcurrency = 64;
+
+export async function loadClientFile(file: string, ctx: ClientLoaderContext): Promise<ClientFileResult> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'unknown error';
+    return invalidResult(file, '', [{ file, path: '$', message: `cannot read file (${code})` }]);
+  }
+  return parseClientSource(file, bytes, ctx);
+}
+
+/** Loads every `*.json` in `dir` (not recursive), sorted by file name. */
+export async function loadClientsDir(dir: string, ctx: ClientLoaderContext): Promise<ClientFileResult[]> {
+  const names = await listClientFileNames(dir);
+  return mapWithConcurrency(names, readConcurrency, (name) => loadClientFile(join(dir, name), ctx));
+}
+
+export async function listClientFileNames(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true });
+  // Dotfiles are skipped: editors park swap and backup copies there (.#foo.json, .foo.json.swp).
+  return entries
+    .filter((entry) => entry.isFile() && entry.name.endsWith('.json') && !entry.name.startsWith('.'))
+    .map((entry) => entry.name)
+    .sort();
+}
+
+/** Parses, normalizes, validates and resolves one file's bytes. Pure apart from the warning log. */
+export function parseClientSource(file: string, bytes: Buffer, ctx: ClientLoaderContext): ClientFileResult {
+  const configHash = createHash('sha256').update(bytes).digest('hex');
+  const id = basename(file, '.json');
+  const text = bytes.toString('utf8').replace(/^\uFEFF/, '');
+
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return invalidResult(file, configHash, [{ file, path: '$', message: describeJsonError(text) }]);
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    return invalidResult(file, configHash, [{ file, path: '$', message: 'must be a JSON object' }]);
+  }
+
+  const warnings: string[] = [];
+  let candidate: unknown = raw;
+  let legacyHint: string | null = null;
+  let sourceKeys: Record<string, string> = {};
+  if (isLegacyClientConfig(raw)) {
+    const normalized = normalizeLegacyClientConfig(raw);
+    candidate = normalized.config;
+    legacyHint = normalized.hint;
+    sourceKeys = normalized.sourceKeys;
+    for (const key of normalized.ignoredKeys) warnings.push(`${formatJsonPath([key])}: unknown legacy key, ignored`);
+  }
+
+  const parsed = clientConfigSchema.safeParse(candidate);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.flatMap((issue): ConfigIssue[] => {
+      if (issue.code === 'unrecognized_keys') {
+        return issue.keys.map((key) => ({ file, path: formatJsonPath([...issue.path, key]), message: 'unknown key (check the spelling)' }));
+      }
+      const path = formatJsonPath(issue.path);
+      return [{ file, path, message: withLegacySource(issue.message, path, sourceKeys) }];
+    });
+    return { ...invalidResult(file, configHash, issues), warnings, legacyHint };
+  }
+
+  const config = parsed.data;
+  const issues: ConfigIssue[] = [];
+  if (config.client_id !== id) {
+    issues.push({ file, path: '$.client_id', message: `"${config.client_id}" does not match the file name "${id}.json"` });
+  }
+
+  const secretValues: string[] = [];
+  const resolved = structuredClone(config);
+  for (const field of listSecretFields(config)) {
+    const path = formatJsonPath(field.path);
+    const outcome = resolveSecret(field.value, config.environment, ctx);
+    switch (outcome.kind) {
+      case 'ok':
+        secretValues.push(outcome.value);
+        setAtPath(resolved, field.path, outcome.value);
+        if (outcome.literal) {
+          warnings.push(`${path}: literal secret (allowed only because environment is "test")`);
+          ctx.logger.warn({ client_id: id, file, path }, 'literal secret in a test client config; use env: or enc:v1: values for live clients');
+        }
+        break;
+      case 'issue':
+        issues.push({ file, path, message: withLegacySource(outcome.message, path, sourceKeys) });
+        break;
+    }
+  }
+
+  if (issues.length > 0) return { ...invalidResult(file, configHash, issues), warnings, secretValues, legacyHint };
+  return {
+    id,
+    file,
+    status: config.status,
+    config: deepFreeze(resolved),
+    issues: [],
+    configHash,
+    warnings,
+    secretValues,
+    legacyHint,
+  };
+}
+
+type SecretOutcome = { kind: 'ok'; value: string; literal: boolean } | { kind: 'issue'; message: string };
+
+function resolveSecret(value: string, environment: ClientConfig['environment'], ctx: ClientLoaderContext): SecretOutcome {
+  const envMatch = envReferencePattern.exec(value);
+  if (envMatch !== null) {
+    const name = envMatch[1] ?? '';
+    const resolved = ctx.env[name];
+    if (resolved === undefined || resolved === '') return { kind: 'issue', message: `environment variable ${name} is not set` };
+    return { kind: 'ok', value: resolved, literal: false };
+  }
+  if (value.startsWith('enc:')) {
+    try {
+      return { kind: 'ok', value: decryptSecret(value, ctx.encryptionKeys), literal: false };
+    } catch (error) {
+      // decryptSecret's messages carry no plaintext or key material.
+      return { kind: 'issue', message: (error as Error).message };
+    }
+  }
+  if (environment === 'test') return { kind: 'ok', value, literal: true };
+  return {
+    kind: 'issue',
+    message: 'literal secret values are only allowed when environment is "test"; use env:VAR_NAME or an enc:v1: value from `xlnc secrets encrypt`',
+  };
+}
+
+function withLegacySource(message: string, path: string, sourceKeys: Record<string, string>): string {
+  let best: string | undefined;
+  for (const canonical of Object.keys(sourceKeys)) {
+    if ((path === canonical || path.startsWith(`${canonical}.`) || path.startsWith(`${canonical}[`)) && (best === undefined || canonical.length > best.length)) {
+      best = canonical;
+    }
+  }
+  return best === undefined ? message : `${message} (from legacy key ${sourceKeys[best] ?? ''})`;
+}
+
+function invalidResult(file: string, configHash: string, issues: ConfigIssue[]): ClientFileResult {
+  return {
+    id: basename(file, '.json'),
+    file,
+    status: 'invalid',
+    config: null,
+    issues,
+    configHash,
+    warnings: [],
+    secretValues: [],
+    legacyHint: null,
+  };
+}
+
+function setAtPath(target: unknown, path: readonly (string | number)[], value: string): void {
+  let node = target as Record<string | number, unknown>;
+  for (const segment of path.slice(0, -1)) node = node[segment] as Record<string | number, unknown>;
+  const last = path[path.length - 1];
+  if (last !== undefined) node[last] = value;
+}
+
+export function deepFreeze<T>(value: T): DeepReadonly<T> {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value as DeepReadonly<T>;
+}
+
+export async function mapWithConcurrency<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const index = next;
+      next += 1;
+      results[index] = await fn(items[index] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+/**
+ * V8's JSON.parse messages quote a slice of the input, which may be a secret, so the position is
+ * found with a small scanner and the message is built without any file content.
+ */
+function describeJsonError(text: string): string {
+  if (text.trim() === '') return 'invalid JSON: the file is empty';
+  const offset = findJsonErrorOffset(text);
+  const before = text.slice(0, Math.max(offset, 0));
+  const line = before.split('\n').length;
+  const column = offset - before.lastIndexOf('\n');
+  const what = offset >= text.length ? 'unexpected end of input' : 'unexpected character';
+  return `invalid JSON: ${what} at line ${line}, column ${column} (position ${offset})`;
+}
+
+function findJsonErrorOffset(text: string): number {
+  let i = 0;
+  const fail = (): never => {
+    throw new JsonScanError(i);
+  };
+  const skipWhitespace = (): void => {
+    while (i < text.length && (text[i] === ' ' || text[i] === '\t' || text[i] === '\n' || text[i] === '\r')) i += 1;
+  };
+  const expectWord = (word: string): void => {
+    for (const char of word) {
+      if (text[i] !== char) fail();
+      i += 1;
+    }
+  };
+  const scanString = (): void => {
+    i += 1;
+    while (i < text.length) {
+      const char = text[i] ?? '';
+      if (char === '"') {
+        i += 1;
+        return;
+      }
+      if (char === '\\') {
+        const escape = text[i + 1] ?? '';
+        if (escape === 'u') {
+          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6))) {
+            i += 1;
+            fail();
+          }
+          i += 6;
+        } else if ('"\\/bfnrt'.includes(escape) && escape !== '') i += 2;
+        else {
+          i += 1;
+          fail();
+        }
+        continue;
+      }
+      if (char < ' ') fail();
+      i += 1;
+    }
+    fail();
+  };
+  const numberPattern = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+  const scanValue = (): void => {
+    skipWhitespace();
+    const char = text[i];
+    if (char === '{') {
+      i += 1;
+      skipWhitespace();
+      if (text[i] === '}') {
+        i += 1;
+        return;
+      }
+      for (;;) {
+        skipWhitespace();
+        if (text[i] !== '"') fail();
+        scanString();
+        skipWhitespace();
+        if (text[i] !== ':') fail();
+        i += 1;
+        scanValue();
+        skipWhitespace();
+        if (text[i] === ',') {
+          i += 1;
+          continue;
+        }
+        if (text[i] === '}') {
+          i += 1;
+          return;
+        }
+        fail();
+      }
+    }
+    if (char === '[') {
+      i += 1;
+      skipWhitespace();
+      if (text[i] === ']') {
+        i += 1;
+        return;
+      }
+      for (;;) {
+        scanValue();
+        skipWhitespace();
+        if (text[i] === ',') {
+          i += 1;
+          continue;
+        }
+        if (text[i] === ']') {
+          i += 1;
+          return;
+        }
+        fail();
+      }
+    }
+    if (char === '"') return scanString();
+    if (char === 't') return expectWord('true');
+    if (char === 'f') return expectWord('false');
+    if (char === 'n') return expectWord('null');
+    numberPattern.lastIndex = i;
+    if (numberPattern.exec(text) === null) fail();
+    i = numberPattern.lastIndex;
+  };
+  try {
+    scanValue();
+    skipWhitespace();
+    if (i < text.length) fail();
+    return text.length;
+  } catch (error) {
+    if (error instanceof JsonScanError) return error.offset;
+    throw error;
+  }
+}
+
+class JsonScanError extends Error {
+  constructor(readonly offset: number) {
+    super('json scan error');
+  }
+}

@@ -1,0 +1,339 @@
+import { watch } from 'node:fs';
+import type { FSWatcher } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import type { ClientFileResult, ClientLoadStatus, ConfigIssue, ResolvedClientConfig } from './client-loader.ts';
+import { listClientFileNames, loadClientFile, mapWithConcurrency } from './client-loader.ts';
+
+/** What the rest of the platform sees of a client. Frozen; a new record replaces it on change. */
+export type ClientRecord = {
+  readonly id: string;
+  readonly source: 'file' | 'db';
+  readonly file?: string;
+  readonly status: ClientLoadStatus;
+  /** null when status is 'invalid'. */
+  readonly config: ResolvedClientConfig | null;
+  readonly issues: readonly ConfigIssue[];
+  readonly configHash: string;
+  readonly loadedAt: Date;
+};
+
+export type ClientChange = { added: string[]; updated: string[]; removed: string[] };
+
+export type ReloadSummary = ClientChange & { invalid: string[]; durationMs: number };
+
+/**
+ * Cross-instance "client files changed" announcement (Redis pub/sub in production).
+ * `subscribe` resolves to an unsubscribe function.
+ */
+export type ReloadSignal = {
+  publish(): Promise<void>;
+  subscribe(onSignal: () => void): Promise<() => Promise<void>>;
+};
+
+export type ClientRegistryOptions = {
+  dir: string;
+  env: Readonly<Record<string, string | undefined>>;
+  encryptionKeys: Buffer[];
+  /** CONFIG_STRICT: any invalid client makes start() throw instead of serving the others. */
+  strict: boolean;
+  logger: Logger;
+  /** Receives every resolved secret once, for log redaction. */
+  onSecret?: (value: string) => void;
+  signal?: ReloadSignal;
+  /** Directory re-scan interval; fs.watch alone misses events on some filesystems. Default 500; 0 disables. */
+  pollIntervalMs?: number;
+  /** Use fs.watch for prompt reloads (default true); polling still runs. */
+  watch?: boolean;
+};
+
+export type ExternalUpsertResult = { accepted: true } | { accepted: false; issues: ConfigIssue[] };
+
+export type ClientRegistry = {
+  start(): Promise<void>;
+  get(id: string): ClientRecord | undefined;
+  list(): ClientRecord[];
+  countsByStatus(): Record<ClientLoadStatus, number>;
+  reload(): Promise<ReloadSummary>;
+  onChange(listener: (change: ClientChange) => void): () => void;
+  upsertExternal(record: ClientRecord): ExternalUpsertResult;
+  removeExternal(id: string): boolean;
+  close(): Promise<void>;
+};
+
+/** `readAt` is the wall-clock time the bytes behind `record` were read. */
+/** 'start' is the initial load: it is not a change, so it is neither emitted nor announced. */
+type ReloadOrigin = 'start' | 'local' | 'signal';
+
+type FileState = { mtimeMs: number; size: number; readAt: number; record: ClientRecord };
+
+const watchDebounceMs = 100;
+const statConcurrency = 64;
+// A file read within this long of its mtime may have been rewritten in the same mtime tick with
+// the same size (coarse timestamps on some filesystems), so it is re-read and compared by hash
+// until it is older than this ("racy" entries, as git calls them).
+const racyWindowMs = 1_000;
+
+export function createClientRegistry(opts: ClientRegistryOptions): ClientRegistry {
+  const { dir, logger } = opts;
+  const pollIntervalMs = opts.pollIntervalMs ?? 500;
+  const loaderContext = { env: opts.env, encryptionKeys: opts.encryptionKeys, logger };
+
+  // Both maps are replaced, never mutated, so a reader holding one (or a record from one) keeps a
+  // consistent view while a reload builds the next.
+  let files = new Map<string, FileState>(); // by file name
+  let byId = new Map<string, ClientRecord>(); // file-backed clients
+  let external = new Map<string, ClientRecord>(); // database-backed clients
+
+  const listeners = new Set<(change: ClientChange) => void>();
+  const knownSecrets = new Set<string>();
+  const hintedLegacy = new Set<string>();
+  let reloadChain: Promise<unknown> = Promise.resolve();
+  let reloading = false;
+  let watcher: FSWatcher | undefined;
+  let debounceTimer: NodeJS.Timeout | undefined;
+  let pollTimer: NodeJS.Timeout | undefined;
+  let unsubscribe: (() => Promise<void>) | undefined;
+  let closed = false;
+
+  function toRecord(result: ClientFileResult): ClientRecord {
+    return Object.freeze({
+      id: result.id,
+      source: 'file' as const,
+      file: result.file,
+      status: result.status,
+      config: result.config,
+      issues: Object.freeze(result.issues.map((issue) => Object.freeze(issue))),
+      configHash: result.configHash,
+      loadedAt: new Date(),
+    });
+  }
+
+  function report(result: ClientFileResult): void {
+    for (const secret of result.secretValues) {
+      if (!knownSecrets.has(secret)) {
+        knownSecrets.add(secret);
+        opts.onSecret?.(secret);
+      }
+    }
+    if (result.legacyHint !== null && !hintedLegacy.has(result.id)) {
+      hintedLegacy.add(result.id);
+      logger.info({ client_id: result.id, file: result.file }, result.legacyHint);
+    }
+    if (result.status === 'invalid') {
+      logger.error(
+        { client_id: result.id, file: result.file, issues: result.issues.map((issue) => `${issue.path}: ${issue.message}`) },
+        'client config invalid; this client is refused until the file is fixed',
+      );
+    }
+  }
+
+  async function scan(origin: ReloadOrigin): Promise<ReloadSummary> {
+    const startedAt = performance.now();
+    let names: string[];
+    try {
+      names = await listClientFileNames(dir);
+    } catch (error) {
+      // A vanished or unreadable directory is treated as "no change" rather than "delete all":
+      // a transient mount problem must not take every client offline.
+      logger.error({ dir, err: error }, 'cannot read clients directory; keeping the loaded clients');
+      return { added: [], updated: [], removed: [], invalid: [], durationMs: performance.now() - startedAt };
+    }
+
+    const previous = files;
+    const next = new Map<string, FileState>();
+    const added: string[] = [];
+    const updated: string[] = [];
+
+    await mapWithConcurrency(names, statConcurrency, async (name) => {
+      const file = join(dir, name);
+      let info: { mtimeMs: number; size: number };
+      try {
+        info = await stat(file);
+      } catch {
+        return; // deleted between readdir and stat
+      }
+      const old = previous.get(name);
+      const racy = old !== undefined && old.readAt - old.mtimeMs < racyWindowMs;
+      if (old !== undefined && old.mtimeMs === info.mtimeMs && old.size === info.size && !racy) {
+        next.set(name, old);
+        return;
+      }
+      const readAt = Date.now();
+      const result = await loadClientFile(file, loaderContext);
+      if (old !== undefined && old.record.configHash === result.configHash) {
+        next.set(name, { mtimeMs: info.mtimeMs, size: info.size, readAt, record: old.record });
+        return;
+      }
+      report(result);
+      next.set(name, { mtimeMs: info.mtimeMs, size: info.size, readAt, record: toRecord(result) });
+      (old === undefined ? added : updated).push(result.id);
+    });
+
+    const removed = [...previous.keys()].filter((name) => !next.has(name)).map((name) => previous.get(name)?.record.id ?? name);
+    const nextById = new Map<string, ClientRecord>();
+    for (const state of next.values()) nextById.set(state.record.id, state.record);
+    for (const id of external.keys()) {
+      if (nextById.has(id) && !byId.has(id)) {
+        logger.warn({ client_id: id }, 'a client file now defines this id; the database-backed client is shadowed');
+      }
+    }
+
+    files = next;
+    byId = nextById;
+
+    const change = { added: added.sort(), updated: updated.sort(), removed: removed.sort() };
+    const invalid = [...nextById.values()].filter((record) => record.status === 'invalid').map((record) => record.id);
+    if (origin !== 'start' && change.added.length + change.updated.length + change.removed.length > 0) {
+      logger.info({ ...change, invalid: invalid.length, origin }, 'client configs reloaded');
+      emit(change);
+      if (origin === 'local' && opts.signal !== undefined) {
+        opts.signal.publish().catch((error: unknown) => logger.warn({ err: error }, 'cannot announce client reload'));
+      }
+    }
+    return { ...change, invalid, durationMs: performance.now() - startedAt };
+  }
+
+  function emit(change: ClientChange): void {
+    for (const listener of listeners) {
+      try {
+        listener(change);
+      } catch (error) {
+        logger.error({ err: error }, 'client change listener failed');
+      }
+    }
+  }
+
+  function enqueueReload(origin: ReloadOrigin): Promise<ReloadSummary> {
+    const run = reloadChain.then(async () => {
+      reloading = true;
+      try {
+        return await scan(origin);
+      } finally {
+        reloading = false;
+      }
+    });
+    reloadChain = run.catch(() => undefined);
+    return run;
+  }
+
+  function backgroundReload(origin: 'local' | 'signal'): void {
+    if (closed) return;
+    enqueueReload(origin).catch((error: unknown) => logger.error({ err: error }, 'client reload failed'));
+  }
+
+  function startWatching(): void {
+    if (opts.watch !== false) startFsWatch();
+    if (pollIntervalMs > 0) {
+      pollTimer = setInterval(() => {
+        // Skip a tick rather than queue scans behind a slow one.
+        if (!reloading) backgroundReload('local');
+      }, pollIntervalMs);
+      pollTimer.unref();
+    }
+  }
+
+  function startFsWatch(): void {
+    try {
+      watcher = watch(dir, { persistent: false }, () => {
+        if (debounceTimer !== undefined) clearTimeout(debounceTimer);
+        debounceTimer = setTimeout(() => backgroundReload('local'), watchDebounceMs);
+        debounceTimer.unref();
+      });
+      watcher.on('error', (error) => {
+        logger.warn({ err: error, dir }, 'fs.watch failed; relying on polling');
+        watcher?.close();
+        watcher = undefined;
+      });
+    } catch (error) {
+      logger.warn({ err: error, dir }, 'fs.watch unavailable; relying on polling');
+    }
+  }
+
+  return {
+    async start() {
+      const summary = await enqueueReload('start');
+      logger.info({ dir, clients: byId.size, invalid: summary.invalid.length, ms: Math.round(summary.durationMs) }, 'client configs loaded');
+      if (opts.strict) {
+        const problems = [...byId.values()].flatMap((record) => record.issues.map((issue) => `${issue.file}: ${issue.path}: ${issue.message}`));
+        if (problems.length > 0) {
+          throw new Error(`CONFIG_STRICT: ${problems.length} client config issue(s):\n${problems.join('\n')}`);
+        }
+      }
+      startWatching();
+      if (opts.signal !== undefined) {
+        unsubscribe = await opts.signal.subscribe(() => backgroundReload('signal'));
+      }
+    },
+
+    get(id) {
+      return byId.get(id) ?? external.get(id);
+    },
+
+    list() {
+      const records = [...byId.values()];
+      for (const [id, record] of external) if (!byId.has(id)) records.push(record);
+      return records.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    },
+
+    countsByStatus() {
+      const counts: Record<ClientLoadStatus, number> = { active: 0, disabled: 0, invalid: 0 };
+      for (const record of byId.values()) counts[record.status] += 1;
+      for (const [id, record] of external) if (!byId.has(id)) counts[record.status] += 1;
+      return counts;
+    },
+
+    reload() {
+      return enqueueReload('local');
+    },
+
+    onChange(listener) {
+      listeners.add(listener);
+      return () => {
+        listeners.delete(listener);
+      };
+    },
+
+    upsertExternal(record) {
+      const fileRecord = byId.get(record.id);
+      if (fileRecord !== undefined) {
+        const issues = [
+          {
+            file: fileRecord.file ?? record.id,
+            path: '$.client_id',
+            message: `client "${record.id}" is already defined by a config file; the database-backed definition is rejected`,
+          },
+        ];
+        logger.error({ client_id: record.id, issues: issues.map((issue) => issue.message) }, 'external client rejected');
+        return { accepted: false, issues };
+      }
+      const existed = external.has(record.id);
+      const nextExternal = new Map(external);
+      nextExternal.set(record.id, Object.freeze({ ...record, source: 'db' as const }));
+      external = nextExternal;
+      emit({ added: existed ? [] : [record.id], updated: existed ? [record.id] : [], removed: [] });
+      return { accepted: true };
+    },
+
+    removeExternal(id) {
+      if (!external.has(id)) return false;
+      const nextExternal = new Map(external);
+      nextExternal.delete(id);
+      external = nextExternal;
+      if (!byId.has(id)) emit({ added: [], updated: [], removed: [id] });
+      return true;
+    },
+
+    async close() {
+      closed = true;
+      if (debounceTimer !== undefined) clearTimeout(debounceTimer);
+      if (pollTimer !== undefined) clearInterval(pollTimer);
+      watcher?.close();
+      watcher = undefined;
+      listeners.clear();
+      if (unsubscribe !== undefined) await unsubscribe();
+      await reloadChain;
+    },
+  };
+}

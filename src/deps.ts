@@ -1,0 +1,159 @@
+/**
+ * The composition root: builds every long-lived dependency once, in order, and closes them in
+ * reverse. Nothing else constructs databases, Redis clients, registries or loggers.
+ */
+import { randomUUID } from 'node:crypto';
+import type { DestinationStream } from 'pino';
+import { createClientRegistry, type ClientRegistry } from './clients/client-registry.ts';
+import { syncClientCatalog } from './clients/clients.repo.ts';
+import type { PlatformConfig } from './platform/config.ts';
+import { openDatabase, type Database } from './platform/db/database.ts';
+import { createTenancy, type Tenancy } from './platform/db/tenancy.ts';
+import { createLogger, createSecretScrubber, type Logger, type SecretScrubber } from './platform/logging.ts';
+import { createMetrics, type Metrics } from './platform/metrics.ts';
+import {
+  createMemoryCache,
+  createRedis,
+  createRedisCache,
+  createRedisSignal,
+  platformKey,
+  type KeyValueCache,
+  type Redis,
+} from './platform/redis.ts';
+
+export interface Deps {
+  readonly config: PlatformConfig;
+  readonly instanceId: string;
+  readonly logger: Logger;
+  readonly scrubber: SecretScrubber;
+  readonly database: Database;
+  readonly tenancy: Tenancy;
+  readonly redis: Redis | undefined;
+  readonly cache: KeyValueCache;
+  readonly metrics: Metrics;
+  readonly registry: ClientRegistry;
+  /** Recomputes the client gauges from the registry (called on reload and on scrape). */
+  refreshClientMetrics(): void;
+  close(): Promise<void>;
+}
+
+export interface DepsOptions {
+  /** Log destination (tests capture output). */
+  logDestination?: DestinationStream;
+  /** An already-open database (tests pass a copy of a migrated template). */
+  database?: Database;
+  /** Skip migrations (the database given is already migrated). */
+  skipMigrations?: boolean;
+  /** Registry polling interval for hot reload. */
+  pollIntervalMs?: number;
+  defaultMetrics?: boolean;
+}
+
+export async function createDeps(config: PlatformConfig, options: DepsOptions = {}): Promise<Deps> {
+  const instanceId = randomUUID();
+  const scrubber = createSecretScrubber();
+  scrubber.add(config.jwtSecret);
+  scrubber.add(config.jwtRefreshSecret);
+  for (const key of config.encryptionKeys) {
+    scrubber.add(key.toString('hex'));
+    scrubber.add(key.toString('base64'));
+  }
+  const logger = createLogger({
+    level: config.logLevel,
+    scrubber,
+    ...(options.logDestination ? { destination: options.logDestination } : {}),
+  });
+  if (config.generatedSecrets.length > 0) {
+    logger.warn(
+      { generated: config.generatedSecrets, file: config.generatedSecretsFile },
+      'Development secrets were generated and kept in DATA_DIR; set them in the environment for production',
+    );
+  }
+
+  const closers: (() => Promise<void>)[] = [];
+  const close = async () => {
+    for (const closer of closers.reverse()) {
+      await closer().catch((error: unknown) => logger.error({ err: error }, 'error while closing'));
+    }
+  };
+
+  try {
+    const database =
+      options.database ?? (await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir }));
+    closers.push(() => database.close());
+    if (!options.skipMigrations) await database.migrate();
+    const tenancy = createTenancy(database.db);
+
+    let redis: Redis | undefined;
+    if (config.redisUrl) {
+      const client = createRedis(config.redisUrl);
+      redis = client;
+      closers.push(async () => {
+        client.disconnect();
+      });
+      client.on('error', (error: Error) => logger.warn({ err: error.message }, 'redis error'));
+    }
+    const cache = redis ? createRedisCache(redis) : createMemoryCache();
+    const metrics = createMetrics({ defaultMetrics: options.defaultMetrics ?? true });
+
+    const registry = createClientRegistry({
+      dir: config.clientsDir,
+      env: config.env,
+      encryptionKeys: [...config.encryptionKeys],
+      strict: config.configStrict,
+      logger,
+      onSecret: (value) => scrubber.add(value),
+      ...(redis ? { signal: createRedisSignal(redis, platformKey('clients-changed'), instanceId) } : {}),
+      ...(options.pollIntervalMs ? { pollIntervalMs: options.pollIntervalMs } : {}),
+    });
+
+    const refreshClientMetrics = () => {
+      const counts = registry.countsByStatus();
+      for (const [status, n] of Object.entries(counts)) metrics.clientsByStatus.set({ status }, n);
+      metrics.clientConfigErrors.reset();
+      for (const record of registry.list()) {
+        if (record.status === 'invalid') metrics.clientConfigErrors.set({ client_id: record.id }, 1);
+      }
+    };
+    const syncCatalog = async () => {
+      await syncClientCatalog(
+        tenancy,
+        registry.list().map((r) => ({
+          id: r.id,
+          name: r.config?.name ?? r.id,
+          status: r.status,
+          source: r.source,
+          configHash: r.configHash,
+        })),
+      );
+    };
+
+    await registry.start();
+    closers.push(() => registry.close());
+    refreshClientMetrics();
+    await syncCatalog();
+    registry.onChange(() => {
+      metrics.configReloads.inc();
+      refreshClientMetrics();
+      syncCatalog().catch((error: unknown) => logger.error({ err: error }, 'client catalogue sync failed'));
+    });
+
+    return {
+      config,
+      instanceId,
+      logger,
+      scrubber,
+      database,
+      tenancy,
+      redis,
+      cache,
+      metrics,
+      registry,
+      refreshClientMetrics,
+      close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}

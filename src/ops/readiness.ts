@@ -1,0 +1,63 @@
+import type { Deps } from '../deps.ts';
+
+interface Check {
+  ok: boolean;
+  detail?: string;
+}
+
+export interface ReadinessReport {
+  status: 'ready' | 'not_ready';
+  checks: { database: Check; migrations: Check; redis?: Check };
+  clients: {
+    total: number;
+    active: string[];
+    disabled: string[];
+    invalid: { id: string; source: string; issues: { file?: string; path: string; message: string }[] }[];
+  };
+}
+
+const CHECK_TIMEOUT_MS = 2000;
+
+async function probe(work: () => Promise<unknown>): Promise<Check> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`timed out after ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS);
+    });
+    const result = await Promise.race([work(), timeout]);
+    return result === false ? { ok: false, detail: 'pending migrations' } : { ok: true };
+  } catch (error) {
+    return { ok: false, detail: error instanceof Error ? error.message : 'failed' };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Ready means: the database answers, every migration is applied, Redis answers when configured.
+ * Invalid clients are listed with their reasons but do not make the instance unready: every
+ * other client is served normally.
+ */
+export async function checkReadiness(deps: Deps): Promise<ReadinessReport> {
+  const [database, migrations, redis] = await Promise.all([
+    probe(() => deps.database.ping()),
+    probe(() => deps.database.migrationsApplied()),
+    deps.redis ? probe(() => deps.redis!.ping()) : Promise.resolve(undefined),
+  ]);
+  const records = deps.registry.list();
+  const clients: ReadinessReport['clients'] = { total: records.length, active: [], disabled: [], invalid: [] };
+  for (const record of records) {
+    if (record.status === 'invalid') {
+      clients.invalid.push({
+        id: record.id,
+        source: record.source,
+        issues: record.issues.map((i) => ({ file: i.file, path: i.path, message: i.message })),
+      });
+    } else {
+      clients[record.status].push(record.id);
+    }
+  }
+  const checks: ReadinessReport['checks'] = { database, migrations, ...(redis ? { redis } : {}) };
+  const ok = database.ok && migrations.ok && (redis?.ok ?? true);
+  return { status: ok ? 'ready' : 'not_ready', checks, clients };
+}

@@ -1,0 +1,193 @@
+/**
+ * Platform configuration: the only reader of `process.env`. Validated once into a frozen object;
+ * every problem is reported at once. Client configuration lives in config/clients, not here.
+ */
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** Secrets that production must be given and development generates once. */
+export const GENERATED_SECRETS = ['JWT_SECRET', 'JWT_REFRESH_SECRET', 'ENCRYPTION_KEY'] as const;
+type SecretName = (typeof GENERATED_SECRETS)[number];
+
+const emptyAsUndefined = (value: unknown) => (value === '' ? undefined : value);
+const optionalString = z.preprocess(emptyAsUndefined, z.string().optional());
+const booleanFlag = z.preprocess(
+  emptyAsUndefined,
+  z
+    .enum(['true', 'false', '1', '0'])
+    .optional()
+    .transform((v) => v === 'true' || v === '1'),
+);
+
+const envSchema = z.object({
+  NODE_ENV: z.preprocess(emptyAsUndefined, z.enum(['development', 'test', 'production']).default('development')),
+  PORT: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(65_535).default(3000)),
+  HOST: z.preprocess(emptyAsUndefined, z.string().default('0.0.0.0')),
+  LOG_LEVEL: z.preprocess(emptyAsUndefined, z.enum(LOG_LEVELS).optional()),
+  DATABASE_URL: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+      .optional(),
+  ),
+  REDIS_URL: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
+      .optional(),
+  ),
+  DATA_DIR: z.preprocess(emptyAsUndefined, z.string().default('./data')),
+  CLIENTS_DIR: z.preprocess(emptyAsUndefined, z.string().default('config/clients')),
+  PUBLIC_BASE_URL: z.preprocess(emptyAsUndefined, z.url().optional()),
+  CONFIG_STRICT: booleanFlag,
+  JWT_SECRET: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
+  JWT_REFRESH_SECRET: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
+  ENCRYPTION_KEY: optionalString.pipe(
+    z
+      .string()
+      .refine((v) => decodeKey(v) !== undefined, 'must be 32 bytes as 64 hex characters or base64')
+      .optional(),
+  ),
+  /** Older keys still accepted for decryption while secrets are re-encrypted, comma-separated. */
+  ENCRYPTION_KEYS_PREVIOUS: optionalString,
+  SHUTDOWN_TIMEOUT_MS: z.preprocess(emptyAsUndefined, z.coerce.number().int().positive().default(10_000)),
+  /** Run job workers inside the API process (default) or only in `xlnc worker`. */
+  WORKERS_IN_PROCESS: z.preprocess(
+    emptyAsUndefined,
+    z
+      .enum(['true', 'false', '1', '0'])
+      .default('true')
+      .transform((v) => v === 'true' || v === '1'),
+  ),
+});
+
+export interface PlatformConfig {
+  readonly nodeEnv: 'development' | 'test' | 'production';
+  readonly port: number;
+  readonly host: string;
+  readonly logLevel: (typeof LOG_LEVELS)[number];
+  readonly databaseUrl: string | undefined;
+  readonly redisUrl: string | undefined;
+  readonly dataDir: string;
+  readonly clientsDir: string;
+  readonly publicBaseUrl: string;
+  readonly configStrict: boolean;
+  readonly jwtSecret: string;
+  readonly jwtRefreshSecret: string;
+  /** Current key first, then previous keys (decryption only). */
+  readonly encryptionKeys: readonly Buffer[];
+  readonly shutdownTimeoutMs: number;
+  readonly workersInProcess: boolean;
+  /** Secrets generated for development and where they were kept (empty in production). */
+  readonly generatedSecrets: readonly string[];
+  readonly generatedSecretsFile: string | undefined;
+  /** A frozen snapshot of the environment, for client configs' `env:VAR` references. */
+  readonly env: Readonly<Record<string, string | undefined>>;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid platform configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** 32-byte key from 64 hex characters or base64; undefined when it is neither. */
+export function decodeKey(text: string): Buffer | undefined {
+  const trimmed = text.trim();
+  if (/^[0-9a-fA-F]{64}$/.test(trimmed)) return Buffer.from(trimmed, 'hex');
+  const bytes = Buffer.from(trimmed, 'base64');
+  return bytes.length === 32 ? bytes : undefined;
+}
+
+function generateSecret(name: SecretName): string {
+  return name === 'ENCRYPTION_KEY' ? randomBytes(32).toString('hex') : randomBytes(48).toString('base64url');
+}
+
+/**
+ * Development only: secrets generated on first start and kept in DATA_DIR (mode 0600), so tokens
+ * and encrypted values survive restarts.
+ */
+function developmentSecrets(dataDir: string, missing: SecretName[]): { values: Record<string, string>; file: string } {
+  const file = join(dataDir, 'dev-secrets.json');
+  let stored: Record<string, string> = {};
+  if (existsSync(file)) stored = JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>;
+  let changed = false;
+  for (const name of missing) {
+    if (!stored[name]) {
+      stored[name] = generateSecret(name);
+      changed = true;
+    }
+  }
+  if (changed) {
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(file, `${JSON.stringify(stored, null, 2)}\n`, { mode: 0o600 });
+    chmodSync(file, 0o600);
+  }
+  return { values: stored, file };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Buffer.isBuffer(value)) {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+export function loadPlatformConfig(env: Readonly<Record<string, string | undefined>> = process.env): PlatformConfig {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
+  }
+  const e = parsed.data;
+  const missing = GENERATED_SECRETS.filter((name) => !e[name]);
+  const dataDir = resolve(e.DATA_DIR);
+  let generated: Record<string, string> = {};
+  let generatedFile: string | undefined;
+  if (missing.length > 0) {
+    if (e.NODE_ENV === 'production') {
+      throw new ConfigError(missing.map((name) => `${name} is required when NODE_ENV=production`));
+    }
+    const dev = developmentSecrets(dataDir, missing);
+    generated = dev.values;
+    generatedFile = dev.file;
+  }
+  const pick = (name: SecretName) => e[name] ?? generated[name] ?? '';
+  const previous = (e.ENCRYPTION_KEYS_PREVIOUS ?? '')
+    .split(',')
+    .map((k) => k.trim())
+    .filter(Boolean);
+  const badPrevious = previous.filter((k) => decodeKey(k) === undefined);
+  if (badPrevious.length > 0) {
+    throw new ConfigError([`ENCRYPTION_KEYS_PREVIOUS: ${badPrevious.length} key(s) are not 32 bytes as hex or base64`]);
+  }
+  const port = e.PORT;
+  const config: PlatformConfig = {
+    nodeEnv: e.NODE_ENV,
+    port,
+    host: e.HOST,
+    logLevel: e.LOG_LEVEL ?? (e.NODE_ENV === 'test' ? 'silent' : 'info'),
+    databaseUrl: e.DATABASE_URL,
+    redisUrl: e.REDIS_URL,
+    dataDir,
+    clientsDir: resolve(e.CLIENTS_DIR),
+    publicBaseUrl: (e.PUBLIC_BASE_URL ?? `http://localhost:${port}`).replace(/\/+$/, ''),
+    configStrict: e.CONFIG_STRICT,
+    jwtSecret: pick('JWT_SECRET'),
+    jwtRefreshSecret: pick('JWT_REFRESH_SECRET'),
+    encryptionKeys: [pick('ENCRYPTION_KEY'), ...previous].map((k) => decodeKey(k) as Buffer),
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    workersInProcess: e.WORKERS_IN_PROCESS,
+    generatedSecrets: missing,
+    generatedSecretsFile: generatedFile,
+    env: { ...env },
+  };
+  return deepFreeze(config);
+}

@@ -1,0 +1,43 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { describe, expect, inject, it } from 'vitest';
+import { ROOT } from '../../../test/helpers/paths.ts';
+import { tempDir } from '../../../test/helpers/test-app.ts';
+import { openDatabase } from './database.ts';
+
+describe.skipIf(process.env.DATABASE_URL)('embedded database (PGlite)', () => {
+  // Start from the migrated template: creating a database from scratch takes seconds.
+  const template = () => new Blob([readFileSync(inject('templateFile'))]);
+
+  it('refuses a second process on the same data folder with a clear error, and frees it on close', async () => {
+    const dataDir = join(tempDir('lock-'), 'nested', 'data');
+    const first = await openDatabase({ dataDir, loadDataDir: template() });
+    try {
+      const child = spawn(
+        process.execPath,
+        ['--import', 'tsx', '-e', `import('${join(ROOT, 'src/platform/db/database.ts')}').then(m => m.openDatabase({ dataDir: ${JSON.stringify(dataDir)} })).then(() => process.exit(0), (e) => { console.error(e.message); process.exit(3); })`],
+        { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+      expect(code).toBe(3);
+      expect(stderr).toContain(`in use by process ${process.pid}`);
+    } finally {
+      await first.close();
+    }
+    const again = await openDatabase({ dataDir });
+    await again.ping();
+    await again.close();
+  });
+
+  it('takes over a lock left by a dead process', async () => {
+    const dataDir = tempDir('lock-');
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(join(dataDir, 'xlnc.lock'), '999999');
+    const database = await openDatabase({ dataDir, loadDataDir: template() });
+    await database.ping();
+    await database.close();
+  });
+});

@@ -1,0 +1,192 @@
+/**
+ * Opens the platform database: embedded PGlite in DATA_DIR when DATABASE_URL is unset, a real
+ * PostgreSQL server otherwise. Both speak the same SQL, run the same migrations and return the
+ * same drizzle `Db`, so nothing above this file knows which one it has.
+ */
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PGlite } from '@electric-sql/pglite';
+import { sql, type ExtractTablesWithRelations, type SQL } from 'drizzle-orm';
+import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
+import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
+import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
+import pg from 'pg';
+import { schema } from './schema.ts';
+
+type Schema = typeof schema;
+export type Db = PgDatabase<PgQueryResultHKT, Schema>;
+export type Tx = PgTransaction<PgQueryResultHKT, Schema, ExtractTablesWithRelations<Schema>>;
+
+/** The minimal seam pg-boss needs (its whole database dependency). */
+export interface SqlExecutor {
+  executeSql(text: string, values?: unknown[]): Promise<{ rows: unknown[] }>;
+}
+
+export interface Database {
+  readonly kind: 'pglite' | 'postgres';
+  readonly db: Db;
+  /** Raw parameterised SQL on the pool, outside any transaction. */
+  readonly executor: SqlExecutor;
+  /** Present in embedded mode: the PGlite instance (pg-boss's `fromPglite` wants it). */
+  readonly pglite?: PGlite;
+  migrate(): Promise<void>;
+  /** Whether every migration in the repository has been applied. */
+  migrationsApplied(): Promise<boolean>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export const MIGRATIONS_DIR = fileURLToPath(new URL('../../../migrations', import.meta.url));
+const MIGRATION_LOCK_ID = 727_001;
+
+function journalSize(): number {
+  const journal = JSON.parse(readFileSync(join(MIGRATIONS_DIR, 'meta/_journal.json'), 'utf8')) as {
+    entries: unknown[];
+  };
+  return journal.entries.length;
+}
+
+/** Rows of a raw SQL query; both drivers return `{ rows }`. */
+export async function sqlRows<T>(runner: Db | Tx, query: SQL): Promise<T[]> {
+  const result = (await runner.execute(query)) as { rows: T[] };
+  return result.rows;
+}
+
+/** Rows affected by a raw SQL statement (node-postgres says rowCount, PGlite affectedRows). */
+export async function sqlRowCount(runner: Db | Tx, query: SQL): Promise<number> {
+  const result = (await runner.execute(query)) as { rowCount?: number | null; affectedRows?: number };
+  return result.rowCount ?? result.affectedRows ?? 0;
+}
+
+async function appliedCount(db: Db): Promise<number> {
+  const [exists] = await sqlRows<{ present: boolean }>(
+    db,
+    sql`select to_regclass('drizzle.__drizzle_migrations') is not null as present`,
+  );
+  if (!exists?.present) return 0;
+  const [result] = await sqlRows<{ n: number }>(db, sql`select count(*)::int as n from drizzle.__drizzle_migrations`);
+  return result?.n ?? 0;
+}
+
+export interface OpenDatabaseOptions {
+  /** PostgreSQL connection string; unset means embedded PGlite. */
+  url?: string | undefined;
+  /** Embedded mode: the data folder (created if missing). */
+  dataDir: string;
+  /** Embedded mode: start from this dump (tests copy a migrated template instead of migrating). */
+  loadDataDir?: Blob | File;
+  /** Embedded mode: keep the database in memory (tests). */
+  inMemory?: boolean;
+  poolSize?: number;
+}
+
+export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
+  return options.url ? openPostgres(options.url, options.poolSize ?? 10) : openPglite(options);
+}
+
+async function openPostgres(url: string, poolSize: number): Promise<Database> {
+  const pool = new pg.Pool({ connectionString: url, max: poolSize });
+  // An idle client error (server restart) must not crash the process; the next query reconnects.
+  pool.on('error', () => undefined);
+  const db = drizzlePg({ client: pool, schema }) as unknown as Db;
+  return {
+    kind: 'postgres',
+    db,
+    executor: { executeSql: async (text, values) => pool.query(text, values) },
+    async migrate() {
+      // One migrator at a time across instances: a session advisory lock on a dedicated connection.
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      try {
+        await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_ID]);
+        await migratePg(drizzlePg({ client }), { migrationsFolder: MIGRATIONS_DIR });
+      } finally {
+        await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK_ID]).catch(() => undefined);
+        await client.end();
+      }
+    },
+    migrationsApplied: async () => (await appliedCount(db)) >= journalSize(),
+    async ping() {
+      await pool.query('select 1');
+    },
+    close: () => pool.end(),
+  };
+}
+
+/**
+ * PGlite allows one process per data folder; a second one would corrupt it. A lock file holding
+ * our PID guards the folder; a lock left by a dead process is taken over.
+ */
+function lockDataDir(dir: string): () => void {
+  const lockPath = join(dir, 'xlnc.lock');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(lockPath, 'wx', 0o600);
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      return () => rmSync(lockPath, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const holder = Number(readFileSync(lockPath, 'utf8').trim());
+      if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && isAlive(holder)) {
+        throw new Error(
+          `The embedded database in ${dir} is in use by process ${holder}. PGlite allows one process per data ` +
+            'folder: stop that process, use another DATA_DIR, or set DATABASE_URL to share a PostgreSQL server.',
+        );
+      }
+      rmSync(lockPath, { force: true });
+    }
+  }
+  throw new Error(`Could not lock the data folder ${dir}`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function openPglite(options: OpenDatabaseOptions): Promise<Database> {
+  let unlock: () => void = () => undefined;
+  let dataDir: string | undefined;
+  if (!options.inMemory) {
+    mkdirSync(options.dataDir, { recursive: true });
+    unlock = lockDataDir(options.dataDir);
+    dataDir = join(options.dataDir, 'pglite');
+  }
+  let client: PGlite;
+  try {
+    client = await PGlite.create({
+      ...(dataDir ? { dataDir } : {}),
+      ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
+    });
+  } catch (error) {
+    unlock();
+    throw error;
+  }
+  const db = drizzlePglite({ client, schema }) as unknown as Db;
+  return {
+    kind: 'pglite',
+    db,
+    pglite: client,
+    executor: { executeSql: async (text, values) => client.query(text, values) },
+    migrate: () => migratePglite(drizzlePglite({ client }), { migrationsFolder: MIGRATIONS_DIR }),
+    migrationsApplied: async () => (await appliedCount(db)) >= journalSize(),
+    async ping() {
+      await client.query('select 1');
+    },
+    async close() {
+      try {
+        await client.close();
+      } finally {
+        unlock();
+      }
+    },
+  };
+}

@@ -1,0 +1,64 @@
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openTestDatabase } from '../../../test/helpers/test-db.ts';
+import { uniqueId } from '../../../test/helpers/test-app.ts';
+import { sqlRowCount, sqlRows, type Database } from './database.ts';
+import { calls, customers } from './schema.ts';
+import { createTenancy, type Tenancy } from './tenancy.ts';
+
+describe('row-level security', () => {
+  let database: Database;
+  let tenancy: Tenancy;
+  const a = uniqueId('rls-a');
+  const b = uniqueId('rls-b');
+
+  beforeAll(async () => {
+    database = await openTestDatabase();
+    tenancy = createTenancy(database.db);
+    await tenancy.withTenant(a, (tx) => tx.insert(calls).values([{ clientId: a, callId: 'call_a1' }, { clientId: a, callId: 'call_a2' }]));
+    await tenancy.withTenant(b, (tx) => tx.insert(calls).values({ clientId: b, callId: 'call_b1' }));
+  });
+  afterAll(() => database.close());
+
+  it(`a query with no WHERE client_id sees only the current client's rows (${process.env.DATABASE_URL ? 'postgres' : 'pglite'})`, async () => {
+    const seenByA = await tenancy.withTenant(a, (tx) => tx.select({ callId: calls.callId, clientId: calls.clientId }).from(calls));
+    expect(seenByA.map((r) => r.callId).sort()).toEqual(['call_a1', 'call_a2']);
+    expect(new Set(seenByA.map((r) => r.clientId))).toEqual(new Set([a]));
+
+    const seenByB = await tenancy.withTenant(b, (tx) => sqlRows<{ call_id: string }>(tx, sql`select call_id from calls`));
+    expect(seenByB.map((r) => r.call_id)).toEqual(['call_b1']);
+  });
+
+  it("cannot write a row for another client, even by naming it", async () => {
+    await expect(
+      tenancy.withTenant(a, (tx) => tx.insert(customers).values({ clientId: b, phone: '+14155550100' })),
+    ).rejects.toThrow();
+    const updated = await tenancy.withTenant(a, (tx) =>
+      sqlRowCount(tx, sql`update calls set status = 'hijacked' where call_id = 'call_b1'`),
+    );
+    expect(updated).toBe(0);
+  });
+
+  it('runs tenant work as the non-owner role with the setting scoped to the transaction', async () => {
+    const inside = await tenancy.withTenant(a, (tx) =>
+      sqlRows<{ role: string; client: string }>(tx, sql`select current_user as role, current_setting('app.client_id', true) as client`),
+    );
+    expect(inside[0]).toEqual({ role: 'xlnc_app', client: a });
+    const after = await sqlRows<{ client: string | null }>(database.db, sql`select current_setting('app.client_id', true) as client`);
+    expect(after[0]?.client ?? '').toBe('');
+  });
+
+  it('withPlatform sees every client', async () => {
+    const all = await tenancy.withPlatform((tx) => tx.select({ clientId: calls.clientId }).from(calls));
+    const ids = new Set(all.map((r) => r.clientId));
+    expect(ids.has(a) && ids.has(b)).toBe(true);
+  });
+
+  it('a tenant transaction with no client id set sees nothing', async () => {
+    const rows = await database.db.transaction(async (tx) => {
+      await tx.execute(sql`select set_config('role', 'xlnc_app', true)`);
+      return tx.select().from(calls);
+    });
+    expect(rows).toEqual([]);
+  });
+});

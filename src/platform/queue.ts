@@ -1,0 +1,196 @@
+/**
+ * Durable jobs on pg-boss, in the same database as the business data (embedded or PostgreSQL).
+ * A job is a definition (name, zod payload, retry policy) plus an idempotent handler. Jobs are
+ * enqueued inside the caller's transaction, so an event that is acknowledged always has its jobs.
+ *
+ * Per-client fairness: every job carries its client as pg-boss's group, and workers cap how many
+ * jobs one group may run at once, so one client's burst cannot occupy every worker.
+ */
+import { createHash } from 'node:crypto';
+import { sql } from 'drizzle-orm';
+import { fromDrizzle, fromPglite, PgBoss, type JobResult, type JobWithMetadata } from 'pg-boss';
+import type { z } from 'zod';
+import type { Database, Tx } from './db/database.ts';
+import { TENANT_ROLE } from './db/tenancy.ts';
+import type { Logger } from './logging.ts';
+
+export interface JobDefinition<TPayload extends { client_id: string }> {
+  readonly name: string;
+  readonly payload: z.ZodType<TPayload>;
+  /** Attempts after the first, with exponential backoff from retryDelaySeconds. */
+  readonly retryLimit: number;
+  readonly retryDelaySeconds: number;
+  readonly retryDelayMaxSeconds: number;
+  readonly expireInSeconds: number;
+}
+
+export function defineJob<TPayload extends { client_id: string }>(
+  definition: Pick<JobDefinition<TPayload>, 'name' | 'payload'> & Partial<JobDefinition<TPayload>>,
+): JobDefinition<TPayload> {
+  return {
+    retryLimit: 8,
+    retryDelaySeconds: 2,
+    retryDelayMaxSeconds: 600,
+    expireInSeconds: 120,
+    ...definition,
+  };
+}
+
+/** Thrown by a handler when retrying cannot help: the job goes straight to the dead-letter queue. */
+export class PermanentJobError extends Error {
+  override readonly name = 'PermanentJobError';
+}
+
+export const DEAD_LETTER_QUEUE = 'dead-letter';
+
+export interface EnqueueOptions {
+  /** The business transaction to enqueue in (commits or rolls back with it). */
+  tx?: Tx;
+  /**
+   * Idempotency key: the same key never creates a second job (deterministic job id). Build it
+   * from (client, call, kind).
+   */
+  key?: string;
+  startAfterSeconds?: number;
+}
+
+export type JobHandler<TPayload> = (payload: TPayload, job: { id: string; retryCount: number }) => Promise<void>;
+
+export interface WorkOptions {
+  /** Jobs of this queue running at once in this process. */
+  concurrency?: number;
+  /** Jobs of one client running at once (across the cluster): the fairness cap. */
+  perClientConcurrency?: number;
+  pollingIntervalSeconds?: number;
+}
+
+export interface JobQueue {
+  start(): Promise<void>;
+  register(definitions: readonly JobDefinition<{ client_id: string }>[]): Promise<void>;
+  enqueue<TPayload extends { client_id: string }>(
+    definition: JobDefinition<TPayload>,
+    payload: TPayload,
+    options?: EnqueueOptions,
+  ): Promise<string | null>;
+  work<TPayload extends { client_id: string }>(
+    definition: JobDefinition<TPayload>,
+    handler: JobHandler<TPayload>,
+    options?: WorkOptions,
+  ): Promise<void>;
+  /** Queued and active jobs per queue and client. */
+  depth(): Promise<{ queue: string; client_id: string; state: string; count: number }[]>;
+  stop(): Promise<void>;
+  readonly boss: PgBoss;
+}
+
+/** A UUID derived from the idempotency key, so pg-boss's primary key rejects a second job. */
+export function jobIdForKey(name: string, key: string): string {
+  const hex = createHash('sha256').update(`${name}\u0000${key}`).digest('hex');
+  // Shape it as an RFC 4122 version-8 ("custom") UUID.
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${((parseInt(hex.slice(16, 18), 16) & 0x3f) | 0x80).toString(16)}${hex.slice(18, 20)}-${hex.slice(20, 32)}`;
+}
+
+export function createJobQueue(database: Database, logger: Logger): JobQueue {
+  const boss =
+    database.kind === 'pglite'
+      ? new PgBoss({ db: fromPglite(database.pglite!), backend: 'pglite', schedule: false })
+      : new PgBoss({ db: database.executor, schedule: false });
+  boss.on('error', (error: Error) => logger.error({ err: error }, 'job queue error'));
+
+  const registered = new Set<string>();
+
+  return {
+    boss,
+    async start() {
+      await boss.start();
+      // Tenant transactions run as the non-owner role and enqueue jobs: let that role insert them.
+      for (const statement of [
+        `GRANT USAGE ON SCHEMA pgboss TO ${TENANT_ROLE}`,
+        `GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA pgboss TO ${TENANT_ROLE}`,
+        `GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA pgboss TO ${TENANT_ROLE}`,
+        `GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA pgboss TO ${TENANT_ROLE}`,
+        `ALTER DEFAULT PRIVILEGES IN SCHEMA pgboss GRANT SELECT, INSERT, UPDATE ON TABLES TO ${TENANT_ROLE}`,
+      ]) {
+        await database.db.execute(sql.raw(statement));
+      }
+      if (!(await boss.getQueue(DEAD_LETTER_QUEUE))) await boss.createQueue(DEAD_LETTER_QUEUE);
+    },
+
+    async register(definitions) {
+      for (const definition of definitions) {
+        const options = {
+          retryLimit: definition.retryLimit,
+          retryDelay: definition.retryDelaySeconds,
+          retryBackoff: true,
+          retryDelayMax: definition.retryDelayMaxSeconds,
+          expireInSeconds: definition.expireInSeconds,
+          deadLetter: DEAD_LETTER_QUEUE,
+        };
+        if (await boss.getQueue(definition.name)) await boss.updateQueue(definition.name, options);
+        else await boss.createQueue(definition.name, options);
+        registered.add(definition.name);
+      }
+    },
+
+    async enqueue(definition, payload, options = {}) {
+      if (!registered.has(definition.name)) throw new Error(`Job ${definition.name} is not registered`);
+      const data = definition.payload.parse(payload);
+      return boss.send(definition.name, data, {
+        group: { id: data.client_id },
+        ...(options.key ? { id: jobIdForKey(definition.name, options.key) } : {}),
+        ...(options.startAfterSeconds ? { startAfter: options.startAfterSeconds } : {}),
+        ...(options.tx ? { db: fromDrizzle(options.tx as unknown as Parameters<typeof fromDrizzle>[0], sql) } : {}),
+      });
+    },
+
+    async work(definition, handler, options = {}) {
+      await boss.work(
+        definition.name,
+        {
+          batchSize: 1,
+          localConcurrency: options.concurrency ?? 4,
+          groupConcurrency: options.perClientConcurrency ?? 2,
+          pollingIntervalSeconds: options.pollingIntervalSeconds ?? 0.5,
+          includeMetadata: true,
+          perJobResults: true,
+        },
+        async (jobs: JobWithMetadata<{ client_id: string }>[]): Promise<JobResult[]> => {
+          const results: JobResult[] = [];
+          for (const job of jobs) {
+            const parsed = definition.payload.safeParse(job.data);
+            if (!parsed.success) {
+              logger.error({ job: definition.name, job_id: job.id }, 'job payload failed validation; dead-lettered');
+              results.push({ id: job.id, status: 'deadletter', output: { error: 'invalid payload' } });
+              continue;
+            }
+            try {
+              await handler(parsed.data, { id: job.id, retryCount: job.retryCount });
+              results.push({ id: job.id, status: 'completed' });
+            } catch (error) {
+              const message = error instanceof Error ? error.message : String(error);
+              const permanent = error instanceof PermanentJobError;
+              logger.warn(
+                { job: definition.name, job_id: job.id, client_id: parsed.data.client_id, retry: job.retryCount, permanent, err: message },
+                'job failed',
+              );
+              results.push({ id: job.id, status: permanent ? 'deadletter' : 'failed', output: { error: message } });
+            }
+          }
+          return results;
+        },
+      );
+    },
+
+    async depth() {
+      const rows = (await database.executor.executeSql(
+        `select name as queue, coalesce(group_id, '') as client_id, state::text as state, count(*)::int as count
+           from pgboss.job where state in ('created', 'retry', 'active') group by 1, 2, 3`,
+      )) as { rows: { queue: string; client_id: string; state: string; count: number }[] };
+      return rows.rows;
+    },
+
+    async stop() {
+      await boss.stop({ graceful: true, timeout: 5000 });
+    },
+  };
+}

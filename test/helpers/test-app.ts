@@ -1,0 +1,98 @@
+/**
+ * Builds the real app on a test database with a temp clients folder and captured logs.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../src/app.ts';
+import { createDeps, type Deps } from '../../src/deps.ts';
+import { loadPlatformConfig } from '../../src/platform/config.ts';
+import { TMP_DIR } from './paths.ts';
+import { openTestDatabase, TEST_REDIS_URL } from './test-db.ts';
+
+export const TEST_ENCRYPTION_KEY = '7f'.repeat(32);
+
+export function uniqueId(prefix = 'c'): string {
+  return `${prefix}-${randomBytes(5).toString('hex')}`;
+}
+
+export function tempDir(prefix = 'xlnc-'): string {
+  mkdirSync(TMP_DIR, { recursive: true });
+  return mkdtempSync(join(TMP_DIR, prefix));
+}
+
+export function writeClientFile(dir: string, config: { client_id: string } & Record<string, unknown>): string {
+  const file = join(dir, `${config.client_id}.json`);
+  writeFileSync(file, JSON.stringify(config, null, 2));
+  return file;
+}
+
+/** A valid canonical test client with literal secrets (allowed because environment is "test"). */
+export function testClientConfig(clientId: string, overrides: Record<string, unknown> = {}) {
+  return {
+    client_id: clientId,
+    name: `Test Client ${clientId}`,
+    status: 'active',
+    environment: 'test',
+    industry: 'tax_preparation',
+    timezone: 'America/New_York',
+    business_hours: { mon: ['09:00-17:00'], tue: ['09:00-17:00'], wed: ['09:00-17:00'], thu: ['09:00-17:00'], fri: ['09:00-17:00'] },
+    retell: {
+      api_key: `key_test_${clientId.replaceAll('-', '_')}_secret`,
+      agent_ids: [`agent_${clientId.replaceAll('-', '')}`],
+      phone_numbers: ['+14155550123'],
+    },
+    calendar: { provider: 'internal' },
+    ...overrides,
+  };
+}
+
+export interface TestApp {
+  app: FastifyInstance;
+  deps: Deps;
+  clientsDir: string;
+  logs: string[];
+  close(): Promise<void>;
+}
+
+export async function createTestApp(
+  options: { clientsDir?: string; env?: Record<string, string>; pollIntervalMs?: number } = {},
+): Promise<TestApp> {
+  const clientsDir = options.clientsDir ?? tempDir('clients-');
+  const dataDir = tempDir('data-');
+  const config = loadPlatformConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'info',
+    DATA_DIR: dataDir,
+    CLIENTS_DIR: clientsDir,
+    PUBLIC_BASE_URL: 'http://localhost:3000',
+    JWT_SECRET: 'test-jwt-secret-0123456789abcdef-0123456789',
+    JWT_REFRESH_SECRET: 'test-refresh-secret-0123456789abcdef-012345',
+    ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
+    ...(TEST_REDIS_URL ? { REDIS_URL: TEST_REDIS_URL } : {}),
+    ...options.env,
+  });
+  const logs: string[] = [];
+  const database = await openTestDatabase();
+  const deps = await createDeps(config, {
+    database,
+    skipMigrations: true,
+    defaultMetrics: false,
+    pollIntervalMs: options.pollIntervalMs ?? 200,
+    logDestination: { write: (line: string) => void logs.push(line) },
+  });
+  const app = await buildApp(deps);
+  await app.ready();
+  return {
+    app,
+    deps,
+    clientsDir,
+    logs,
+    async close() {
+      await app.close();
+      await deps.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
