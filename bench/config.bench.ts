@@ -7,7 +7,6 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { mapWithConcurrency } from '../src/clients/client-loader.ts';
 import { createClientRegistry } from '../src/clients/client-registry.ts';
 import type { ClientConfigInput } from '../src/clients/client.schema.ts';
 
@@ -98,11 +97,11 @@ async function benchSize(size: number): Promise<SizeResult> {
     const env: Record<string, string> = {};
     const ids: string[] = [];
     const clients = Array.from({ length: size }, (_, index) => clientConfig(index));
-    await mapWithConcurrency(clients, 64, async (client) => {
+    for (const client of clients) {
       Object.assign(env, client.env);
       ids.push(client.id);
       await writeFile(join(dir, `${client.id}.json`), JSON.stringify(client.config, null, 2));
-    });
+    }
 
     const registry = createClientRegistry({
       dir,

@@ -13,10 +13,9 @@ import {
 } from 'fastify-type-provider-zod';
 import type { Deps } from './deps.ts';
 import { opsRoutes } from './ops/ops.routes.ts';
+import { retellWebhookRoutes } from './webhooks/retell/webhooks.routes.ts';
+import { BODY_LIMIT_BYTES } from './platform/config.ts';
 import { AppError, codeForStatus, errorEnvelope } from './platform/errors.ts';
-
-/** 1 MiB: the largest body any route accepts (Retell webhooks included). */
-export const BODY_LIMIT_BYTES = 1024 * 1024;
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -28,8 +27,10 @@ declare module 'fastify' {
 export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, ZodTypeProvider>;
 
 export async function buildApp(deps: Deps): Promise<App> {
+  // Typed as Fastify's logger interface so the instance type stays the default one.
+  const loggerInstance: FastifyBaseLogger = deps.logger;
   const app = Fastify({
-    loggerInstance: deps.logger,
+    loggerInstance,
     bodyLimit: BODY_LIMIT_BYTES,
     genReqId: (req) => {
       const incoming = req.headers['x-request-id'];
@@ -91,6 +92,7 @@ export async function buildApp(deps: Deps): Promise<App> {
   });
 
   await app.register(opsRoutes(deps));
+  await app.register(retellWebhookRoutes(deps), { prefix: '/api/webhooks/retell' });
 
   return app;
 }

@@ -20,11 +20,61 @@ async function migrate(_args: string[], io: Io): Promise<number> {
   }
 }
 
+async function worker(): Promise<number> {
+  const { runWorker } = await import('./worker.ts');
+  await runWorker();
+  // Keep running: the worker exits from its signal handlers.
+  return new Promise<number>(() => undefined);
+}
+
+async function simulate(args: string[], io: Io): Promise<number> {
+  const { parseArgs } = await import('node:util');
+  const { SCENARIOS, simulateCall } = await import('./webhooks/retell/call-simulator.ts');
+  const { loadClientFile } = await import('./clients/client-loader.ts');
+  const { values } = parseArgs({
+    args,
+    options: {
+      client: { type: 'string' },
+      'base-url': { type: 'string' },
+      scenario: { type: 'string', default: 'booked' },
+      from: { type: 'string' },
+    },
+  });
+  const scenario = SCENARIOS.find((s) => s === values.scenario);
+  if (!values.client || !scenario) {
+    io.stderr(`Usage: xlnc simulate-call --client <id> [--base-url URL] [--scenario ${SCENARIOS.join('|')}] [--from +1…]\n`);
+    return 2;
+  }
+  const config = loadPlatformConfig();
+  const loaded = await loadClientFile(`${config.clientsDir}/${values.client}.json`, {
+    env: config.env,
+    encryptionKeys: [...config.encryptionKeys],
+    logger: (await import('pino')).pino({ level: 'silent' }),
+  });
+  if (!loaded.config) {
+    io.stderr(`Client ${values.client} is not loadable from ${config.clientsDir}:\n${loaded.issues.map((i) => `  ${i.path}: ${i.message}`).join('\n')}\n`);
+    return 1;
+  }
+  const steps = await simulateCall({
+    baseUrl: values['base-url'] ?? `http://localhost:${config.port}`,
+    clientId: loaded.id,
+    apiKey: loaded.config.retell.api_key,
+    agentId: loaded.config.retell.agent_ids[0] ?? '',
+    scenario,
+    ...(values.from ? { customerNumber: values.from } : {}),
+  });
+  for (const step of steps) io.stdout(`${String(step.status).padEnd(4)} ${step.label}${step.body && typeof step.body === 'object' ? `  ${JSON.stringify(step.body).slice(0, 300)}` : ''}\n`);
+  const failed = steps.filter((s) => s.status >= 400 && !s.label.startsWith('function'));
+  return failed.length > 0 ? 1 : 0;
+}
+
 const COMMANDS: Record<string, { run: Command; help: string }> = {
   'clients validate': { run: clientsValidate, help: 'clients validate [dir]   check every client file; exit 1 on any error' },
   'clients list': { run: clientsList, help: 'clients list [dir]       list configured clients and their status' },
   'clients schema': { run: clientsSchema, help: 'clients schema           write config/client.schema.json' },
   'secrets encrypt': { run: secretsEncrypt, help: 'secrets encrypt [--value V]  seal a secret (stdin) as enc:v1:… for a client file' },
+  'simulate-call': { run: simulate, help: 'simulate-call --client <id> [--base-url URL] [--scenario booked|message|no-answer|voicemail]' },
+  worker: { run: worker, help: 'worker                   run job workers only (no HTTP)' },
   migrate: { run: migrate, help: 'migrate                  apply database migrations' },
 };
 

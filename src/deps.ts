@@ -6,11 +6,16 @@ import { randomUUID } from 'node:crypto';
 import type { DestinationStream } from 'pino';
 import { createClientRegistry, type ClientRegistry } from './clients/client-registry.ts';
 import { syncClientCatalog } from './clients/clients.repo.ts';
+import type { ServableClient } from './clients/clients.service.ts';
+import { ALL_HANDLERS } from './core/router.ts';
 import type { PlatformConfig } from './platform/config.ts';
 import { openDatabase, type Database } from './platform/db/database.ts';
 import { createTenancy, type Tenancy } from './platform/db/tenancy.ts';
 import { createLogger, createSecretScrubber, type Logger, type SecretScrubber } from './platform/logging.ts';
 import { createMetrics, type Metrics } from './platform/metrics.ts';
+import { createCircuitBreakers, type ProviderContext } from './platform/provider-http.ts';
+import { createJobQueue, type JobQueue } from './platform/queue.ts';
+import { createMemoryRateLimiter, createRedisRateLimiter, type RateLimiter } from './platform/rate-limit.ts';
 import {
   createMemoryCache,
   createRedis,
@@ -32,6 +37,12 @@ export interface Deps {
   readonly cache: KeyValueCache;
   readonly metrics: Metrics;
   readonly registry: ClientRegistry;
+  readonly queue: JobQueue;
+  readonly rateLimiter: RateLimiter;
+  /** What every provider adapter is given: fetch, circuit breakers, metrics. */
+  readonly providers: ProviderContext;
+  /** The client's calendar (its own provider and credentials only). */
+  calendarFor(client: ServableClient): { warm(): Promise<void> };
   /** Recomputes the client gauges from the registry (called on reload and on scrape). */
   refreshClientMetrics(): void;
   close(): Promise<void>;
@@ -44,6 +55,8 @@ export interface DepsOptions {
   database?: Database;
   /** Skip migrations (the database given is already migrated). */
   skipMigrations?: boolean;
+  /** Outbound fetch (tests may wrap it). */
+  fetch?: typeof fetch;
   /** Registry polling interval for hot reload. */
   pollIntervalMs?: number;
   defaultMetrics?: boolean;
@@ -95,6 +108,17 @@ export async function createDeps(config: PlatformConfig, options: DepsOptions = 
     }
     const cache = redis ? createRedisCache(redis) : createMemoryCache();
     const metrics = createMetrics({ defaultMetrics: options.defaultMetrics ?? true });
+    const rateLimiter = redis ? createRedisRateLimiter(redis) : createMemoryRateLimiter();
+    const providers: ProviderContext = {
+      fetch: options.fetch ?? globalThis.fetch,
+      breakers: createCircuitBreakers({ failureThreshold: 5, openMs: 30_000 }),
+      metrics: { requests: metrics.providerRequests, duration: metrics.providerDuration },
+    };
+
+    const queue = createJobQueue(database, logger);
+    await queue.start();
+    closers.push(() => queue.stop());
+    await queue.register(ALL_HANDLERS.map((handler) => handler.job));
 
     const registry = createClientRegistry({
       dir: config.clientsDir,
@@ -149,6 +173,12 @@ export async function createDeps(config: PlatformConfig, options: DepsOptions = 
       cache,
       metrics,
       registry,
+      queue,
+      rateLimiter,
+      providers,
+      calendarFor: () => {
+        throw new Error('calendar service not wired yet');
+      },
       refreshClientMetrics,
       close,
     };

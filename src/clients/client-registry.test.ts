@@ -163,6 +163,19 @@ describe('createClientRegistry', () => {
     expect(registry.get('alpha')).toBe(first);
   });
 
+  it('logs literal-secret warnings by path, once per change, never the value', async () => {
+    const literal = 'key_literal_registry_test_0001';
+    write('alpha', clientFile('alpha', { environment: 'test', retell: { ...example.retell, api_key: literal } }));
+    const registry = makeRegistry({ pollIntervalMs: 0, watch: false });
+    await registry.start();
+    await registry.reload(); // re-reads the just-written (racy) file; same bytes, so no new warning
+    const warnings = logs.filter((line) => line.includes('literal secret'));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain('$.retell.api_key');
+    expect(warnings[0]).toContain('alpha');
+    expect(logs.join('')).not.toContain(literal);
+  });
+
   it('hands every resolved secret to onSecret once', async () => {
     write('alpha', clientFile('alpha'));
     write('beta', clientFile('beta'));

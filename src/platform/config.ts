@@ -7,6 +7,9 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 
+/** 1 MiB: the largest request body any route accepts (Retell webhooks included). */
+export const BODY_LIMIT_BYTES = 1024 * 1024;
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /** Secrets that production must be given and development generates once. */

@@ -114,4 +114,147 @@ export const customers = pgTable(
   ],
 );
 
-export const schema = { clients, calls, callEvents, customers };
+/** Post-call workflow runs; one per (client, call, kind), so a re-run never starts twice. */
+export const workflowRuns = pgTable(
+  'workflow_runs',
+  {
+    id: uuid('id').notNull().default(sql`gen_random_uuid()`),
+    clientId: text('client_id').notNull(),
+    callId: text('call_id').notNull(),
+    kind: text('kind').notNull(),
+    /** recorded | running | completed | failed */
+    status: text('status').notNull(),
+    detail: jsonb('detail'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.clientId, t.id] }),
+    uniqueIndex('workflow_runs_client_call_kind_uq').on(t.clientId, t.callId, t.kind),
+  ],
+);
+
+/** Appointments booked by the agent, in the internal calendar or mirrored from the client's provider. */
+export const appointments = pgTable(
+  'appointments',
+  {
+    id: uuid('id').notNull().default(sql`gen_random_uuid()`),
+    clientId: text('client_id').notNull(),
+    callId: text('call_id'),
+    customerId: uuid('customer_id'),
+    startsAt: timestamp('starts_at', { withTimezone: true }).notNull(),
+    endsAt: timestamp('ends_at', { withTimezone: true }).notNull(),
+    /** booked | cancelled */
+    status: text('status').notNull(),
+    /** internal | zoho */
+    provider: text('provider').notNull(),
+    providerEventId: text('provider_event_id'),
+    providerEtag: text('provider_etag'),
+    customerName: text('customer_name'),
+    customerPhone: text('customer_phone'),
+    customerEmail: text('customer_email'),
+    reason: text('reason'),
+    /** (call, start) for agent bookings: the same call and slot never book twice. */
+    idempotencyKey: text('idempotency_key').notNull(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.clientId, t.id] }),
+    uniqueIndex('appointments_client_key_uq').on(t.clientId, t.idempotencyKey),
+    uniqueIndex('appointments_client_slot_booked_uq').on(t.clientId, t.startsAt).where(sql`status = 'booked'`),
+    index('appointments_client_starts_idx').on(t.clientId, t.startsAt),
+    index('appointments_client_phone_idx').on(t.clientId, t.customerPhone),
+  ],
+);
+
+/** Every SMS and email: created before sending with a unique key, so a re-run never sends twice. */
+export const messages = pgTable(
+  'messages',
+  {
+    id: uuid('id').notNull().default(sql`gen_random_uuid()`),
+    clientId: text('client_id').notNull(),
+    callId: text('call_id'),
+    customerId: uuid('customer_id'),
+    /** sms | email */
+    channel: text('channel').notNull(),
+    /** confirmation | followup | summary | caller_email | message_taken | link | … */
+    kind: text('kind').notNull(),
+    idempotencyKey: text('idempotency_key').notNull(),
+    provider: text('provider').notNull(),
+    toAddress: text('to_address').notNull(),
+    fromAddress: text('from_address'),
+    subject: text('subject'),
+    body: text('body').notNull(),
+    html: text('html'),
+    /** pending | sending | sent | delivered | failed | unknown | suppressed | sandbox | held */
+    status: text('status').notNull(),
+    providerMessageId: text('provider_message_id'),
+    errorCode: text('error_code'),
+    errorMessage: text('error_message'),
+    segments: integer('segments'),
+    attempts: integer('attempts').notNull().default(0),
+    sendAfter: timestamp('send_after', { withTimezone: true }),
+    sentAt: timestamp('sent_at', { withTimezone: true }),
+    deliveredAt: timestamp('delivered_at', { withTimezone: true }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.clientId, t.id] }),
+    uniqueIndex('messages_client_key_uq').on(t.clientId, t.idempotencyKey),
+    index('messages_client_created_idx').on(t.clientId, t.createdAt),
+    index('messages_client_call_idx').on(t.clientId, t.callId),
+    index('messages_client_provider_id_idx').on(t.clientId, t.providerMessageId),
+  ],
+);
+
+/** Every live function invocation by the agent (args stored without secrets). */
+export const functionCalls = pgTable(
+  'function_calls',
+  {
+    id: uuid('id').notNull().default(sql`gen_random_uuid()`),
+    clientId: text('client_id').notNull(),
+    callId: text('call_id'),
+    name: text('name').notNull(),
+    args: jsonb('args'),
+    /** ok | error */
+    outcome: text('outcome').notNull(),
+    errorCode: text('error_code'),
+    latencyMs: integer('latency_ms').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.clientId, t.id] }),
+    index('function_calls_client_call_idx').on(t.clientId, t.callId),
+    index('function_calls_client_created_idx').on(t.clientId, t.createdAt),
+  ],
+);
+
+/** Health of each client's provider integrations (e.g. calendar `integration_error` on revoked OAuth). */
+export const integrationStatus = pgTable(
+  'integration_status',
+  {
+    clientId: text('client_id').notNull(),
+    /** calendar | sms | email */
+    capability: text('capability').notNull(),
+    provider: text('provider').notNull(),
+    /** ok | integration_error */
+    status: text('status').notNull(),
+    detail: text('detail'),
+    updatedAt: updatedAt(),
+  },
+  (t) => [primaryKey({ columns: [t.clientId, t.capability] })],
+);
+
+export const schema = {
+  clients,
+  calls,
+  callEvents,
+  customers,
+  workflowRuns,
+  appointments,
+  messages,
+  functionCalls,
+  integrationStatus,
+};

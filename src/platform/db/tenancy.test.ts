@@ -61,4 +61,18 @@ describe('row-level security', () => {
     });
     expect(rows).toEqual([]);
   });
+
+  it('every table with a client_id column has row-level security enabled, forced and a tenant policy', async () => {
+    const tables = await sqlRows<{ table: string; enabled: boolean; forced: boolean; policies: number }>(
+      database.db,
+      sql`select c.relname as table, c.relrowsecurity as enabled, c.relforcerowsecurity as forced,
+                 (select count(*)::int from pg_policy p where p.polrelid = c.oid and p.polname = 'tenant_isolation') as policies
+            from pg_class c join pg_namespace n on n.oid = c.relnamespace
+           where n.nspname = 'public' and c.relkind = 'r'
+             and exists (select 1 from information_schema.columns col
+                          where col.table_schema = 'public' and col.table_name = c.relname and col.column_name = 'client_id')`,
+    );
+    expect(tables.length).toBeGreaterThanOrEqual(8);
+    for (const t of tables) expect(t, t.table).toMatchObject({ enabled: true, forced: true, policies: 1 });
+  });
 });

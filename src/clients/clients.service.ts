@@ -1,0 +1,24 @@
+import { AppError } from '../platform/errors.ts';
+import type { ResolvedClientConfig } from './client-loader.ts';
+import type { ClientRecord, ClientRegistry } from './client-registry.ts';
+
+/** A client that may be served: active, with a valid configuration. */
+export type ServableClient = ClientRecord & { readonly status: 'active'; readonly config: ResolvedClientConfig };
+
+export function isServable(record: ClientRecord | undefined): record is ServableClient {
+  return record !== undefined && record.status === 'active' && record.config !== null;
+}
+
+/**
+ * Resolves the client named in a URL, once per request. The record returned is frozen: a reload
+ * during the request does not change the configuration the request started with.
+ */
+export function requireServableClient(registry: ClientRegistry, clientId: string): ServableClient {
+  const record = registry.get(clientId);
+  if (!record) throw new AppError('unknown_client', `Unknown client ${clientId}`);
+  if (record.status === 'disabled') throw new AppError('client_disabled', `Client ${clientId} is disabled`);
+  if (!isServable(record)) {
+    throw new AppError('client_misconfigured', `Client ${clientId} has an invalid configuration; the operator has been told`);
+  }
+  return record;
+}

@@ -1,0 +1,119 @@
+/**
+ * POST /api/webhooks/retell/:clientId — every Retell call event, and call_inbound.
+ * Checks, in order: client (404/403/503) → size (413) → signature (401) → JSON and schema (400)
+ * → agent ownership (403) → rate limit (429); then ingest in one transaction and answer.
+ */
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { requireServableClient, type ServableClient } from '../../clients/clients.service.ts';
+import type { Deps } from '../../deps.ts';
+import { BODY_LIMIT_BYTES } from '../../platform/config.ts';
+import { AppError, type ErrorCode } from '../../platform/errors.ts';
+import { parseRetellEvent, type ParsedEvent } from './retell-events.schemas.ts';
+import { verifyRetellSignature } from './retell-signature.ts';
+import { ingestRetellEvent } from './webhooks.service.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    client?: ServableClient;
+  }
+}
+
+const params = z.object({ clientId: z.string().min(1).max(100) });
+
+const DEFAULT_WEBHOOKS_PER_MINUTE = 600;
+
+function agentOf(parsed: ParsedEvent): string | undefined {
+  switch (parsed.kind) {
+    case 'call':
+      return parsed.call.agent_id;
+    case 'inbound':
+      return parsed.inbound.agent_id;
+    case 'other':
+      return undefined;
+  }
+}
+
+/** Verifies a Retell-signed request for the client resolved from the URL; returns the raw body. */
+export function verifyRetellRequest(client: ServableClient, request: FastifyRequest): Buffer {
+  const raw = request.body instanceof Buffer ? request.body : Buffer.alloc(0);
+  const header = request.headers['x-retell-signature'];
+  const check = verifyRetellSignature(raw, client.config.retell.api_key, typeof header === 'string' ? header : undefined);
+  if (check === 'stale') throw new AppError('stale_signature', 'Signature timestamp is outside the accepted window');
+  if (check !== 'valid') throw new AppError('invalid_signature', 'Missing or invalid x-retell-signature');
+  return raw;
+}
+
+/** Raw-bytes body parsing for signed routes: signatures are over the exact bytes received. */
+export const rawBodyParsing: FastifyPluginAsync = async (app) => {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: BODY_LIMIT_BYTES }, (_request, body, done) => {
+    done(null, body);
+  });
+};
+
+export function retellWebhookRoutes(deps: Deps): FastifyPluginAsync {
+  return async (app) => {
+    await rawBodyParsing(app, {});
+
+    const count = (request: FastifyRequest, event: string, outcome: string) =>
+      deps.metrics.webhookEvents.inc({ client_id: request.client?.id ?? request.clientId ?? '', event, outcome });
+
+    // Resolve the client before the body is read, so an unknown client costs nothing.
+    app.addHook('onRequest', async (request) => {
+      const { clientId } = params.parse(request.params);
+      request.clientId = clientId;
+      request.log = request.log.child({ client_id: clientId });
+      request.client = requireServableClient(deps.registry, clientId);
+    });
+
+    app.addHook('onError', async (request, _reply, error) => {
+      const code: ErrorCode | 'payload_too_large' =
+        error instanceof AppError ? error.code : (error as { statusCode?: number }).statusCode === 413 ? 'payload_too_large' : 'internal_error';
+      count(request, 'unknown', code);
+    });
+
+    app.post('/:clientId', async (request: FastifyRequest, reply: FastifyReply) => {
+      const started = performance.now();
+      const client = request.client!;
+      const raw = verifyRetellRequest(client, request);
+
+      let body: unknown;
+      try {
+        body = JSON.parse(raw.toString('utf8'));
+      } catch {
+        throw new AppError('invalid_payload', 'Body is not valid JSON');
+      }
+      const result = parseRetellEvent(body);
+      if (!result.ok) throw new AppError('invalid_payload', result.message);
+      const parsed = result.value;
+
+      const agentId = agentOf(parsed);
+      if (agentId !== undefined && !client.config.retell.agent_ids.includes(agentId)) {
+        throw new AppError('agent_not_owned', `Agent ${agentId} does not belong to client ${client.id}`);
+      }
+
+      const limit = client.config.limits?.webhooks_per_minute ?? DEFAULT_WEBHOOKS_PER_MINUTE;
+      const decision = await deps.rateLimiter.hit(client.id, 'webhooks', limit);
+      if (!decision.allowed) {
+        throw new AppError('rate_limited', `Webhook rate limit of ${limit}/min exceeded`, {
+          'retry-after': String(decision.retryAfterSeconds),
+        });
+      }
+
+      const callId = parsed.kind === 'call' ? parsed.call.call_id : parsed.kind === 'inbound' ? parsed.inbound.call_id : undefined;
+      if (callId) request.log = request.log.child({ call_id: callId });
+
+      const { outcome } = await ingestRetellEvent(client, parsed, raw, deps);
+      count(request, parsed.event, outcome);
+      deps.metrics.webhookDuration.observe({ event: parsed.event, outcome }, (performance.now() - started) / 1000);
+      request.log.info({ event: parsed.event, outcome }, 'retell event');
+
+      if (parsed.kind === 'inbound') {
+        // Always answer so the call connects; the live-tools capability fills this in.
+        return reply.code(200).send({ call_inbound: {} });
+      }
+      return reply.code(204).send();
+    });
+  };
+}
