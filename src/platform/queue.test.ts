@@ -1,0 +1,110 @@
+import { sql } from 'drizzle-orm';
+import { pino } from 'pino';
+import { z } from 'zod';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openTestDatabase } from '../../test/helpers/test-db.ts';
+import { uniqueId } from '../../test/helpers/test-app.ts';
+import { sqlRows, type Database } from './db/database.ts';
+import { createTenancy } from './db/tenancy.ts';
+import { createJobQueue, defineJob, jobIdForKey, PermanentJobError, type JobQueue } from './queue.ts';
+
+async function until(probe: () => Promise<boolean> | boolean, timeoutMs: number): Promise<number> {
+  const started = Date.now();
+  while (!(await probe())) {
+    if (Date.now() - started > timeoutMs) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return Date.now() - started;
+}
+
+describe('job queue', () => {
+  let database: Database;
+  let queue: JobQueue;
+  const payload = z.object({ client_id: z.string(), n: z.number() });
+
+  beforeAll(async () => {
+    database = await openTestDatabase();
+    queue = createJobQueue(database, pino({ level: 'silent' }));
+    await queue.start();
+  });
+  afterAll(async () => {
+    await queue.stop();
+    await database.close();
+  });
+
+  it('enqueues inside the caller transaction: a rollback leaves no job; an idempotency key makes one job', async () => {
+    const job = defineJob({ name: `test.tx-${uniqueId('q')}`, payload });
+    await queue.register([job]);
+    const tenancy = createTenancy(database.db);
+    const client = uniqueId('qtx');
+    await expect(
+      tenancy.withTenant(client, async (tx) => {
+        await queue.enqueue(job, { client_id: client, n: 1 }, { tx, key: 'k1' });
+        throw new Error('rollback');
+      }),
+    ).rejects.toThrow('rollback');
+    const count = async () =>
+      (await sqlRows<{ n: number }>(database.db, sql`select count(*)::int as n from pgboss.job where name = ${job.name}`))[0]?.n;
+    expect(await count()).toBe(0);
+    await tenancy.withTenant(client, (tx) => queue.enqueue(job, { client_id: client, n: 1 }, { tx, key: 'k1' }));
+    await tenancy.withTenant(client, (tx) => queue.enqueue(job, { client_id: client, n: 1 }, { tx, key: 'k1' }));
+    expect(await count()).toBe(1);
+    expect(jobIdForKey(job.name, 'k1')).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  });
+
+  it('retries a failing handler with backoff, and dead-letters a permanent failure', async () => {
+    const job = defineJob({ name: `test.retry-${uniqueId('q')}`, payload, retryLimit: 2, retryDelaySeconds: 1 });
+    await queue.register([job]);
+    const client = uniqueId('qr');
+    const attempts: number[] = [];
+    await queue.work(
+      job,
+      async (data, meta) => {
+        attempts.push(meta.retryCount);
+        if (data.n === 1 && meta.retryCount < 1) throw new Error('transient');
+        if (data.n === 2) throw new PermanentJobError('never');
+      },
+      { pollingIntervalSeconds: 0.5 },
+    );
+    await queue.enqueue(job, { client_id: client, n: 1 });
+    await queue.enqueue(job, { client_id: client, n: 2 });
+    const state = async (n: number) =>
+      (await sqlRows<{ state: string }>(database.db, sql`select state::text as state from pgboss.job where name = ${job.name} and (data->>'n')::int = ${n}`))[0]?.state;
+    await until(async () => (await state(1)) === 'completed', 15_000);
+    await until(async () => (await state(2)) === 'failed', 15_000);
+    expect(attempts.filter((a) => a === 1).length).toBeGreaterThanOrEqual(1);
+    const dead = await sqlRows<{ n: number }>(
+      database.db,
+      sql`select count(*)::int as n from pgboss.job where name = 'dead-letter' and data->>'client_id' = ${client}`,
+    );
+    expect(dead[0]?.n).toBe(1);
+  });
+
+  it("per-client fairness: a 10,000-job burst from one client does not hold another client's job back", async () => {
+    const job = defineJob({ name: `test.fair-${uniqueId('q')}`, payload });
+    await queue.register([job]);
+    const noisy = uniqueId('noisy');
+    const quiet = uniqueId('quiet');
+    await queue.boss.insert(
+      job.name,
+      Array.from({ length: 10_000 }, (_, n) => ({ data: { client_id: noisy, n }, group: { id: noisy } })),
+    );
+    let quietDoneAt = 0;
+    const startedAt = Date.now();
+    await queue.work(
+      job,
+      async (data) => {
+        await new Promise((r) => setTimeout(r, 20));
+        if (data.client_id === quiet) quietDoneAt = Date.now();
+      },
+      { concurrency: 4, perClientConcurrency: 2, pollingIntervalSeconds: 0.5 },
+    );
+    await queue.enqueue(job, { client_id: quiet, n: 0 });
+    const enqueuedAt = Date.now();
+    await until(() => quietDoneAt > 0, 10_000);
+    const delayMs = quietDoneAt - enqueuedAt;
+    // Without fairness the quiet job would wait behind ~10,000 × 20 ms / 4 workers ≈ 50 s.
+    expect(delayMs).toBeLessThan(3_000);
+    expect(Date.now() - startedAt).toBeLessThan(15_000);
+  });
+});

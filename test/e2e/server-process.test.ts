@@ -1,0 +1,154 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { sql } from 'drizzle-orm';
+import { describe, expect, it } from 'vitest';
+import { openDatabase } from '../../src/platform/db/database.ts';
+import { sqlRows } from '../../src/platform/db/database.ts';
+import { signRetellBody } from '../../src/webhooks/retell/retell-signature.ts';
+import { ROOT } from '../helpers/paths.ts';
+import { callEvent, retellKeyFor } from '../helpers/retell.ts';
+import { tempDir, testClientConfig, uniqueId, writeClientFile } from '../helpers/test-app.ts';
+import { TEST_DATABASE_URL } from '../helpers/test-db.ts';
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+function startServer(env: Record<string, string>): { child: ChildProcess; output: () => string } {
+  let output = '';
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'development', LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout?.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr?.on('data', (c: Buffer) => (output += c.toString()));
+  return { child, output: () => output };
+}
+
+async function waitFor(url: string, timeoutMs: number): Promise<number> {
+  const started = Date.now();
+  for (;;) {
+    try {
+      const res = await fetch(url);
+      if (res.ok) return Date.now() - started;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() - started > timeoutMs) throw new Error(`${url} not up within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const exited = (child: ChildProcess) =>
+  new Promise<number | null>((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', (code) => resolve(code))));
+
+describe('the server process', () => {
+  it('starts with the example client, answers /health within 15 s, and exits cleanly on SIGTERM', async () => {
+    const port = await freePort();
+    const { child, output } = startServer({
+      PORT: String(port),
+      DATA_DIR: tempDir('proc-'),
+      ...(TEST_DATABASE_URL ? { DATABASE_URL: TEST_DATABASE_URL } : {}),
+    });
+    try {
+      expect(await waitFor(`http://127.0.0.1:${port}/health`, 15_000)).toBeLessThan(15_000);
+      const ready = await (await fetch(`http://127.0.0.1:${port}/ready`)).json();
+      expect(ready.clients.active).toContain('smart-tax-nation');
+      const stoppedAt = Date.now();
+      child.kill('SIGTERM');
+      expect(await exited(child)).toBe(0);
+      expect(Date.now() - stoppedAt).toBeLessThan(10_000);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+    expect(output()).not.toContain('Error');
+  }, 60_000);
+
+  it('SIGKILL during a burst: every event that got a 2xx is stored after restart, and its jobs complete', async () => {
+    const clientId = uniqueId('crash');
+    const clientsDir = tempDir('clients-');
+    writeClientFile(clientsDir, testClientConfig(clientId, { limits: { webhooks_per_minute: 100_000 } }));
+    const dataDir = tempDir('crash-data-');
+    const port = await freePort();
+    const env = {
+      PORT: String(port),
+      DATA_DIR: dataDir,
+      CLIENTS_DIR: clientsDir,
+      ...(TEST_DATABASE_URL ? { DATABASE_URL: TEST_DATABASE_URL } : {}),
+    };
+    const first = startServer(env);
+    await waitFor(`http://127.0.0.1:${port}/health`, 20_000);
+
+    const acked = new Set<string>();
+    let sent = 0;
+    let killed = false;
+    const sendOne = async (i: number) => {
+      const callId = `call_crash_${i}`;
+      const body = JSON.stringify(callEvent(clientId, 'call_ended', callId));
+      sent++;
+      try {
+        const res = await fetch(`http://127.0.0.1:${port}/api/webhooks/retell/${clientId}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-retell-signature': signRetellBody(body, retellKeyFor(clientId), Date.now()) },
+          body,
+        });
+        if (res.status >= 200 && res.status < 300) acked.add(callId);
+      } catch {
+        // The process died mid-request: not acknowledged, so Retell would retry it.
+      }
+    };
+    const burst = (async () => {
+      for (let i = 0; i < 2000 && !killed; i += 8) await Promise.all(Array.from({ length: 8 }, (_, k) => sendOne(i + k)));
+    })();
+    while (acked.size < 60) await new Promise((r) => setTimeout(r, 20));
+    first.child.kill('SIGKILL');
+    killed = true;
+    await exited(first.child);
+    await burst;
+    expect(sent).toBeGreaterThan(acked.size);
+
+    const second = startServer(env);
+    try {
+      await waitFor(`http://127.0.0.1:${port}/health`, 20_000);
+      // Wait until this client's post-call jobs have drained.
+      const deadline = Date.now() + 45_000;
+      for (;;) {
+        const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+        const pending = metrics
+          .split('\n')
+          .filter((l) => l.startsWith('xlnc_queue_depth{') && l.includes(`client_id="${clientId}"`))
+          .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
+        if (pending === 0 && metrics.includes('xlnc_queue_depth')) break;
+        if (Date.now() > deadline) throw new Error(`jobs still pending: ${pending}`);
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      second.child.kill('SIGTERM');
+      expect(await exited(second.child)).toBe(0);
+    } finally {
+      if (second.child.exitCode === null) second.child.kill('SIGKILL');
+    }
+
+    const database = await openDatabase({ url: TEST_DATABASE_URL, dataDir });
+    try {
+      const events = await sqlRows<{ call_id: string }>(database.db, sql`select call_id from call_events where client_id = ${clientId}`);
+      const runs = await sqlRows<{ call_id: string }>(database.db, sql`select call_id from workflow_runs where client_id = ${clientId}`);
+      const stored = new Set(events.map((e) => e.call_id));
+      const completed = new Set(runs.map((r) => r.call_id));
+      for (const callId of acked) {
+        expect(stored.has(callId), `${callId} acknowledged but not stored`).toBe(true);
+        expect(completed.has(callId), `${callId} acknowledged but its job did not complete`).toBe(true);
+      }
+      expect(runs.length).toBe(events.length);
+    } finally {
+      await database.close();
+    }
+  }, 120_000);
+});
