@@ -57,8 +57,10 @@ export interface DepsOptions {
   skipMigrations?: boolean;
   /** Outbound fetch (tests may wrap it). */
   fetch?: typeof fetch;
-  /** Registry polling interval for hot reload. */
+  /** Registry polling interval for hot reload (0 disables polling). */
   pollIntervalMs?: number;
+  /** Watch the clients folder with fs.watch (default true). */
+  watchClients?: boolean;
   defaultMetrics?: boolean;
 }
 
@@ -128,7 +130,8 @@ export async function createDeps(config: PlatformConfig, options: DepsOptions = 
       logger,
       onSecret: (value) => scrubber.add(value),
       ...(redis ? { signal: createRedisSignal(redis, platformKey('clients-changed'), instanceId) } : {}),
-      ...(options.pollIntervalMs ? { pollIntervalMs: options.pollIntervalMs } : {}),
+      ...(options.pollIntervalMs !== undefined ? { pollIntervalMs: options.pollIntervalMs } : {}),
+      ...(options.watchClients !== undefined ? { watch: options.watchClients } : {}),
     });
 
     const refreshClientMetrics = () => {

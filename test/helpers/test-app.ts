@@ -57,7 +57,7 @@ export interface TestApp {
 }
 
 export async function createTestApp(
-  options: { clientsDir?: string; env?: Record<string, string>; pollIntervalMs?: number } = {},
+  options: { clientsDir?: string; env?: Record<string, string>; pollIntervalMs?: number; watchClients?: boolean } = {},
 ): Promise<TestApp> {
   const clientsDir = options.clientsDir ?? tempDir('clients-');
   const dataDir = tempDir('data-');
@@ -80,6 +80,7 @@ export async function createTestApp(
     skipMigrations: true,
     defaultMetrics: false,
     pollIntervalMs: options.pollIntervalMs ?? 200,
+    ...(options.watchClients !== undefined ? { watchClients: options.watchClients } : {}),
     logDestination: { write: (line: string) => void logs.push(line) },
   });
   const app = await buildApp(deps);
