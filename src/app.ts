@@ -4,6 +4,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type RawServerDefault } from 'fastify';
 import {
   hasZodFastifySchemaValidationErrors,
@@ -12,8 +14,15 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import type { Deps } from './deps.ts';
+import { adminRoutes } from './admin/admin.routes.ts';
+import { registerAuth } from './auth/auth.guard.ts';
+import { authRoutes } from './auth/auth.routes.ts';
+import { clientApiRoutes } from './client-api/client-api.routes.ts';
+import { registerOpenApi } from './client-api/openapi.ts';
 import { opsRoutes } from './ops/ops.routes.ts';
+import { retellFunctionRoutes } from './functions/functions.routes.ts';
 import { retellWebhookRoutes } from './webhooks/retell/webhooks.routes.ts';
+import { twilioWebhookRoutes } from './webhooks/twilio/twilio.routes.ts';
 import { BODY_LIMIT_BYTES } from './platform/config.ts';
 import { AppError, codeForStatus, errorEnvelope } from './platform/errors.ts';
 
@@ -91,8 +100,26 @@ export async function buildApp(deps: Deps): Promise<App> {
     return reply.code(status).send(errorEnvelope(code, error.message, request.id));
   });
 
+  registerAuth(app, deps.config.jwtSecret);
+  await app.register(helmet, { global: true });
+  // Bearer tokens, no cookies: credentials stay off, and only the listed origins get CORS headers.
+  await app.register(cors, {
+    origin: deps.config.corsOrigins.length > 0 ? [...deps.config.corsOrigins] : false,
+    methods: ['GET', 'HEAD', 'POST', 'PATCH', 'PUT', 'DELETE'],
+    allowedHeaders: ['authorization', 'content-type', 'if-match', 'x-request-id'],
+    exposedHeaders: ['etag', 'retry-after', 'x-request-id'],
+    maxAge: 600,
+  });
+  // Before every route: the OpenAPI document collects the routes registered after it.
+  await registerOpenApi(app, deps);
+
   await app.register(opsRoutes(deps));
   await app.register(retellWebhookRoutes(deps), { prefix: '/api/webhooks/retell' });
+  await app.register(retellFunctionRoutes(deps), { prefix: '/api/webhooks/retell' });
+  await app.register(twilioWebhookRoutes(deps), { prefix: '/api/webhooks/twilio' });
+  await app.register(authRoutes(deps), { prefix: '/api/auth' });
+  await app.register(adminRoutes(deps), { prefix: '/api/admin' });
+  await app.register(clientApiRoutes(deps), { prefix: '/api/clients' });
 
   return app;
 }

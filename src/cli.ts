@@ -1,6 +1,8 @@
 /**
  * `xlnc`: the operator's command line. Each command is a function returning an exit code.
  */
+import { keysRotate } from './admin/keys.cli.ts';
+import { usersCreate, usersResetPassword } from './auth/users.cli.ts';
 import { clientsList, clientsSchema, clientsValidate, secretsEncrypt } from './clients/clients.cli.ts';
 import { ConfigError, loadPlatformConfig } from './platform/config.ts';
 import { openDatabase } from './platform/db/database.ts';
@@ -68,11 +70,54 @@ async function simulate(args: string[], io: Io): Promise<number> {
   return failed.length > 0 ? 1 : 0;
 }
 
+async function clientsTools(args: string[], io: Io): Promise<number> {
+  const { clientIdPattern } = await import('./clients/client.schema.ts');
+  const { loadClientFile } = await import('./clients/client-loader.ts');
+  const { retellToolsFor } = await import('./functions/tool-definitions.ts');
+  const [id, ...extra] = args;
+  if (!id || extra.length > 0) {
+    io.stderr('Usage: xlnc clients tools <client-id>\n');
+    return 2;
+  }
+  if (!clientIdPattern.test(id)) {
+    io.stderr(`"${id}" is not a client id (a-z, 0-9 and "-").\n`);
+    return 1;
+  }
+  const config = loadPlatformConfig();
+  const file = `${config.clientsDir}/${id}.json`;
+  if (!(await import('node:fs')).existsSync(file)) {
+    io.stderr(`No client ${id}: ${file} does not exist.\n`);
+    return 1;
+  }
+  const loaded = await loadClientFile(file, {
+    env: config.env,
+    encryptionKeys: [...config.encryptionKeys],
+    logger: (await import('pino')).pino({ level: 'silent' }),
+  });
+  if (!loaded.config) {
+    io.stderr(`Client ${id} is not loadable from ${config.clientsDir}:\n${loaded.issues.map((i) => `  ${i.path}: ${i.message}`).join('\n')}\n`);
+    return 1;
+  }
+  if (loaded.status === 'disabled') io.stderr(`Note: client ${id} is disabled.\n`);
+  io.stdout(`${JSON.stringify(retellToolsFor({ id: loaded.id, config: loaded.config }, config.publicBaseUrl), null, 2)}\n`);
+  return 0;
+}
+
 const COMMANDS: Record<string, { run: Command; help: string }> = {
   'clients validate': { run: clientsValidate, help: 'clients validate [dir]   check every client file; exit 1 on any error' },
   'clients list': { run: clientsList, help: 'clients list [dir]       list configured clients and their status' },
   'clients schema': { run: clientsSchema, help: 'clients schema           write config/client.schema.json' },
+  'clients tools': { run: clientsTools, help: 'clients tools <id>       print the Retell tool definitions (general_tools) for a client' },
   'secrets encrypt': { run: secretsEncrypt, help: 'secrets encrypt [--value V]  seal a secret (stdin) as enc:v1:… for a client file' },
+  'users create': {
+    run: (args, io) => usersCreate(args, io),
+    help: 'users create --email E --role platform_admin|client_admin|client_viewer [--client <id>] [--password-stdin]',
+  },
+  'users reset-password': {
+    run: (args, io) => usersResetPassword(args, io),
+    help: 'users reset-password --email E [--password-stdin]   set a new password and end their sessions',
+  },
+  'keys rotate': { run: (args, io) => keysRotate(args, io), help: 'keys rotate [--client <id>]  re-seal database client secrets with the current ENCRYPTION_KEY' },
   'simulate-call': { run: simulate, help: 'simulate-call --client <id> [--base-url URL] [--scenario booked|message|no-answer|voicemail]' },
   worker: { run: worker, help: 'worker                   run job workers only (no HTTP)' },
   migrate: { run: migrate, help: 'migrate                  apply database migrations' },

@@ -4,10 +4,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { DestinationStream } from 'pino';
+import { createDbClientStore, type DbClientStore } from './admin/db-clients.service.ts';
 import { createClientRegistry, type ClientRegistry } from './clients/client-registry.ts';
 import { syncClientCatalog } from './clients/clients.repo.ts';
 import type { ServableClient } from './clients/clients.service.ts';
-import { ALL_HANDLERS } from './core/router.ts';
+import { JOB_CATALOGUE } from './core/jobs.ts';
+import { calendarServiceFor, type CalendarService } from './integrations/calendar/calendar.ts';
 import type { PlatformConfig } from './platform/config.ts';
 import { openDatabase, type Database } from './platform/db/database.ts';
 import { createTenancy, type Tenancy } from './platform/db/tenancy.ts';
@@ -37,12 +39,14 @@ export interface Deps {
   readonly cache: KeyValueCache;
   readonly metrics: Metrics;
   readonly registry: ClientRegistry;
+  /** Database-backed clients (admin API): loads them into the registry and announces changes. */
+  readonly dbClients: DbClientStore;
   readonly queue: JobQueue;
   readonly rateLimiter: RateLimiter;
   /** What every provider adapter is given: fetch, circuit breakers, metrics. */
   readonly providers: ProviderContext;
   /** The client's calendar (its own provider and credentials only). */
-  calendarFor(client: ServableClient): { warm(): Promise<void> };
+  calendarFor(client: ServableClient): CalendarService;
   /** Recomputes the client gauges from the registry (called on reload and on scrape). */
   refreshClientMetrics(): void;
   close(): Promise<void>;
@@ -120,7 +124,7 @@ export async function createDeps(config: PlatformConfig, options: DepsOptions = 
     const queue = createJobQueue(database, logger);
     await queue.start();
     closers.push(() => queue.stop());
-    await queue.register(ALL_HANDLERS.map((handler) => handler.job));
+    await queue.register(JOB_CATALOGUE);
 
     const registry = createClientRegistry({
       dir: config.clientsDir,
@@ -157,6 +161,16 @@ export async function createDeps(config: PlatformConfig, options: DepsOptions = 
 
     await registry.start();
     closers.push(() => registry.close());
+    const dbClients = createDbClientStore({
+      tenancy,
+      registry,
+      encryptionKeys: config.encryptionKeys,
+      logger,
+      onSecret: (value) => scrubber.add(value),
+      ...(redis ? { signal: createRedisSignal(redis, platformKey('db-clients-changed'), instanceId) } : {}),
+    });
+    await dbClients.start();
+    closers.push(() => dbClients.close());
     refreshClientMetrics();
     await syncCatalog();
     registry.onChange(() => {
@@ -176,12 +190,11 @@ export async function createDeps(config: PlatformConfig, options: DepsOptions = 
       cache,
       metrics,
       registry,
+      dbClients,
       queue,
       rateLimiter,
       providers,
-      calendarFor: () => {
-        throw new Error('calendar service not wired yet');
-      },
+      calendarFor: (client) => calendarServiceFor(client, { tenancy, cache, providerContext: providers }),
       refreshClientMetrics,
       close,
     };

@@ -3,7 +3,7 @@
  * (stop accepting, finish in-flight requests, close the database) within SHUTDOWN_TIMEOUT_MS.
  */
 import { buildApp } from './app.ts';
-import { startEventWorkers } from './core/dispatch.ts';
+import { startWorkers } from './core/dispatch.ts';
 import { createDeps } from './deps.ts';
 import { ConfigError, loadPlatformConfig } from './platform/config.ts';
 
@@ -12,7 +12,7 @@ async function main(): Promise<void> {
   const deps = await createDeps(config);
   const app = await buildApp(deps);
   await app.listen({ port: config.port, host: config.host });
-  if (config.workersInProcess) await startEventWorkers(deps);
+  if (config.workersInProcess) await startWorkers(deps);
   deps.logger.info(
     {
       port: config.port,

@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { decryptSecret } from '../platform/secrets.ts';
 import { isLegacyClientConfig, normalizeLegacyClientConfig } from './client-legacy.ts';
 import type { ClientConfig, ClientStatus } from './client.schema.ts';
+import { validateEmailTemplates, validateSmsTemplates } from '../integrations/templates/templates.ts';
 import { clientConfigSchema, envReferencePattern, formatJsonPath, listSecretFields } from './client.schema.ts';
 
 /** One problem with one client file. `path` is a JSON path into the file, e.g. `$.sms.auth_key`. */
@@ -139,6 +140,8 @@ export function parseClientSource(file: string, bytes: Buffer, ctx: ClientLoader
   if (config.client_id !== id) {
     issues.push({ file, path: '$.client_id', message: `"${config.client_id}" does not match the file name "${id}.json"` });
   }
+  // Templates are checked here so a text that would run to many segments fails validation, not a send.
+  for (const issue of [...validateSmsTemplates(config), ...validateEmailTemplates(config)]) issues.push({ file, ...issue });
 
   const secretValues: string[] = [];
   const resolved = structuredClone(config);

@@ -171,6 +171,13 @@ const smsCommon = {
     .regex(/^[A-Z]{2}$/, 'must be an ISO 3166-1 alpha-2 country code like US')
     .default('US')
     .describe('Country assumed for caller numbers written without a country code.'),
+  quiet_hours: z
+    .strictObject({
+      start: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM'),
+      end: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM'),
+    })
+    .default({ start: '21:00', end: '08:00' })
+    .describe('Texts due in this window (client timezone) are held until it ends. start == end disables it.'),
 };
 
 const sms = z
@@ -239,6 +246,69 @@ const templates = z
   .optional()
   .describe('Message templates by name (filled in by a later issue).');
 
+/** The agent's built-in functions (src/functions); each can be switched off per client. */
+export const builtinFunctionNames = [
+  'check_availability',
+  'book_appointment',
+  'find_appointment',
+  'reschedule_appointment',
+  'cancel_appointment',
+  'get_business_info',
+  'take_message',
+  'send_sms_link',
+] as const;
+export type BuiltinFunctionName = (typeof builtinFunctionNames)[number];
+
+const functionName = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 characters of A-Z, a-z, 0-9, _ and -');
+const parametersSchema = z
+  .strictObject({
+    type: z.literal('object'),
+    properties: z.record(z.string(), z.record(z.string(), z.unknown())).default({}),
+    required: z.array(z.string()).optional(),
+  })
+  .describe('JSON Schema of the arguments the agent fills in (top level must be an object).');
+
+const functionEntry = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('builtin'),
+    name: z.enum(builtinFunctionNames),
+    enabled: z.boolean().default(true),
+    description: z.string().min(1).max(1000).optional().describe('Override the description given to the agent.'),
+  }),
+  z.strictObject({
+    kind: z.literal('static'),
+    name: functionName,
+    description: z.string().min(1).max(1000),
+    parameters: parametersSchema.optional(),
+    response: z.string().min(1).max(15_000).describe('Answer spoken to the caller; {{variables}} from the arguments and the business are filled in.'),
+  }),
+  z.strictObject({
+    kind: z.literal('http'),
+    name: functionName,
+    description: z.string().min(1).max(1000),
+    parameters: parametersSchema.optional(),
+    url: z.url({ protocol: /^https$/ }).describe("The client's own HTTPS endpoint; requests are signed Standard-Webhooks style."),
+    secret: secretString.describe('Signing secret for the endpoint (whsec_… base64, or any string).'),
+    timeout_ms: z.int().min(100).max(5000).default(5000),
+  }),
+]);
+export type FunctionEntry = z.output<typeof functionEntry>;
+
+const business = z
+  .strictObject({
+    address: z.string().max(500).optional(),
+    phone: e164.optional(),
+    website: z.url().optional(),
+    services: z.array(z.string().min(1).max(200)).default([]),
+    faqs: z.array(z.strictObject({ question: z.string().min(1).max(500), answer: z.string().min(1).max(2000) })).default([]),
+    links: z
+      .record(z.string().regex(/^[a-z][a-z0-9_]{0,40}$/, 'must be a lowercase name like upload_page'), z.url({ protocol: /^https$/ }))
+      .default({})
+      .describe('Links the agent may text to a caller (send_sms_link), e.g. { "upload_page": "https://…" }.'),
+  })
+  .prefault({})
+  .describe('What the agent may tell callers: address, services, FAQs, links.');
+
 export const clientConfigSchema = z
   .strictObject({
     $schema: z.string().optional().describe('Path to client.schema.json, for editors.'),
@@ -268,6 +338,7 @@ export const clientConfigSchema = z
         booking: z.boolean().default(true),
         sms_followup: z.boolean().default(true),
         email_summary: z.boolean().default(true),
+        caller_email: z.boolean().default(false).describe('Also email the caller a follow-up when their email is known.'),
       })
       .prefault({})
       .describe('Per-client switches; a feature also needs its provider block to be enabled.'),
@@ -282,12 +353,21 @@ export const clientConfigSchema = z
       })
       .prefault({}),
     templates,
+    business,
     functions: z
-      .array(z.record(z.string(), z.unknown()))
+      .array(functionEntry)
       .default([])
-      .describe('Custom function definitions (shape defined by a later issue).'),
+      .describe('Agent functions: switch built-ins off ({ "kind": "builtin", "name": …, "enabled": false }) or add "static" and "http" ones.'),
   })
   .superRefine((config, ctx) => {
+    const seen = new Set<string>();
+    config.functions.forEach((entry, index) => {
+      if (seen.has(entry.name)) ctx.addIssue({ code: 'custom', path: ['functions', index, 'name'], message: `duplicate function name ${entry.name}` });
+      seen.add(entry.name);
+      if (entry.kind !== 'builtin' && (builtinFunctionNames as readonly string[]).includes(entry.name)) {
+        ctx.addIssue({ code: 'custom', path: ['functions', index, 'name'], message: `${entry.name} is a built-in function; use kind "builtin" to configure it` });
+      }
+    });
     if (config.limits.overflow === 'agent' && config.retell.overflow_agent_id === undefined) {
       ctx.addIssue({ code: 'custom', path: ['retell', 'overflow_agent_id'], message: 'required when limits.overflow is "agent"' });
     }
@@ -329,6 +409,9 @@ export function listSecretFields(config: ClientConfig): SecretField[] {
     case undefined:
       break;
   }
+  config.functions.forEach((entry, index) => {
+    if (entry.kind === 'http') fields.push({ path: ['functions', index, 'secret'], value: entry.secret });
+  });
   switch (email?.provider) {
     case 'sendgrid':
       fields.push({ path: ['email', 'api_key'], value: email.api_key });

@@ -7,6 +7,8 @@ import { isServable } from '../clients/clients.service.ts';
 import type { Deps } from '../deps.ts';
 import { callEvents } from '../platform/db/schema.ts';
 import type { WorkOptions } from '../platform/queue.ts';
+import { sendMessage } from '../messages/message-send.job.ts';
+import { messageSendJob } from '../messages/messages.service.ts';
 import type { EventHandler, StoredEvent } from './event-handler.ts';
 import { ALL_HANDLERS } from './router.ts';
 
@@ -39,7 +41,8 @@ export async function runHandler(deps: Deps, handler: EventHandler, payload: { c
   return 'done';
 }
 
-export async function startEventWorkers(deps: Deps, options: WorkOptions = DEFAULT_WORK_OPTIONS): Promise<void> {
+/** Every worker of the platform: the router's handlers and message sending. */
+export async function startWorkers(deps: Deps, options: WorkOptions = DEFAULT_WORK_OPTIONS): Promise<void> {
   for (const handler of ALL_HANDLERS) {
     await deps.queue.work(
       handler.job,
@@ -55,4 +58,17 @@ export async function startEventWorkers(deps: Deps, options: WorkOptions = DEFAU
       options,
     );
   }
+  await deps.queue.work(
+    messageSendJob,
+    async (payload) => {
+      try {
+        const outcome = await sendMessage(deps, payload.client_id, payload.message_id);
+        deps.metrics.jobs.inc({ job: messageSendJob.name, client_id: payload.client_id, outcome });
+      } catch (error) {
+        deps.metrics.jobs.inc({ job: messageSendJob.name, client_id: payload.client_id, outcome: 'failed' });
+        throw error;
+      }
+    },
+    options,
+  );
 }

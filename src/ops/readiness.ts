@@ -1,4 +1,6 @@
+import { ne } from 'drizzle-orm';
 import type { Deps } from '../deps.ts';
+import { integrationStatus } from '../platform/db/schema.ts';
 
 interface Check {
   ok: boolean;
@@ -13,6 +15,8 @@ export interface ReadinessReport {
     active: string[];
     disabled: string[];
     invalid: { id: string; source: string; issues: { file?: string; path: string; message: string }[] }[];
+    /** Provider integrations in trouble (e.g. a revoked Zoho grant); the client still serves. */
+    integration_errors: { client_id: string; capability: string; provider: string; detail: string | null }[];
   };
 }
 
@@ -45,7 +49,23 @@ export async function checkReadiness(deps: Deps): Promise<ReadinessReport> {
     deps.redis ? probe(() => deps.redis!.ping()) : Promise.resolve(undefined),
   ]);
   const records = deps.registry.list();
-  const clients: ReadinessReport['clients'] = { total: records.length, active: [], disabled: [], invalid: [] };
+  const integrationErrors = database.ok
+    ? await deps.tenancy
+        .withPlatform((tx) => tx.select().from(integrationStatus).where(ne(integrationStatus.status, 'ok')))
+        .catch(() => [])
+    : [];
+  const clients: ReadinessReport['clients'] = {
+    total: records.length,
+    active: [],
+    disabled: [],
+    invalid: [],
+    integration_errors: integrationErrors.map((row) => ({
+      client_id: row.clientId,
+      capability: row.capability,
+      provider: row.provider,
+      detail: row.detail,
+    })),
+  };
   for (const record of records) {
     if (record.status === 'invalid') {
       clients.invalid.push({

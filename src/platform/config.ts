@@ -59,6 +59,16 @@ const envSchema = z.object({
   ),
   /** Older keys still accepted for decryption while secrets are re-encrypted, comma-separated. */
   ENCRYPTION_KEYS_PREVIOUS: optionalString,
+  /** Browser origins allowed to call the API (CORS), comma-separated; unset allows none. */
+  CORS_ORIGINS: optionalString.pipe(
+    z
+      .string()
+      .refine(
+        (v) => splitList(v).every((origin) => isOrigin(origin)),
+        'must be comma-separated origins like https://app.example.com (scheme, host and optional port only)',
+      )
+      .optional(),
+  ),
   SHUTDOWN_TIMEOUT_MS: z.preprocess(emptyAsUndefined, z.coerce.number().int().positive().default(10_000)),
   /** Run job workers inside the API process (default) or only in `xlnc worker`. */
   WORKERS_IN_PROCESS: z.preprocess(
@@ -86,6 +96,8 @@ export interface PlatformConfig {
   /** Current key first, then previous keys (decryption only). */
   readonly encryptionKeys: readonly Buffer[];
   readonly shutdownTimeoutMs: number;
+  /** CORS_ORIGINS: exact browser origins allowed to call the API; empty allows none. */
+  readonly corsOrigins: readonly string[];
   readonly workersInProcess: boolean;
   /** Secrets generated for development and where they were kept (empty in production). */
   readonly generatedSecrets: readonly string[];
@@ -98,6 +110,22 @@ export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
     super(`Invalid platform configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     this.name = 'ConfigError';
+  }
+}
+
+function splitList(text: string): string[] {
+  return text
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean);
+}
+
+function isOrigin(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return (url.protocol === 'https:' || url.protocol === 'http:') && url.origin === text;
+  } catch {
+    return false;
   }
 }
 
@@ -187,6 +215,7 @@ export function loadPlatformConfig(env: Readonly<Record<string, string | undefin
     jwtRefreshSecret: pick('JWT_REFRESH_SECRET'),
     encryptionKeys: [pick('ENCRYPTION_KEY'), ...previous].map((k) => decodeKey(k) as Buffer),
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    corsOrigins: splitList(e.CORS_ORIGINS ?? ''),
     workersInProcess: e.WORKERS_IN_PROCESS,
     generatedSecrets: missing,
     generatedSecretsFile: generatedFile,

@@ -10,6 +10,10 @@ export const ERROR_STATUS = {
   invalid_payload: 400,
   bad_request: 400,
   unauthorized: 401,
+  /** Login refused: unknown email, wrong password or disabled account (one answer for all three). */
+  invalid_credentials: 401,
+  /** A rotated refresh token was presented again; its whole family has been revoked. */
+  token_reused: 401,
   invalid_signature: 401,
   /** Signed, but the timestamp is outside the accepted window (replay protection). */
   stale_signature: 401,

@@ -53,6 +53,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
       registers: [registry],
     }),
+    inboundCalls: new Counter({
+      name: 'xlnc_inbound_calls_total',
+      help: 'call_inbound decisions by client: accepted, over_capacity, overflow_agent, rejected',
+      labelNames: ['client_id', 'decision'] as const,
+      registers: [registry],
+    }),
     jobs: new Counter({
       name: 'xlnc_jobs_total',
       help: 'Jobs handled by name, client and outcome (completed, failed, dead_letter)',

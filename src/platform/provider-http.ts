@@ -7,6 +7,15 @@ import type { Counter, Histogram } from 'prom-client';
 
 export type ProviderName = 'zoho_calendar' | 'zoho_accounts' | 'zoho_mail' | 'twilio' | 'text180' | 'sendgrid' | 'client_http';
 
+/**
+ * 503 Service Unavailable means the provider did not take the request (overloaded or down for
+ * maintenance), so, like 429, it is safe to send again later. Other 5xx answers may come after the
+ * provider acted (a message queued, an event created) and are treated as ambiguous.
+ */
+export function wasNotProcessed(status: number): boolean {
+  return status === 429 || status === 503;
+}
+
 export class ProviderError extends Error {
   override readonly name = 'ProviderError';
   readonly provider: ProviderName;

@@ -52,6 +52,8 @@ export interface EnqueueOptions {
    */
   key?: string;
   startAfterSeconds?: number;
+  /** Do not run before this time (e.g. the end of quiet hours). */
+  startAfter?: Date;
 }
 
 export type JobHandler<TPayload> = (payload: TPayload, job: { id: string; retryCount: number }) => Promise<void>;
@@ -139,6 +141,7 @@ export function createJobQueue(database: Database, logger: Logger): JobQueue {
         group: { id: data.client_id },
         ...(options.key ? { id: jobIdForKey(definition.name, options.key) } : {}),
         ...(options.startAfterSeconds ? { startAfter: options.startAfterSeconds } : {}),
+        ...(options.startAfter ? { startAfter: options.startAfter } : {}),
         ...(options.tx ? { db: fromDrizzle(options.tx as unknown as Parameters<typeof fromDrizzle>[0], sql) } : {}),
       });
     },

@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/platform/db/database.ts';
@@ -60,7 +59,7 @@ describe('the server process', () => {
     });
     try {
       expect(await waitFor(`http://127.0.0.1:${port}/health`, 15_000)).toBeLessThan(15_000);
-      const ready = await (await fetch(`http://127.0.0.1:${port}/ready`)).json();
+      const ready = (await (await fetch(`http://127.0.0.1:${port}/ready`)).json()) as { clients: { active: string[] } };
       expect(ready.clients.active).toContain('smart-tax-nation');
       const stoppedAt = Date.now();
       child.kill('SIGTERM');

@@ -6,6 +6,7 @@ import { sql } from 'drizzle-orm';
 import {
   bigint,
   boolean,
+  check,
   index,
   integer,
   jsonb,
@@ -247,6 +248,101 @@ export const integrationStatus = pgTable(
   (t) => [primaryKey({ columns: [t.clientId, t.capability] })],
 );
 
+/**
+ * People who sign in. Email is stored lower-cased (unique). `client_id` is null only for platform
+ * admins (checked). Looked up across clients at login, so it is a platform table (withPlatform);
+ * row-level security still scopes it for tenant transactions, where platform admins never appear.
+ */
+export const users = pgTable(
+  'users',
+  {
+    id: uuid('id').primaryKey().default(sql`gen_random_uuid()`),
+    email: text('email').notNull(),
+    /** `scrypt$<log2 N>$<r>$<p>$<salt>$<hash>`; never leaves the auth service. */
+    passwordHash: text('password_hash').notNull(),
+    /** platform_admin | client_admin | client_viewer */
+    role: text('role').notNull(),
+    clientId: text('client_id'),
+    disabled: boolean('disabled').notNull().default(false),
+    lastLoginAt: timestamp('last_login_at', { withTimezone: true }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('users_email_uq').on(t.email),
+    index('users_client_idx').on(t.clientId, t.email),
+    check('users_email_lower_ck', sql`${t.email} = lower(${t.email})`),
+    check('users_role_ck', sql`${t.role} in ('platform_admin', 'client_admin', 'client_viewer')`),
+    check('users_client_scope_ck', sql`(${t.role} = 'platform_admin') = (${t.clientId} is null)`),
+  ],
+);
+
+/**
+ * Opaque refresh tokens, stored as HMAC-SHA256(JWT_REFRESH_SECRET, token). Every rotation adds a
+ * row to the same family; presenting a rotated token again revokes the whole family.
+ * Platform-only: row-level security admits no tenant.
+ */
+export const refreshTokens = pgTable(
+  'refresh_tokens',
+  {
+    id: uuid('id').primaryKey().default(sql`gen_random_uuid()`),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    familyId: uuid('family_id').notNull(),
+    tokenHash: text('token_hash').notNull(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    rotatedAt: timestamp('rotated_at', { withTimezone: true }),
+    replacedBy: uuid('replaced_by'),
+    revokedAt: timestamp('revoked_at', { withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('refresh_tokens_hash_uq').on(t.tokenHash),
+    index('refresh_tokens_family_idx').on(t.familyId),
+    index('refresh_tokens_user_idx').on(t.userId),
+  ],
+);
+
+/**
+ * Database-backed clients (created through the admin API). `config` is the canonical client
+ * config with every secret sealed (`enc:v1:`); `version` drives optimistic concurrency (ETag).
+ * Platform-only: row-level security admits no tenant.
+ */
+export const clientConfigs = pgTable('client_configs', {
+  id: text('id').primaryKey(),
+  config: jsonb('config').notNull(),
+  version: integer('version').notNull().default(1),
+  createdBy: uuid('created_by'),
+  updatedBy: uuid('updated_by'),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+});
+
+/** Every admin change: who, what, which client, a diff with secrets masked, and the request. */
+export const auditLog = pgTable(
+  'audit_log',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    /** null for the command line (`actor` says so). */
+    actorUserId: uuid('actor_user_id'),
+    /** The actor's email at the time, or `cli`. */
+    actor: text('actor').notNull(),
+    action: text('action').notNull(),
+    clientId: text('client_id'),
+    targetId: text('target_id'),
+    diff: jsonb('diff').notNull(),
+    requestId: text('request_id'),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index('audit_log_client_idx').on(t.clientId, t.id),
+    index('audit_log_actor_idx').on(t.actorUserId, t.id),
+    index('audit_log_action_idx').on(t.action, t.id),
+    index('audit_log_created_idx').on(t.createdAt),
+  ],
+);
+
 export const schema = {
   clients,
   calls,
@@ -257,4 +353,8 @@ export const schema = {
   messages,
   functionCalls,
   integrationStatus,
+  users,
+  refreshTokens,
+  clientConfigs,
+  auditLog,
 };

@@ -12,6 +12,7 @@ import { AppError, type ErrorCode } from '../../platform/errors.ts';
 import { parseRetellEvent, type ParsedEvent } from './retell-events.schemas.ts';
 import { verifyRetellSignature } from './retell-signature.ts';
 import { ingestRetellEvent } from './webhooks.service.ts';
+import { buildInboundResponse } from '../../functions/inbound.service.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -36,7 +37,8 @@ function agentOf(parsed: ParsedEvent): string | undefined {
 
 /** Verifies a Retell-signed request for the client resolved from the URL; returns the raw body. */
 export function verifyRetellRequest(client: ServableClient, request: FastifyRequest): Buffer {
-  const raw = request.body instanceof Buffer ? request.body : Buffer.alloc(0);
+  const body: unknown = request.body;
+  const raw: Buffer = Buffer.isBuffer(body) ? body : Buffer.alloc(0);
   const header = request.headers['x-retell-signature'];
   const check = verifyRetellSignature(raw, client.config.retell.api_key, typeof header === 'string' ? header : undefined);
   if (check === 'stale') throw new AppError('stale_signature', 'Signature timestamp is outside the accepted window');
@@ -52,6 +54,16 @@ export const rawBodyParsing: FastifyPluginAsync = async (app) => {
   });
 };
 
+/** Resolves the client named in the URL before the body is read, so an unknown client costs nothing. */
+export function resolveClientHook(deps: Deps) {
+  return async (request: FastifyRequest) => {
+    const { clientId } = params.parse(request.params);
+    request.clientId = clientId;
+    request.log = request.log.child({ client_id: clientId });
+    request.client = requireServableClient(deps.registry, clientId);
+  };
+}
+
 export function retellWebhookRoutes(deps: Deps): FastifyPluginAsync {
   return async (app) => {
     await rawBodyParsing(app, {});
@@ -59,13 +71,7 @@ export function retellWebhookRoutes(deps: Deps): FastifyPluginAsync {
     const count = (request: FastifyRequest, event: string, outcome: string) =>
       deps.metrics.webhookEvents.inc({ client_id: request.client?.id ?? request.clientId ?? '', event, outcome });
 
-    // Resolve the client before the body is read, so an unknown client costs nothing.
-    app.addHook('onRequest', async (request) => {
-      const { clientId } = params.parse(request.params);
-      request.clientId = clientId;
-      request.log = request.log.child({ client_id: clientId });
-      request.client = requireServableClient(deps.registry, clientId);
-    });
+    app.addHook('onRequest', resolveClientHook(deps));
 
     app.addHook('onError', async (request, _reply, error) => {
       const code: ErrorCode | 'payload_too_large' =
@@ -104,15 +110,31 @@ export function retellWebhookRoutes(deps: Deps): FastifyPluginAsync {
       const callId = parsed.kind === 'call' ? parsed.call.call_id : parsed.kind === 'inbound' ? parsed.inbound.call_id : undefined;
       if (callId) request.log = request.log.child({ call_id: callId });
 
+      if (parsed.kind === 'inbound') {
+        // The caller hears ringing until we answer: context first, and never fail the call.
+        const { response, decision } = await buildInboundResponse(client, parsed.inbound, deps).catch((error: unknown) => {
+          request.log.error({ err: error }, 'call_inbound context failed; answering without it');
+          return { response: { call_inbound: { metadata: { client_id: client.id } } }, decision: 'accepted' as const };
+        });
+        deps.metrics.inboundCalls.inc({ client_id: client.id, decision });
+        const stored = { ...parsed, payload: { ...parsed.payload, xlnc_decision: decision } };
+        const outcome = await ingestRetellEvent(client, stored, raw, deps).then(
+          (r) => r.outcome,
+          (error: unknown) => {
+            request.log.error({ err: error }, 'call_inbound could not be stored');
+            return 'store_failed' as const;
+          },
+        );
+        count(request, parsed.event, outcome);
+        deps.metrics.webhookDuration.observe({ event: parsed.event, outcome }, (performance.now() - started) / 1000);
+        request.log.info({ event: parsed.event, outcome, decision }, 'retell event');
+        return reply.code(200).send(response);
+      }
+
       const { outcome } = await ingestRetellEvent(client, parsed, raw, deps);
       count(request, parsed.event, outcome);
       deps.metrics.webhookDuration.observe({ event: parsed.event, outcome }, (performance.now() - started) / 1000);
       request.log.info({ event: parsed.event, outcome }, 'retell event');
-
-      if (parsed.kind === 'inbound') {
-        // Always answer so the call connects; the live-tools capability fills this in.
-        return reply.code(200).send({ call_inbound: {} });
-      }
       return reply.code(204).send();
     });
   };

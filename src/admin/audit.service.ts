@@ -1,0 +1,101 @@
+/**
+ * The audit log: every admin change, written in the same transaction as the change itself.
+ * Diffs are built from masked views, so no secret value is ever stored here.
+ */
+import { and, desc, eq, gte, lt, lte, sql, type SQL } from 'drizzle-orm';
+import type { Tx } from '../platform/db/database.ts';
+import type { Tenancy } from '../platform/db/tenancy.ts';
+import { auditLog, users } from '../platform/db/schema.ts';
+
+export const AUDIT_ACTIONS = ['client.create', 'client.update', 'client.disable', 'user.create', 'user.update', 'keys.rotate'] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
+export interface AuditEntry {
+  /** null for the command line. */
+  actorUserId: string | null;
+  action: AuditAction;
+  clientId?: string | null;
+  targetId?: string | null;
+  diff: unknown;
+  requestId?: string | null;
+}
+
+export async function writeAudit(tx: Tx, entry: AuditEntry): Promise<void> {
+  const actorId = entry.actorUserId;
+  await tx.insert(auditLog).values({
+    actorUserId: actorId,
+    // The actor's email as it was at the time (emails may change later).
+    actor: actorId === null ? 'cli' : sql`coalesce((select ${users.email} from ${users} where ${users.id} = ${actorId}), ${actorId})`,
+    action: entry.action,
+    clientId: entry.clientId ?? null,
+    targetId: entry.targetId ?? null,
+    diff: entry.diff,
+    requestId: entry.requestId ?? null,
+  });
+}
+
+export interface AuditFilter {
+  clientId?: string | undefined;
+  /** A user id, or an actor email / `cli`. */
+  actor?: string | undefined;
+  action?: string | undefined;
+  from?: Date | undefined;
+  to?: Date | undefined;
+  limit: number;
+  /** The last id of the previous page. */
+  cursor?: number | undefined;
+}
+
+export interface AuditView {
+  id: number;
+  actor_user_id: string | null;
+  actor: string;
+  action: string;
+  client_id: string | null;
+  target_id: string | null;
+  diff: unknown;
+  request_id: string | null;
+  created_at: string;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Newest first, keyset-paginated on id. */
+export async function queryAudit(tenancy: Tenancy, filter: AuditFilter): Promise<{ items: AuditView[]; next_cursor: string | null }> {
+  const conditions: (SQL | undefined)[] = [
+    filter.clientId !== undefined ? eq(auditLog.clientId, filter.clientId) : undefined,
+    filter.actor !== undefined
+      ? UUID.test(filter.actor)
+        ? eq(auditLog.actorUserId, filter.actor.toLowerCase())
+        : eq(auditLog.actor, filter.actor.toLowerCase())
+      : undefined,
+    filter.action !== undefined ? eq(auditLog.action, filter.action) : undefined,
+    filter.from !== undefined ? gte(auditLog.createdAt, filter.from) : undefined,
+    filter.to !== undefined ? lte(auditLog.createdAt, filter.to) : undefined,
+    filter.cursor !== undefined ? lt(auditLog.id, filter.cursor) : undefined,
+  ];
+  const rows = await tenancy.withPlatform((tx) =>
+    tx
+      .select()
+      .from(auditLog)
+      .where(and(...conditions))
+      .orderBy(desc(auditLog.id))
+      .limit(filter.limit + 1),
+  );
+  const page = rows.slice(0, filter.limit);
+  const last = page[page.length - 1];
+  return {
+    items: page.map((row) => ({
+      id: row.id,
+      actor_user_id: row.actorUserId,
+      actor: row.actor,
+      action: row.action,
+      client_id: row.clientId,
+      target_id: row.targetId,
+      diff: row.diff,
+      request_id: row.requestId,
+      created_at: row.createdAt.toISOString(),
+    })),
+    next_cursor: rows.length > filter.limit && last !== undefined ? String(last.id) : null,
+  };
+}

@@ -1,0 +1,37 @@
+/**
+ * Access tokens: HS256 JWTs signed with JWT_SECRET, valid 15 minutes, carrying who the caller is
+ * (`sub`), their role and their client. Stateless: a disabled user's access token lives out its
+ * 15 minutes, but their refresh tokens are revoked at once, so no new one is issued.
+ */
+import { ROLES, type Role } from './auth.schemas.ts';
+import { signJwt, verifyJwt } from './jwt.ts';
+
+export const ACCESS_TOKEN_TTL_SECONDS = 15 * 60;
+
+/** The authenticated caller, as `request.user`. A client user always has a client id; a platform admin never. */
+export type AuthUser =
+  | { readonly id: string; readonly role: 'platform_admin'; readonly clientId: null }
+  | { readonly id: string; readonly role: Exclude<Role, 'platform_admin'>; readonly clientId: string };
+
+export type AccessTokenCheck = { ok: true; user: AuthUser } | { ok: false; reason: 'invalid' | 'expired' };
+
+export function issueAccessToken(user: AuthUser, secret: string, now?: number): string {
+  return signJwt(
+    { sub: user.id, role: user.role, client_id: user.clientId, typ: 'access' },
+    secret,
+    { expiresInSeconds: ACCESS_TOKEN_TTL_SECONDS, ...(now !== undefined ? { now } : {}) },
+  );
+}
+
+const isRole = (value: unknown): value is Role => typeof value === 'string' && (ROLES as readonly string[]).includes(value);
+
+export function verifyAccessToken(token: string, secret: string, now?: number): AccessTokenCheck {
+  const result = verifyJwt(token, secret, now !== undefined ? { now } : {});
+  if (!result.ok) return { ok: false, reason: result.reason === 'expired' ? 'expired' : 'invalid' };
+  const { sub, role, client_id: clientId, typ } = result.claims;
+  if (typ !== 'access' || typeof sub !== 'string' || sub === '' || !isRole(role)) return { ok: false, reason: 'invalid' };
+  if (role === 'platform_admin') {
+    return clientId === null ? { ok: true, user: { id: sub, role, clientId: null } } : { ok: false, reason: 'invalid' };
+  }
+  return typeof clientId === 'string' && clientId !== '' ? { ok: true, user: { id: sub, role, clientId } } : { ok: false, reason: 'invalid' };
+}

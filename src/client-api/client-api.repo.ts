@@ -1,0 +1,265 @@
+/**
+ * Read queries of the client API, always inside a tenant transaction and scoped by `clientId`
+ * first (row-level security enforces the same). Lists are keyset-paginated on (timestamp, id) so a
+ * page never repeats or skips a row when new rows arrive meanwhile.
+ */
+import { sql, type SQL } from 'drizzle-orm';
+import { callSortAt, outcomeSql, perRowEvidence, type CallOutcome } from '../analytics/call-outcome.ts';
+import { sqlRows, type Tx } from '../platform/db/database.ts';
+import type { Cursor } from './cursor.ts';
+
+/** UTC with microseconds: the cursor's sort key (see cursor.ts). */
+const sortKey = (column: SQL) => sql`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+
+export interface CallFilter {
+  from?: Date | undefined;
+  to?: Date | undefined;
+  outcome?: CallOutcome | undefined;
+  sentiment?: 'positive' | 'negative' | 'neutral' | 'unknown' | undefined;
+  direction?: 'inbound' | 'outbound' | undefined;
+  agent?: string | undefined;
+  q?: string | undefined;
+}
+
+export interface CallRow {
+  call_id: string;
+  agent_id: string | null;
+  direction: string | null;
+  from_number: string | null;
+  to_number: string | null;
+  status: string | null;
+  started_at: Date | string | null;
+  ended_at: Date | string | null;
+  duration_ms: number | null;
+  disconnection_reason: string | null;
+  sentiment: string | null;
+  successful: boolean | null;
+  summary: string | null;
+  outcome: CallOutcome;
+  recording_url: string | null;
+  created_at: Date | string;
+  sort_at: string;
+}
+
+/** `%`, `_` and `\` are LIKE metacharacters; escaped so the search text matches literally. */
+export function likePattern(text: string): string {
+  return `%${text.replace(/[\\%_]/g, '\\$&')}%`;
+}
+
+/** "(415) 555-01" finds "+1415555 01…": digits only, when the text looks like a phone number. */
+function phoneSearch(text: string): string {
+  return /^[\d\s()+.-]+$/.test(text) && /\d/.test(text) ? text.replace(/\D/g, '') : text;
+}
+
+const outcome = outcomeSql(perRowEvidence);
+
+function callConditions(clientId: string, filter: CallFilter, after: Cursor | undefined): SQL {
+  const conditions: SQL[] = [sql`c.client_id = ${clientId}`];
+  if (filter.from) conditions.push(sql`${callSortAt} >= ${filter.from.toISOString()}::timestamptz`);
+  if (filter.to) conditions.push(sql`${callSortAt} < ${filter.to.toISOString()}::timestamptz`);
+  if (filter.direction) conditions.push(sql`c.direction = ${filter.direction}`);
+  if (filter.agent) conditions.push(sql`c.agent_id = ${filter.agent}`);
+  if (filter.sentiment === 'unknown') {
+    conditions.push(sql`(c.sentiment is null or lower(c.sentiment) not in ('positive', 'negative', 'neutral'))`);
+  } else if (filter.sentiment) {
+    conditions.push(sql`lower(c.sentiment) = ${filter.sentiment}`);
+  }
+  if (filter.q) {
+    conditions.push(sql`(c.from_number ilike ${likePattern(phoneSearch(filter.q))} or c.summary ilike ${likePattern(filter.q)})`);
+  }
+  if (filter.outcome) conditions.push(sql`${outcome} = ${filter.outcome}`);
+  if (after) conditions.push(sql`(${callSortAt}, c.call_id) < (${after.at}::timestamptz, ${after.id})`);
+  return sql.join(conditions, sql` and `);
+}
+
+/** Newest first; `limit + 1` rows are read so the caller knows whether another page exists. */
+export async function listCallRows(tx: Tx, clientId: string, filter: CallFilter, after: Cursor | undefined, limit: number): Promise<CallRow[]> {
+  return sqlRows<CallRow>(
+    tx,
+    sql`select c.call_id, c.agent_id, c.direction, c.from_number, c.to_number, c.status, c.started_at, c.ended_at,
+          c.duration_ms::float8 as duration_ms, c.disconnection_reason, c.sentiment, c.successful, c.summary,
+          ${outcome} as outcome, c.recording_url, c.created_at, ${sortKey(callSortAt)} as sort_at
+        from calls c
+        where ${callConditions(clientId, filter, after)}
+        order by ${callSortAt} desc, c.call_id desc
+        limit ${limit}`,
+  );
+}
+
+export interface CallDetailRow extends CallRow {
+  call_type: string | null;
+  customer_id: string | null;
+  transcript: string | null;
+  transcript_object: unknown;
+  analysis: unknown;
+  public_log_url: string | null;
+  metadata: unknown;
+}
+
+export async function findCallRow(tx: Tx, clientId: string, callId: string): Promise<CallDetailRow | undefined> {
+  const [row] = await sqlRows<CallDetailRow>(
+    tx,
+    sql`select c.call_id, c.agent_id, c.direction, c.from_number, c.to_number, c.status, c.started_at, c.ended_at,
+          c.duration_ms::float8 as duration_ms, c.disconnection_reason, c.sentiment, c.successful, c.summary,
+          ${outcome} as outcome, c.recording_url, c.created_at, ${sortKey(callSortAt)} as sort_at,
+          c.call_type, c.customer_id::text as customer_id, c.transcript, c.transcript_object, c.analysis,
+          c.public_log_url, c.metadata
+        from calls c
+        where c.client_id = ${clientId} and c.call_id = ${callId}`,
+  );
+  return row;
+}
+
+export interface EventRow {
+  id: string;
+  event: string;
+  received_at: Date | string;
+}
+
+export async function callEventRows(tx: Tx, clientId: string, callId: string): Promise<EventRow[]> {
+  return sqlRows<EventRow>(
+    tx,
+    sql`select id::text as id, event, received_at from call_events
+        where client_id = ${clientId} and call_id = ${callId} order by received_at, id`,
+  );
+}
+
+export interface FunctionCallRow {
+  id: string;
+  name: string;
+  args: unknown;
+  outcome: string;
+  error_code: string | null;
+  latency_ms: number;
+  created_at: Date | string;
+}
+
+export async function functionCallRows(tx: Tx, clientId: string, callId: string): Promise<FunctionCallRow[]> {
+  return sqlRows<FunctionCallRow>(
+    tx,
+    sql`select id::text as id, name, args, outcome, error_code, latency_ms, created_at from function_calls
+        where client_id = ${clientId} and call_id = ${callId} order by created_at, id`,
+  );
+}
+
+export interface AppointmentRow {
+  id: string;
+  call_id: string | null;
+  customer_id: string | null;
+  starts_at: Date | string;
+  ends_at: Date | string;
+  status: string;
+  provider: string;
+  provider_event_id: string | null;
+  customer_name: string | null;
+  customer_phone: string | null;
+  customer_email: string | null;
+  reason: string | null;
+  created_at: Date | string;
+  sort_at: string;
+}
+
+const appointmentColumns = sql`a.id::text as id, a.call_id, a.customer_id::text as customer_id, a.starts_at, a.ends_at, a.status,
+  a.provider, a.provider_event_id, a.customer_name, a.customer_phone, a.customer_email, a.reason, a.created_at,
+  ${sortKey(sql`a.starts_at`)} as sort_at`;
+
+export async function callAppointmentRows(tx: Tx, clientId: string, callId: string): Promise<AppointmentRow[]> {
+  return sqlRows<AppointmentRow>(
+    tx,
+    sql`select ${appointmentColumns} from appointments a
+        where a.client_id = ${clientId} and a.call_id = ${callId} order by a.created_at desc, a.id desc`,
+  );
+}
+
+export interface AppointmentFilter {
+  status?: 'booked' | 'cancelled' | undefined;
+  from?: Date | undefined;
+  to?: Date | undefined;
+  order: 'asc' | 'desc';
+}
+
+export async function listAppointmentRows(
+  tx: Tx,
+  clientId: string,
+  filter: AppointmentFilter,
+  after: Cursor | undefined,
+  limit: number,
+): Promise<AppointmentRow[]> {
+  const conditions: SQL[] = [sql`a.client_id = ${clientId}`];
+  if (filter.status) conditions.push(sql`a.status = ${filter.status}`);
+  if (filter.from) conditions.push(sql`a.starts_at >= ${filter.from.toISOString()}::timestamptz`);
+  if (filter.to) conditions.push(sql`a.starts_at < ${filter.to.toISOString()}::timestamptz`);
+  const asc = filter.order === 'asc';
+  if (after) {
+    conditions.push(
+      asc
+        ? sql`(a.starts_at, a.id) > (${after.at}::timestamptz, ${after.id}::uuid)`
+        : sql`(a.starts_at, a.id) < (${after.at}::timestamptz, ${after.id}::uuid)`,
+    );
+  }
+  const order = asc ? sql`a.starts_at asc, a.id asc` : sql`a.starts_at desc, a.id desc`;
+  return sqlRows<AppointmentRow>(
+    tx,
+    sql`select ${appointmentColumns} from appointments a where ${sql.join(conditions, sql` and `)} order by ${order} limit ${limit}`,
+  );
+}
+
+export interface MessageRow {
+  id: string;
+  call_id: string | null;
+  channel: string;
+  kind: string;
+  provider: string;
+  to_address: string;
+  from_address: string | null;
+  subject: string | null;
+  body: string;
+  status: string;
+  error_code: string | null;
+  error_message: string | null;
+  segments: number | null;
+  attempts: number;
+  sent_at: Date | string | null;
+  delivered_at: Date | string | null;
+  created_at: Date | string;
+  sort_at: string;
+}
+
+const messageColumns = sql`m.id::text as id, m.call_id, m.channel, m.kind, m.provider, m.to_address, m.from_address, m.subject,
+  m.body, m.status, m.error_code, m.error_message, m.segments, m.attempts, m.sent_at, m.delivered_at, m.created_at,
+  ${sortKey(sql`m.created_at`)} as sort_at`;
+
+export async function callMessageRows(tx: Tx, clientId: string, callId: string): Promise<MessageRow[]> {
+  return sqlRows<MessageRow>(
+    tx,
+    sql`select ${messageColumns} from messages m where m.client_id = ${clientId} and m.call_id = ${callId} order by m.created_at, m.id`,
+  );
+}
+
+export interface MessageFilter {
+  status?: string | undefined;
+  channel?: 'sms' | 'email' | undefined;
+  from?: Date | undefined;
+  to?: Date | undefined;
+}
+
+/** Newest first. */
+export async function listMessageRows(
+  tx: Tx,
+  clientId: string,
+  filter: MessageFilter,
+  after: Cursor | undefined,
+  limit: number,
+): Promise<MessageRow[]> {
+  const conditions: SQL[] = [sql`m.client_id = ${clientId}`];
+  if (filter.status) conditions.push(sql`m.status = ${filter.status}`);
+  if (filter.channel) conditions.push(sql`m.channel = ${filter.channel}`);
+  if (filter.from) conditions.push(sql`m.created_at >= ${filter.from.toISOString()}::timestamptz`);
+  if (filter.to) conditions.push(sql`m.created_at < ${filter.to.toISOString()}::timestamptz`);
+  if (after) conditions.push(sql`(m.created_at, m.id) < (${after.at}::timestamptz, ${after.id}::uuid)`);
+  return sqlRows<MessageRow>(
+    tx,
+    sql`select ${messageColumns} from messages m where ${sql.join(conditions, sql` and `)}
+        order by m.created_at desc, m.id desc limit ${limit}`,
+  );
+}

@@ -1,0 +1,217 @@
+/**
+ * The client API under /api/clients/:clientId: a client's users read their own client's calls,
+ * appointments, messages, analytics and settings; platform admins read any client's.
+ * Every route runs, before anything is parsed: authenticate (401) → client access (404 for another
+ * client, so existence never leaks) → the client exists (404) → per-client rate limit (429).
+ */
+import { Readable } from 'node:stream';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { analyticsQuery, analyticsSchema } from '../analytics/analytics.schemas.ts';
+import { analyticsPeriod, createAnalyticsService } from '../analytics/analytics.service.ts';
+import { authenticate, requireClientAccess } from '../auth/auth.guard.ts';
+import type { ClientRecord } from '../clients/client-registry.ts';
+import type { Deps } from '../deps.ts';
+import { AppError } from '../platform/errors.ts';
+import {
+  appointmentPage,
+  callDetail,
+  callPage,
+  callParams,
+  clientParams,
+  exportCallsQuery,
+  listAppointmentsQuery,
+  listCallsQuery,
+  listMessagesQuery,
+  messagePage,
+  settingsSchema,
+} from './client-api.schemas.ts';
+import { callFilterFrom, createClientApiService } from './client-api.service.ts';
+
+/** Requests per client per minute across the whole client API (all of that client's users together). */
+export const CLIENT_API_REQUESTS_PER_MINUTE = 600;
+
+const TAGS = ['Client API'];
+const security = [{ bearerAuth: [] }];
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The client named in a client-API URL, after the caller was allowed to see it. */
+    clientRecord?: ClientRecord;
+  }
+}
+
+function clientOf(request: FastifyRequest): ClientRecord {
+  if (!request.clientRecord) throw new AppError('internal_error', 'client guard did not run');
+  return request.clientRecord;
+}
+
+/** The client's timezone: dates in queries and analytics buckets are local to it. */
+const timezoneOf = (record: ClientRecord) => record.config?.timezone ?? 'UTC';
+
+export function clientApiRoutes(deps: Deps): FastifyPluginAsync {
+  return async (plugin) => {
+    const app = plugin.withTypeProvider<ZodTypeProvider>();
+    const service = createClientApiService({ tenancy: deps.tenancy, publicBaseUrl: deps.config.publicBaseUrl });
+    const analytics = createAnalyticsService({ tenancy: deps.tenancy });
+
+    app.addHook('onRequest', authenticate);
+    app.addHook('onRequest', async (request, reply) => {
+      const parsed = clientParams.safeParse(request.params);
+      if (!parsed.success) throw new AppError('not_found', 'Not found');
+      const { clientId } = parsed.data;
+      requireClientAccess(request, clientId);
+      const record = deps.registry.get(clientId);
+      if (!record) throw new AppError('not_found', 'Not found');
+      request.clientId = clientId;
+      request.clientRecord = record;
+      request.log = request.log.child({ client_id: clientId });
+
+      const decision = await deps.rateLimiter.hit(clientId, 'client-api', CLIENT_API_REQUESTS_PER_MINUTE);
+      reply.header('x-ratelimit-limit', String(CLIENT_API_REQUESTS_PER_MINUTE));
+      reply.header('x-ratelimit-remaining', String(decision.remaining));
+      if (!decision.allowed) {
+        throw new AppError('rate_limited', `Client API rate limit of ${CLIENT_API_REQUESTS_PER_MINUTE}/min exceeded`, {
+          'retry-after': String(decision.retryAfterSeconds),
+        });
+      }
+    });
+
+    app.get(
+      '/:clientId/calls',
+      {
+        schema: {
+          tags: TAGS,
+          security,
+          summary: 'List calls, newest first',
+          description:
+            'Cursor-paginated. `outcome` is derived per call, first match wins: booked (an appointment carries the call id), ' +
+            'message (a message was taken), voicemail, no_answer (never connected), other.',
+          params: clientParams,
+          querystring: listCallsQuery,
+          response: { 200: callPage },
+        },
+      },
+      async (request) => service.listCalls(request.params.clientId, timezoneOf(clientOf(request)), request.query),
+    );
+
+    app.get(
+      '/:clientId/calls.csv',
+      {
+        schema: {
+          tags: TAGS,
+          security,
+          summary: 'Export calls as CSV (streamed)',
+          description:
+            'Same filters as the list, every matching call, newest first. Cells that a spreadsheet would run as a formula are prefixed with `\'`.',
+          params: clientParams,
+          querystring: exportCallsQuery,
+          response: {
+            200: {
+              description: 'CSV (RFC 4180, UTF-8, CRLF), one header row then one row per call.',
+              content: { 'text/csv': { schema: z.string() } },
+            },
+          },
+        },
+      },
+      async (request, reply) => {
+        const record = clientOf(request);
+        const filter = callFilterFrom(request.query, timezoneOf(record));
+        const chunks = service.exportCallsCsv(record.id, filter);
+        // The header and first batch are read before answering, so a failing query is a proper
+        // error response rather than a truncated 200.
+        const first = await chunks.next();
+        const second = first.done ? first : await chunks.next();
+        async function* rest(): AsyncGenerator<string> {
+          if (!first.done) yield first.value;
+          if (!second.done) yield second.value;
+          yield* chunks;
+        }
+        const day = new Date().toISOString().slice(0, 10);
+        return reply
+          .type('text/csv; charset=utf-8')
+          .header('content-disposition', `attachment; filename="calls-${record.id}-${day}.csv"`)
+          .header('cache-control', 'no-store')
+          // The schema documents the CSV text; Fastify pipes a stream as is, without serializing it.
+          .send(Readable.from(rest()) as unknown as string);
+      },
+    );
+
+    app.get(
+      '/:clientId/calls/:callId',
+      {
+        schema: {
+          tags: TAGS,
+          security,
+          summary: 'One call: transcript, analysis, events, function calls, messages, appointment',
+          params: callParams,
+          response: { 200: callDetail },
+        },
+      },
+      async (request) => service.getCall(request.params.clientId, request.params.callId),
+    );
+
+    app.get(
+      '/:clientId/appointments',
+      {
+        schema: {
+          tags: TAGS,
+          security,
+          summary: 'List appointments by start time',
+          params: clientParams,
+          querystring: listAppointmentsQuery,
+          response: { 200: appointmentPage },
+        },
+      },
+      async (request) => service.listAppointments(request.params.clientId, timezoneOf(clientOf(request)), request.query),
+    );
+
+    app.get(
+      '/:clientId/messages',
+      {
+        schema: {
+          tags: TAGS,
+          security,
+          summary: 'List SMS and email messages, newest first',
+          params: clientParams,
+          querystring: listMessagesQuery,
+          response: { 200: messagePage },
+        },
+      },
+      async (request) => service.listMessages(request.params.clientId, timezoneOf(clientOf(request)), request.query),
+    );
+
+    app.get(
+      '/:clientId/analytics',
+      {
+        schema: {
+          tags: TAGS,
+          security,
+          summary: 'Call, booking, message and function figures for a period',
+          params: clientParams,
+          querystring: analyticsQuery,
+          response: { 200: analyticsSchema },
+        },
+      },
+      async (request) => {
+        const record = clientOf(request);
+        return analytics.forPeriod(record.id, analyticsPeriod(request.query, timezoneOf(record)));
+      },
+    );
+
+    app.get(
+      '/:clientId/settings',
+      {
+        schema: {
+          tags: TAGS,
+          security,
+          summary: 'The client configuration with secrets masked, and the URLs to paste into Retell',
+          params: clientParams,
+          response: { 200: settingsSchema },
+        },
+      },
+      async (request) => service.settings(clientOf(request)),
+    );
+  };
+}

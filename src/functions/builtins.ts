@@ -1,0 +1,283 @@
+/**
+ * The agent's built-in functions. Each takes the client first, validated arguments and the call
+ * context, and returns a speakable `result` plus data; expected outcomes (slot taken, nothing
+ * found) are results, not errors.
+ */
+import { createHash } from 'node:crypto';
+import { and, eq, sql } from 'drizzle-orm';
+import { DateTime } from 'luxon';
+import type { z } from 'zod';
+import type { ServableClient } from '../clients/clients.service.ts';
+import type { BuiltinFunctionName } from '../clients/client.schema.ts';
+import type { Deps } from '../deps.ts';
+import type { Appointment, Slot } from '../integrations/calendar/calendar.ts';
+import { speakSlots } from '../integrations/calendar/slots.ts';
+import { normalizePhone } from '../integrations/sms/sms.ts';
+import { renderEmail, renderSms, templatesFor } from '../integrations/templates/templates.ts';
+import { createMessage } from '../messages/messages.repo.ts';
+import { queueMessage } from '../messages/messages.service.ts';
+import { customers } from '../platform/db/schema.ts';
+import { upsertCustomerByPhone } from '../calls/calls.repo.ts';
+import type { BUILTIN_ARGS } from './function-catalog.ts';
+import { describeHours, isOpenAt } from './business-hours.ts';
+
+export interface FunctionCallContext {
+  callId: string | null;
+  /** The caller's number as Retell gave it (call.from_number), if any. */
+  fromNumber: string | null;
+  now: Date;
+}
+
+export interface FunctionReply {
+  /** What the agent says. */
+  result: string;
+  [key: string]: unknown;
+}
+
+/** A failure the agent should apologise for; `code` goes back in the reply and the log. */
+export class FunctionFailure extends Error {
+  constructor(
+    readonly code: string,
+    readonly speakable: string,
+  ) {
+    super(speakable);
+  }
+}
+
+type Args<N extends BuiltinFunctionName> = z.output<(typeof BUILTIN_ARGS)[N]>;
+type Builtin<N extends BuiltinFunctionName> = (client: ServableClient, args: Args<N>, ctx: FunctionCallContext, deps: Deps) => Promise<FunctionReply>;
+
+function spokenSlots(client: ServableClient, slots: readonly Slot[], now: Date) {
+  return slots.map((slot) => ({ start: slot.start, end: slot.end, spoken: speakSlots([slot], client.config.timezone, now) }));
+}
+
+function spokenTime(client: ServableClient, iso: string): string {
+  return DateTime.fromISO(iso, { zone: client.config.timezone }).toFormat("cccc, LLLL d 'at' h:mm a");
+}
+
+function callerPhone(client: ServableClient, given: string | undefined, ctx: FunctionCallContext): string | undefined {
+  const raw = given ?? ctx.fromNumber ?? undefined;
+  return raw ? normalizePhone(raw, client.config.sms?.default_country ?? 'US') : undefined;
+}
+
+function requirePhone(client: ServableClient, given: string | undefined, ctx: FunctionCallContext): string {
+  const phone = callerPhone(client, given, ctx);
+  if (!phone) throw new FunctionFailure('invalid_phone', "I couldn't read that phone number. Could you say it again, digit by digit?");
+  return phone;
+}
+
+async function upcomingFor(client: ServableClient, phone: string, deps: Deps): Promise<Appointment | undefined> {
+  const upcoming = await deps.calendarFor(client).findUpcoming({ phone });
+  return upcoming[0];
+}
+
+const checkAvailability: Builtin<'check_availability'> = async (client, args, ctx, deps) => {
+  const from = args.date ? DateTime.fromISO(args.date, { zone: client.config.timezone }).startOf('day') : undefined;
+  if (from && !from.isValid) throw new FunctionFailure('invalid_date', "I didn't catch the date. Which day would you like?");
+  const slots = await deps.calendarFor(client).findSlots({
+    ...(from ? { from: from.toJSDate(), days: 1 } : { days: args.days_ahead ?? 7 }),
+    ...(args.time_of_day ? { timeOfDay: args.time_of_day } : {}),
+    limit: 5,
+  });
+  if (slots.length === 0) {
+    return { result: from ? "I don't see any openings that day. Would another day work?" : "I don't see any openings in the next few days. I can take a message and have someone call you back.", slots: [] };
+  }
+  return { result: `I have ${speakSlots(slots, client.config.timezone, ctx.now)}. Which works best?`, slots: spokenSlots(client, slots, ctx.now) };
+};
+
+/** The confirmation text goes out once per call, whichever of booking and post-call gets there first. */
+async function queueConfirmation(client: ServableClient, appointment: Appointment, phone: string, customerId: string, ctx: FunctionCallContext, deps: Deps): Promise<void> {
+  const { config } = client;
+  if (!config.sms?.enabled || !(config.features.booking || config.features.sms_followup)) return;
+  const body = renderSms(templatesFor(config), 'confirmation', {
+    business_name: config.name,
+    customer_name: appointment.customerName ?? 'there',
+    appointment_time: spokenTime(client, appointment.start),
+    caller_phone: phone,
+  }).text;
+  await deps.tenancy.withTenant(client.id, async (tx) => {
+    const [customer] = await tx.select({ optedOutAt: customers.optedOutAt }).from(customers).where(and(eq(customers.clientId, client.id), eq(customers.id, customerId)));
+    await queueMessage(
+      tx,
+      client,
+      {
+        channel: 'sms',
+        kind: 'confirmation',
+        idempotencyKey: ctx.callId ? `call:${ctx.callId}:sms:caller` : `appointment:${appointment.id}:sms:confirmation`,
+        callId: ctx.callId,
+        customerId,
+        to: phone,
+        body,
+        optedOut: Boolean(customer?.optedOutAt),
+      },
+      deps.queue,
+    );
+  });
+}
+
+const bookAppointment: Builtin<'book_appointment'> = async (client, args, ctx, deps) => {
+  const phone = requirePhone(client, args.phone, ctx);
+  const customerId = await deps.tenancy.withTenant(client.id, async (tx) => {
+    const id = await upsertCustomerByPhone(tx, client.id, phone, ctx.now);
+    await tx
+      .update(customers)
+      .set({ name: args.name, ...(args.email ? { email: args.email } : {}), updatedAt: sql`now()` })
+      .where(and(eq(customers.clientId, client.id), eq(customers.id, id)));
+    return id;
+  });
+  const outcome = await deps.calendarFor(client).book({
+    ...(ctx.callId ? { callId: ctx.callId } : {}),
+    start: args.start,
+    name: args.name,
+    phone,
+    ...(args.email ? { email: args.email } : {}),
+    ...(args.reason ? { reason: args.reason } : {}),
+    customerId,
+  });
+  switch (outcome.status) {
+    case 'booked': {
+      await queueConfirmation(client, outcome.appointment, phone, customerId, ctx, deps);
+      return {
+        result: `You're all set for ${spokenTime(client, outcome.appointment.start)}. You'll get a text confirmation shortly.`,
+        booked: true,
+        appointment_id: outcome.appointment.id,
+        start: outcome.appointment.start,
+      };
+    }
+    case 'slot_taken':
+    case 'outside_hours':
+    case 'invalid_time': {
+      const lead =
+        outcome.status === 'slot_taken' ? 'That time was just taken.' : outcome.status === 'outside_hours' ? "We're not open then." : "That time isn't available.";
+      const offer = outcome.alternatives.length > 0 ? ` I can offer ${speakSlots(outcome.alternatives, client.config.timezone, ctx.now)}.` : ' Would another day work?';
+      return { result: `${lead}${offer}`, booked: false, reason: outcome.status, slots: spokenSlots(client, outcome.alternatives, ctx.now) };
+    }
+  }
+};
+
+const findAppointment: Builtin<'find_appointment'> = async (client, args, ctx, deps) => {
+  const phone = requirePhone(client, args.phone, ctx);
+  const next = await upcomingFor(client, phone, deps);
+  if (!next) return { result: "I don't see an upcoming appointment under that number.", found: false };
+  return { result: `You have an appointment on ${spokenTime(client, next.start)}.`, found: true, appointment_id: next.id, start: next.start };
+};
+
+async function appointmentToChange(client: ServableClient, args: { appointment_id?: string | undefined; phone?: string | undefined }, ctx: FunctionCallContext, deps: Deps): Promise<string | undefined> {
+  if (args.appointment_id) return args.appointment_id;
+  return (await upcomingFor(client, requirePhone(client, args.phone, ctx), deps))?.id;
+}
+
+const rescheduleAppointment: Builtin<'reschedule_appointment'> = async (client, args, ctx, deps) => {
+  const id = await appointmentToChange(client, args, ctx, deps);
+  if (!id) return { result: "I don't see an upcoming appointment to move under that number.", rescheduled: false };
+  const outcome = await deps.calendarFor(client).reschedule(id, args.new_start);
+  switch (outcome.status) {
+    case 'booked':
+      return { result: `Done. Your appointment is now ${spokenTime(client, outcome.appointment.start)}.`, rescheduled: true, appointment_id: outcome.appointment.id, start: outcome.appointment.start };
+    case 'not_found':
+      return { result: "I couldn't find that appointment.", rescheduled: false };
+    case 'slot_taken':
+    case 'outside_hours':
+    case 'invalid_time':
+      return {
+        result: `That time isn't available.${outcome.alternatives.length > 0 ? ` I can offer ${speakSlots(outcome.alternatives, client.config.timezone, ctx.now)}.` : ''}`,
+        rescheduled: false,
+        slots: spokenSlots(client, outcome.alternatives, ctx.now),
+      };
+  }
+};
+
+const cancelAppointment: Builtin<'cancel_appointment'> = async (client, args, ctx, deps) => {
+  const id = await appointmentToChange(client, args, ctx, deps);
+  if (!id) return { result: "I don't see an upcoming appointment under that number.", cancelled: false };
+  const outcome = await deps.calendarFor(client).cancel(id);
+  if (outcome.status === 'not_found') return { result: "I couldn't find that appointment.", cancelled: false };
+  return { result: `Your appointment on ${spokenTime(client, outcome.appointment.start)} is cancelled.`, cancelled: true, appointment_id: outcome.appointment.id };
+};
+
+const getBusinessInfo: Builtin<'get_business_info'> = async (client, args, ctx) => {
+  const { config } = client;
+  const { business } = config;
+  const parts: Record<string, string> = {
+    hours: `${describeHours(config)} ${isOpenAt(config, ctx.now) ? "We're open right now." : "We're closed right now."}`,
+    address: business.address ? `We're at ${business.address}.` : "I don't have the address on hand.",
+    services: business.services.length > 0 ? `We offer ${business.services.join(', ')}.` : '',
+    faq: business.faqs.map((f) => `${f.question} ${f.answer}`).join(' '),
+    contact: [business.phone ? `You can reach us at ${business.phone}.` : '', business.website ? `Our website is ${business.website}.` : ''].filter(Boolean).join(' '),
+  };
+  const topic = args.topic ?? 'all';
+  const result = topic === 'all' ? Object.values(parts).filter(Boolean).join(' ') : parts[topic] || "I don't have that information, but I can take a message.";
+  return { result, business_name: config.name };
+};
+
+const takeMessage: Builtin<'take_message'> = async (client, args, ctx, deps) => {
+  const { config } = client;
+  const phone = callerPhone(client, args.phone, ctx) ?? args.phone;
+  // Retell may call twice when the caller interrupts: the same message on the same call is kept once.
+  const digest = createHash('sha256').update(JSON.stringify([args.name, phone, args.message])).digest('hex').slice(0, 16);
+  const key = `call:${ctx.callId ?? 'none'}:message:${digest}`;
+  const email = renderEmail(templatesFor(config), 'message_taken', {
+    business_name: config.name,
+    customer_name: args.name,
+    caller_phone: phone,
+    message: args.message,
+    urgency: args.urgency,
+    call_time: DateTime.fromJSDate(ctx.now, { zone: config.timezone }).toFormat("cccc, LLLL d 'at' h:mm a"),
+  });
+  const to = config.notifications.business_email;
+  await deps.tenancy.withTenant(client.id, async (tx) => {
+    const customerId = normalizePhone(phone, config.sms?.default_country ?? 'US') ? await upsertCustomerByPhone(tx, client.id, phone, ctx.now) : null;
+    if (config.email?.enabled && to) {
+      await queueMessage(tx, client, { channel: 'email', kind: 'message_taken', idempotencyKey: key, callId: ctx.callId, customerId, to, subject: email.subject, body: email.text, html: email.html }, deps.queue);
+    } else {
+      // No email channel: the message is still stored (and shown in the client API), just not emailed.
+      await createMessage(tx, client.id, {
+        callId: ctx.callId,
+        customerId,
+        channel: 'email',
+        kind: 'message_taken',
+        idempotencyKey: key,
+        provider: 'none',
+        toAddress: to ?? '',
+        subject: email.subject,
+        body: email.text,
+        html: email.html,
+        status: 'suppressed',
+        errorCode: 'no_email_channel',
+      });
+    }
+  });
+  return { result: `Thanks, ${args.name}. I've passed your message on${args.urgency === 'urgent' ? ' and marked it urgent' : ''}; someone will get back to you.`, taken: true };
+};
+
+const sendSmsLink: Builtin<'send_sms_link'> = async (client, args, ctx, deps) => {
+  const { config } = client;
+  const url = config.business.links[args.kind];
+  if (!url) throw new FunctionFailure('unknown_link', "I'm sorry, I don't have that link to send.");
+  const phone = requirePhone(client, undefined, ctx);
+  const body = renderSms(templatesFor(config), 'link', { business_name: config.name, link_url: url, customer_name: 'there' }).text;
+  const sent = await deps.tenancy.withTenant(client.id, async (tx) => {
+    const customerId = await upsertCustomerByPhone(tx, client.id, phone, ctx.now);
+    const [customer] = await tx.select({ optedOutAt: customers.optedOutAt }).from(customers).where(and(eq(customers.clientId, client.id), eq(customers.id, customerId)));
+    const { message } = await queueMessage(
+      tx,
+      client,
+      { channel: 'sms', kind: 'link', idempotencyKey: `call:${ctx.callId ?? 'none'}:sms:link:${args.kind}`, callId: ctx.callId, customerId, to: phone, body, optedOut: Boolean(customer?.optedOutAt) },
+      deps.queue,
+    );
+    return message.status !== 'suppressed';
+  });
+  if (!sent) return { result: "I can't text that number because it has opted out of messages from us.", sent: false };
+  return { result: "I've texted you the link.", sent: true };
+};
+
+export const BUILTINS: { [N in BuiltinFunctionName]: Builtin<N> } = {
+  check_availability: checkAvailability,
+  book_appointment: bookAppointment,
+  find_appointment: findAppointment,
+  reschedule_appointment: rescheduleAppointment,
+  cancel_appointment: cancelAppointment,
+  get_business_info: getBusinessInfo,
+  take_message: takeMessage,
+  send_sms_link: sendSmsLink,
+};

@@ -1,0 +1,275 @@
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../../test/helpers/test-app.ts';
+import { addressBlockReason, callHttpFunction, isBlockedAddress, MAX_RESPONSE_BYTES, signStandardWebhook } from './custom-http.ts';
+
+const REQUEST = { clientId: 'acme-dental', callId: 'call_123', name: 'order_status', args: { order_id: 'A-1' }, call: { call_id: 'call_123', from_number: '+14155550123' } };
+const allowLoopback = (ip: string) => ip === '127.0.0.1' || ip === '::1';
+
+describe('address classifier', () => {
+  it.each([
+    ['0.0.0.0', true],
+    ['0.1.2.3', true],
+    ['10.0.0.1', true],
+    ['100.64.0.1', true],
+    ['100.127.255.254', true],
+    ['100.100.100.200', true], // Alibaba metadata, inside CGNAT
+    ['100.63.255.255', false],
+    ['100.128.0.1', false],
+    ['127.0.0.1', true],
+    ['127.255.255.254', true],
+    ['169.254.0.1', true],
+    ['169.254.169.254', true],
+    ['172.16.0.1', true],
+    ['172.31.255.255', true],
+    ['172.15.255.255', false],
+    ['172.32.0.1', false],
+    ['192.168.1.1', true],
+    ['192.0.0.192', true],
+    ['192.0.2.10', true],
+    ['198.18.0.1', true],
+    ['224.0.0.1', true],
+    ['239.255.255.250', true],
+    ['240.0.0.1', true],
+    ['255.255.255.255', true],
+    ['8.8.8.8', false],
+    ['1.1.1.1', false],
+    ['93.184.216.34', false],
+    ['::', true],
+    ['::1', true],
+    ['[::1]', true],
+    ['::ffff:127.0.0.1', true],
+    ['::ffff:7f00:1', true],
+    ['::ffff:169.254.169.254', true],
+    ['::ffff:10.0.0.1', true],
+    ['::ffff:0.0.0.0', true],
+    ['::ffff:8.8.8.8', false],
+    ['::127.0.0.1', true],
+    ['64:ff9b::a9fe:a9fe', true],
+    ['64:ff9b::808:808', false],
+    ['2002:7f00:1::1', true],
+    ['2002:808:808::1', false],
+    ['2001::1', true],
+    ['2001:db8::1', true],
+    ['fc00::1', true],
+    ['fd00:ec2::254', true], // AWS IMDS over IPv6
+    ['fe80::1', true],
+    ['fe80::1%eth0', true],
+    ['fec0::1', true],
+    ['ff02::1', true],
+    ['100::1', true],
+    ['2001:4860:4860::8888', false],
+    ['2606:4700:4700::1111', false],
+    ['not-an-ip', true],
+    ['256.1.1.1', true],
+  ])('%s blocked=%s', (ip, blocked) => {
+    expect(isBlockedAddress(ip)).toBe(blocked);
+  });
+
+  it('names the metadata address', () => {
+    expect(addressBlockReason('169.254.169.254')).toMatch(/metadata/);
+    expect(addressBlockReason('::ffff:169.254.169.254')).toMatch(/IPv4-mapped.*metadata/);
+  });
+});
+
+describe('signStandardWebhook', () => {
+  it('matches the Standard Webhooks reference vector', () => {
+    expect(signStandardWebhook('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 'msg_p5jXN8AQM9LWM0D4loKWxJek', 1614265330, '{"test": 2432232314}')).toBe(
+      'v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=',
+    );
+  });
+
+  it('uses a secret without the whsec_ prefix as its UTF-8 bytes', () => {
+    const a = signStandardWebhook('plain-secret', 'msg_1', 1, '{}');
+    expect(a).toMatch(/^v1,[A-Za-z0-9+/]+=*$/);
+    expect(a).not.toBe(signStandardWebhook('plain-secreT', 'msg_1', 1, '{}'));
+    expect(a).not.toBe(signStandardWebhook('plain-secret', 'msg_1', 2, '{}'));
+  });
+});
+
+describe('callHttpFunction refuses non-public destinations before sending', () => {
+  it.each([
+    'https://127.0.0.1/hook',
+    'https://[::1]/hook',
+    'https://[::ffff:127.0.0.1]/hook',
+    'https://169.254.169.254/latest/meta-data/',
+    'https://10.1.2.3/hook',
+    'https://0.0.0.0/hook',
+    'https://2130706433/hook', // 127.0.0.1 written as one number
+  ])('%s', async (url) => {
+    const result = await callHttpFunction({ url, secret: 's', timeout_ms: 1000 }, REQUEST);
+    expect(result).toMatchObject({ ok: false, code: 'blocked_address' });
+  });
+
+  it('refuses a hostname that resolves to loopback (localhost)', async () => {
+    const result = await callHttpFunction({ url: 'https://localhost:9/hook', secret: 's', timeout_ms: 1000 }, REQUEST);
+    expect(result).toMatchObject({ ok: false, code: 'blocked_address' });
+    if (!result.ok) expect(result.message).toMatch(/127\.0\.0\.1|::1/);
+  });
+
+  it('refuses plain http', async () => {
+    const result = await callHttpFunction({ url: 'http://example.com/hook', secret: 's', timeout_ms: 1000 }, REQUEST);
+    expect(result).toMatchObject({ ok: false, code: 'blocked_address' });
+  });
+});
+
+function selfSignedCertificate(): { key: string; cert: string } | null {
+  try {
+    execFileSync('openssl', ['version'], { stdio: 'ignore' });
+  } catch {
+    return null;
+  }
+  const dir = tempDir('tls-');
+  const key = join(dir, 'k.pem');
+  const cert = join(dir, 'c.pem');
+  execFileSync(
+    'openssl',
+    ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'],
+    { stdio: 'ignore' },
+  );
+  return { key: readFileSync(key, 'utf8'), cert: readFileSync(cert, 'utf8') };
+}
+
+const tls = selfSignedCertificate();
+
+type Received = { path: string; headers: IncomingMessage['headers']; body: string };
+
+describe.skipIf(!tls)('callHttpFunction against a local HTTPS server (skipped: needs the openssl CLI to make a certificate)', () => {
+  const received: Received[] = [];
+  let server: Server;
+  let origin = '';
+  const secret = `whsec_${randomBytes(24).toString('base64')}`;
+  const routes: Record<string, (res: ServerResponse) => void> = {
+    '/json': (res) => {
+      res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
+      res.end(JSON.stringify({ result: 'Your order ships tomorrow.' }));
+    },
+    '/text': (res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end('Order A-1 ships tomorrow.');
+    },
+    '/bad-json': (res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{not json');
+    },
+    '/error': (res) => {
+      res.writeHead(500, { 'content-type': 'text/plain' });
+      res.end('boom');
+    },
+    '/redirect': (res) => {
+      res.writeHead(302, { location: `${origin}/json` });
+      res.end();
+    },
+    '/big': (res) => {
+      // Chunked, no content-length: the cap must hold while streaming.
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      const chunk = 'x'.repeat(16 * 1024);
+      for (let i = 0; i < 8; i++) res.write(chunk);
+      res.end();
+    },
+    '/big-declared': (res) => {
+      res.writeHead(200, { 'content-type': 'text/plain', 'content-length': String(MAX_RESPONSE_BYTES + 1) });
+      res.end('x'.repeat(MAX_RESPONSE_BYTES + 1));
+    },
+    '/hang': () => undefined,
+  };
+
+  beforeAll(async () => {
+    server = createServer({ key: tls!.key, cert: tls!.cert }, (req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const path = req.url ?? '';
+        received.push({ path, headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
+        (routes[path] ?? routes['/json'])!(res);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    origin = `https://localhost:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  const call = (path: string, extra: { timeout_ms?: number; now?: () => number; ca?: boolean } = {}) =>
+    callHttpFunction({ url: `${origin}${path}`, secret, timeout_ms: extra.timeout_ms ?? 3000 }, REQUEST, {
+      allowAddress: allowLoopback,
+      ...(extra.ca === false ? {} : { ca: tls!.cert }),
+      ...(extra.now ? { now: extra.now } : {}),
+    });
+  const lastFor = (path: string) => received.filter((r) => r.path === path).at(-1);
+
+  it('POSTs the signed envelope and passes a JSON answer through', async () => {
+    const now = 1_767_225_600_123;
+    const result = await call('/json', { now: () => now });
+    expect(result).toEqual({ ok: true, status: 200, body: { result: 'Your order ships tomorrow.' } });
+
+    const got = lastFor('/json')!;
+    expect(got.headers['content-type']).toBe('application/json');
+    expect(JSON.parse(got.body)).toEqual({ name: 'order_status', client_id: 'acme-dental', call_id: 'call_123', args: { order_id: 'A-1' }, call: REQUEST.call });
+    const id = String(got.headers['webhook-id']);
+    const timestamp = String(got.headers['webhook-timestamp']);
+    expect(id).toMatch(/^msg_[A-Za-z0-9]+$/);
+    expect(timestamp).toBe(String(Math.floor(now / 1000)));
+    // The receiver's check: recompute over the raw body with the shared secret.
+    expect(got.headers['webhook-signature']).toBe(signStandardWebhook(secret, id, timestamp, got.body));
+    expect(got.headers['webhook-signature']).not.toBe(signStandardWebhook(`whsec_${randomBytes(24).toString('base64')}`, id, timestamp, got.body));
+  });
+
+  it('uses a new webhook-id per request', async () => {
+    await call('/json');
+    await call('/json');
+    const ids = received.filter((r) => r.path === '/json').map((r) => r.headers['webhook-id']);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it('passes a text answer through as text', async () => {
+    expect(await call('/text')).toEqual({ ok: true, status: 200, body: 'Order A-1 ships tomorrow.' });
+  });
+
+  it('reports declared JSON that does not parse', async () => {
+    expect(await call('/bad-json')).toMatchObject({ ok: false, code: 'invalid_response' });
+  });
+
+  it('reports a non-2xx answer as http_error', async () => {
+    const result = await call('/error');
+    expect(result).toMatchObject({ ok: false, code: 'http_error' });
+    if (!result.ok) expect(result.message).toContain('500');
+  });
+
+  it('does not follow a redirect', async () => {
+    const before = received.filter((r) => r.path === '/json').length;
+    expect(await call('/redirect')).toMatchObject({ ok: false, code: 'redirect' });
+    expect(received.filter((r) => r.path === '/json').length).toBe(before);
+  });
+
+  it('refuses an oversized body, streamed or declared', async () => {
+    expect(await call('/big')).toMatchObject({ ok: false, code: 'invalid_response' });
+    expect(await call('/big-declared')).toMatchObject({ ok: false, code: 'invalid_response' });
+  });
+
+  it('times out when the endpoint never answers', async () => {
+    const started = performance.now();
+    const result = await call('/hang', { timeout_ms: 200 });
+    const elapsed = performance.now() - started;
+    expect(result).toMatchObject({ ok: false, code: 'timeout' });
+    expect(elapsed).toBeGreaterThanOrEqual(190);
+    expect(elapsed).toBeLessThan(2000);
+  });
+
+  it('fails TLS verification without the test CA', async () => {
+    expect(await call('/json', { ca: false })).toMatchObject({ ok: false, code: 'network_error' });
+  });
+
+  it('still refuses loopback when allowAddress does not allow it', async () => {
+    const result = await callHttpFunction({ url: `${origin}/json`, secret, timeout_ms: 1000 }, REQUEST, { ca: tls!.cert });
+    expect(result).toMatchObject({ ok: false, code: 'blocked_address' });
+  });
+});

@@ -1,0 +1,436 @@
+/**
+ * The calendar for one client: bookable slots, booking, cancelling and rescheduling, whichever
+ * provider the client uses. Expected outcomes (slot taken, outside hours) are returned; provider
+ * failures throw ProviderError. Every appointment is also a row in `appointments`, inserted before
+ * the provider is called, so the unique indexes decide races and a retry finds the earlier attempt.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
+import { DateTime } from 'luxon';
+import type { ResolvedClientConfig } from '../../clients/client-loader.ts';
+import type { Tenancy } from '../../platform/db/tenancy.ts';
+import { ProviderError, type ProviderContext } from '../../platform/provider-http.ts';
+import { clientKey, type KeyValueCache } from '../../platform/redis.ts';
+import { createZohoTokenSource, isZohoPermanentAuthError, zohoCalendarBaseUrl } from '../zoho/zoho-oauth.ts';
+import type { BusyInterval, CalendarEventData, CalendarKind, CalendarProvider } from './calendar.ts';
+import { createCalendarRepo, type AppointmentRow, type CalendarRepo, type IntegrationHealth } from './calendar.repo.ts';
+import { createInternalCalendar } from './internal.ts';
+import { createZohoCalendar } from './zoho-calendar.ts';
+import {
+  checkStart,
+  computeSlots,
+  conflictsWithBusy,
+  horizonEnd,
+  matchesTimeOfDay,
+  nearestSlots,
+  parseStart,
+  slotRulesFromConfig,
+  toSlot,
+  type Slot,
+  type SlotRules,
+  type TimeOfDay,
+  type TimeRange,
+} from './slots.ts';
+
+export type { Slot, TimeOfDay } from './slots.ts';
+export type { IntegrationHealth } from './calendar.repo.ts';
+
+/** An appointment as the agent and the API see it; times carry the client's UTC offset. */
+export interface Appointment {
+  id: string;
+  callId: string | null;
+  start: string;
+  end: string;
+  status: 'booked' | 'cancelled';
+  provider: CalendarKind;
+  providerEventId: string | null;
+  customerName: string | null;
+  customerPhone: string | null;
+  customerEmail: string | null;
+  reason: string | null;
+}
+
+export interface FindSlotsInput {
+  from?: Date;
+  /** Local days from `from` (default: the rest of the horizon). */
+  days?: number;
+  timeOfDay?: TimeOfDay;
+  /** Default 5. */
+  limit?: number;
+}
+
+export interface BookInput {
+  callId?: string;
+  /** ISO-8601; without an offset it is wall-clock time in the client's zone. */
+  start: string;
+  name: string;
+  phone?: string;
+  email?: string;
+  reason?: string;
+  customerId?: string;
+}
+
+export type BookResult =
+  | { status: 'booked'; appointment: Appointment }
+  | { status: 'slot_taken' | 'outside_hours' | 'invalid_time'; alternatives: Slot[] };
+
+export type RescheduleResult = BookResult | { status: 'not_found' };
+export type CancelResult = { status: 'cancelled'; appointment: Appointment } | { status: 'not_found' };
+
+export interface CalendarService {
+  readonly kind: CalendarKind;
+  findSlots(input?: FindSlotsInput): Promise<Slot[]>;
+  book(input: BookInput): Promise<BookResult>;
+  cancel(appointmentId: string): Promise<CancelResult>;
+  reschedule(appointmentId: string, newStart: string): Promise<RescheduleResult>;
+  findUpcoming(input: { phone: string }): Promise<Appointment[]>;
+  /** Computes and caches the horizon's slots (called when a call starts, so the first question is fast). */
+  warm(): Promise<void>;
+  /** The calendar integration's health; `ok` when nothing was ever recorded. */
+  getIntegrationStatus(): Promise<IntegrationHealth>;
+}
+
+export interface CalendarDeps {
+  tenancy: Tenancy;
+  cache: KeyValueCache;
+  providerContext: ProviderContext;
+  now?: () => Date;
+  /** Per-request provider timeout; 5 s (the calendar budget) unless a test shortens it. */
+  timeoutMs?: number;
+}
+
+export interface CalendarClient {
+  id: string;
+  config: ResolvedClientConfig;
+}
+
+const SLOT_CACHE_TTL_MS = 60_000;
+/** How long a recorded "ok" spares us re-writing it after each successful provider call. */
+const OK_STATUS_TTL_MS = 10 * 60_000;
+const DEFAULT_LIMIT = 5;
+const ALTERNATIVES = 3;
+
+/** Concurrent work per key (a booking key, a slot cache key). Module-wide: services are built per request. */
+const inFlight = new Map<string, Promise<unknown>>();
+function singleFlight<T>(key: string, work: () => Promise<T>): Promise<T> {
+  const running = inFlight.get(key);
+  if (running) return running as Promise<T>;
+  const started = work().finally(() => inFlight.delete(key));
+  inFlight.set(key, started);
+  return started;
+}
+
+/** The one place a client's calendar config picks its provider. */
+export function calendarProviderFor(client: CalendarClient, deps: CalendarDeps, repo: CalendarRepo): CalendarProvider {
+  const calendar = client.config.calendar;
+  switch (calendar.provider) {
+    case 'internal':
+      return createInternalCalendar({ repo, clientId: client.id });
+    case 'zoho': {
+      const tokens = createZohoTokenSource({
+        ctx: deps.providerContext,
+        cache: deps.cache,
+        clientId: client.id,
+        dataCenter: calendar.data_center,
+        oauth: calendar.oauth,
+        accountsBaseUrl: calendar.accounts_base_url,
+        ...(deps.timeoutMs !== undefined ? { timeoutMs: deps.timeoutMs } : {}),
+      });
+      return createZohoCalendar({
+        ctx: deps.providerContext,
+        tokens,
+        clientId: client.id,
+        calendarId: calendar.calendar_id,
+        userEmail: calendar.user_email,
+        baseUrl: zohoCalendarBaseUrl(calendar.data_center, calendar.api_base_url),
+        timezone: client.config.timezone,
+        ...(deps.timeoutMs !== undefined ? { timeoutMs: deps.timeoutMs } : {}),
+      });
+    }
+  }
+}
+
+export function calendarServiceFor(client: CalendarClient, deps: CalendarDeps): CalendarService {
+  const { cache } = deps;
+  const clientId = client.id;
+  const config = client.config;
+  const now = deps.now ?? (() => new Date());
+  const repo = createCalendarRepo(deps.tenancy);
+  const provider = calendarProviderFor(client, deps, repo);
+  const rules: SlotRules = slotRulesFromConfig(config);
+  const timezone = rules.timezone;
+  // The rules are in the key, so a config change never serves slots computed under the old hours.
+  const rulesHash = createHash('sha256').update(JSON.stringify([provider.kind, rules])).digest('hex').slice(0, 16);
+  const slotsKey = clientKey(clientId, 'calendar', 'slots', rulesHash);
+  const okKey = clientKey(clientId, 'calendar', 'integration-ok');
+  const defaultCountry = (config.sms?.default_country ?? 'US') as CountryCode;
+
+  const toAppointment = (row: AppointmentRow): Appointment => ({
+    id: row.id,
+    callId: row.callId,
+    start: toSlot({ start: row.startsAt, end: row.endsAt }, timezone).start,
+    end: toSlot({ start: row.startsAt, end: row.endsAt }, timezone).end,
+    status: row.status === 'cancelled' ? 'cancelled' : 'booked',
+    provider: row.provider === 'zoho' ? 'zoho' : 'internal',
+    providerEventId: row.providerEventId,
+    customerName: row.customerName,
+    customerPhone: row.customerPhone,
+    customerEmail: row.customerEmail,
+    reason: row.reason,
+  });
+
+  const normalizePhone = (phone: string | undefined): string | null => {
+    if (!phone) return null;
+    return parsePhoneNumberFromString(phone, defaultCountry)?.number ?? phone.trim();
+  };
+
+  /** Records integration_error for credentials only a person can fix, and ok again once calls succeed. */
+  async function tracked<T>(work: () => Promise<T>): Promise<T> {
+    if (provider.kind === 'internal') return work();
+    try {
+      const result = await work();
+      if ((await cache.get(okKey)) === undefined) {
+        await repo.setIntegrationStatus(clientId, { capability: 'calendar', provider: provider.kind, status: 'ok', detail: null });
+        await cache.set(okKey, '1', OK_STATUS_TTL_MS);
+      }
+      return result;
+    } catch (error) {
+      if (isZohoPermanentAuthError(error)) {
+        await cache.del(okKey);
+        await repo.setIntegrationStatus(clientId, {
+          capability: 'calendar',
+          provider: provider.kind,
+          status: 'integration_error',
+          detail: `Zoho rejected the calendar credentials (${error.code}); reconnect Zoho for this client.`,
+        });
+      }
+      throw error;
+    }
+  }
+
+  async function busyIn(range: TimeRange): Promise<BusyInterval[]> {
+    const external = await tracked(() => provider.busy(range));
+    if (provider.kind === 'internal') return external;
+    // Our own rows too: a booking whose Zoho event is still being written is already busy.
+    const own = await repo.booked(clientId, range);
+    return [...external, ...own.map((row) => ({ id: row.id, start: row.startsAt, end: row.endsAt }))];
+  }
+
+  type CachedSlots = { slots: Slot[] };
+
+  async function horizonSlots(fresh: boolean): Promise<TimeRange[]> {
+    if (!fresh) {
+      const cached = await cache.get(slotsKey);
+      if (cached) return (JSON.parse(cached) as CachedSlots).slots.map((s) => ({ start: new Date(s.start), end: new Date(s.end) }));
+    }
+    return singleFlight(`slots:${slotsKey}`, async () => {
+      const at = now();
+      const range = { start: at, end: horizonEnd(rules, at) };
+      const busy = await busyIn(range);
+      const slots = computeSlots(rules, { now: at, busy });
+      const payload: CachedSlots = { slots: slots.map((s) => toSlot(s, timezone)) };
+      await cache.set(slotsKey, JSON.stringify(payload), SLOT_CACHE_TTL_MS);
+      return slots;
+    });
+  }
+
+  /** Slots still bookable now: the cached list may be up to a minute old. */
+  async function openSlots(): Promise<TimeRange[]> {
+    const earliest = now().getTime() + rules.minNoticeMinutes * 60_000;
+    return (await horizonSlots(false)).filter((s) => s.start.getTime() >= earliest);
+  }
+
+  async function alternativesNear(target: Date | undefined, excludeStart?: Date): Promise<Slot[]> {
+    const slots = (await openSlots()).filter((s) => s.start.getTime() !== excludeStart?.getTime());
+    const picked = target ? nearestSlots(slots, target, ALTERNATIVES) : slots.slice(0, ALTERNATIVES);
+    return picked.map((s) => toSlot(s, timezone));
+  }
+
+  const invalidateSlots = () => cache.del(slotsKey);
+
+  const eventFor = (row: AppointmentRow): CalendarEventData => {
+    const contact = [row.customerPhone, row.customerEmail].filter(Boolean).join(', ');
+    return {
+      ref: row.id,
+      start: row.startsAt,
+      end: row.endsAt,
+      timezone,
+      title: `${row.reason ?? 'Appointment'} - ${row.customerName ?? 'Caller'}`.slice(0, 200),
+      description: [`Booked by the phone agent.`, contact ? `Contact: ${contact}` : '', row.reason ? `Reason: ${row.reason}` : '']
+        .filter(Boolean)
+        .join('\n'),
+    };
+  };
+
+  /**
+   * Writes the provider event for a reserved row. A definite failure frees the slot again; an
+   * ambiguous one (timeout, 5xx) looks for the event by its ref before creating it once more.
+   */
+  async function ensureEvent(row: AppointmentRow): Promise<AppointmentRow> {
+    if (provider.kind === 'internal' || row.providerEventId) return row;
+    const event = eventFor(row);
+    let created;
+    try {
+      created = await tracked(() => provider.createEvent(event));
+    } catch (error) {
+      if (error instanceof ProviderError && error.ambiguous) {
+        // If this throws too, the row stays reserved without an event id; the next attempt with the
+        // same call and slot comes back here through `book` and reconciles again.
+        created = (await tracked(() => provider.findEvent(event))) ?? (await tracked(() => provider.createEvent(event)));
+      } else {
+        await repo.deleteReservation(clientId, row.id);
+        await invalidateSlots();
+        throw error;
+      }
+    }
+    if (!created) return row;
+    return (await repo.setProviderEvent(clientId, row.id, created.eventId, created.etag)) ?? row;
+  }
+
+  /** A row that already exists for this booking key: the same call asked for the same slot again. */
+  async function resume(row: AppointmentRow): Promise<BookResult> {
+    if (row.provider === 'zoho' && !row.providerEventId) {
+      const found = await tracked(() => provider.findEvent(eventFor(row)));
+      if (found) row = (await repo.setProviderEvent(clientId, row.id, found.eventId, found.etag)) ?? row;
+      else row = await ensureEvent(row);
+    }
+    return { status: 'booked', appointment: toAppointment(row) };
+  }
+
+  async function bookOnce(input: BookInput, start: Date, key: string): Promise<BookResult> {
+    const existing = await repo.findByKey(clientId, key);
+    if (existing) return resume(existing);
+    const end = new Date(start.getTime() + rules.appointmentMinutes * 60_000);
+    const bufferMs = rules.bufferMinutes * 60_000;
+    const busy = await busyIn({ start: new Date(start.getTime() - bufferMs), end: new Date(end.getTime() + bufferMs) });
+    if (conflictsWithBusy({ start, end }, busy, rules.bufferMinutes)) {
+      await invalidateSlots();
+      return { status: 'slot_taken', alternatives: await alternativesNear(start, start) };
+    }
+    const row = await repo.insertBooked(clientId, {
+      callId: input.callId ?? null,
+      customerId: input.customerId ?? null,
+      startsAt: start,
+      endsAt: end,
+      provider: provider.kind,
+      customerName: input.name,
+      customerPhone: normalizePhone(input.phone),
+      customerEmail: input.email ?? null,
+      reason: input.reason ?? null,
+      idempotencyKey: key,
+    });
+    if (!row) {
+      // Refused by a unique index: either this very booking committed first elsewhere, or the slot went.
+      const winner = await repo.findByKey(clientId, key);
+      if (winner) return resume(winner);
+      await invalidateSlots();
+      return { status: 'slot_taken', alternatives: await alternativesNear(start, start) };
+    }
+    await invalidateSlots();
+    return { status: 'booked', appointment: toAppointment(await ensureEvent(row)) };
+  }
+
+  return {
+    kind: provider.kind,
+
+    async findSlots(input = {}) {
+      const timeOfDay = input.timeOfDay ?? 'any';
+      const from = input.from ?? now();
+      const until =
+        input.days !== undefined
+          ? DateTime.fromJSDate(from, { zone: timezone }).startOf('day').plus({ days: input.days }).toJSDate()
+          : undefined;
+      const slots = (await openSlots()).filter(
+        (s) => s.start >= from && (until === undefined || s.start < until) && matchesTimeOfDay(s.start, timezone, timeOfDay),
+      );
+      return slots.slice(0, input.limit ?? DEFAULT_LIMIT).map((s) => toSlot(s, timezone));
+    },
+
+    async book(input) {
+      const at = now();
+      const start = parseStart(input.start, timezone);
+      if (!start) return { status: 'invalid_time', alternatives: await alternativesNear(undefined) };
+      const check = checkStart(rules, start, at);
+      if (check !== 'ok') return { status: check, alternatives: await alternativesNear(start) };
+      // Same call + same start = same booking. Without a call id, the caller's number stands in.
+      const phone = normalizePhone(input.phone);
+      const owner = input.callId ? `call:${input.callId}` : phone ? `phone:${phone}` : `once:${randomUUID()}`;
+      const key = `${owner}:${start.toISOString()}`;
+      return singleFlight(`book:${clientId}:${key}`, () => bookOnce(input, start, key));
+    },
+
+    async cancel(appointmentId) {
+      const row = await repo.get(clientId, appointmentId);
+      if (!row) return { status: 'not_found' };
+      if (row.status === 'cancelled') return { status: 'cancelled', appointment: toAppointment(row) };
+      if (row.provider === 'zoho' && row.providerEventId) {
+        const eventId = row.providerEventId;
+        await tracked(() => provider.deleteEvent({ eventId, etag: row.providerEtag ?? undefined }));
+      }
+      const cancelled = (await repo.cancel(clientId, row)) ?? row;
+      await invalidateSlots();
+      return { status: 'cancelled', appointment: toAppointment(cancelled) };
+    },
+
+    async reschedule(appointmentId, newStart) {
+      const row = await repo.get(clientId, appointmentId);
+      if (!row || row.status !== 'booked') return { status: 'not_found' };
+      const start = parseStart(newStart, timezone);
+      if (!start) return { status: 'invalid_time', alternatives: await alternativesNear(undefined) };
+      if (start.getTime() === row.startsAt.getTime()) return { status: 'booked', appointment: toAppointment(row) };
+      const check = checkStart(rules, start, now());
+      if (check !== 'ok') return { status: check, alternatives: await alternativesNear(start) };
+      const end = new Date(start.getTime() + rules.appointmentMinutes * 60_000);
+      const bufferMs = rules.bufferMinutes * 60_000;
+      const busy = (await busyIn({ start: new Date(start.getTime() - bufferMs), end: new Date(end.getTime() + bufferMs) })).filter(
+        (b) =>
+          b.id !== row.id &&
+          b.id !== (row.providerEventId ?? undefined) &&
+          // Free/busy has no ids: the appointment's own interval is not a conflict with itself.
+          !(b.id === undefined && b.start.getTime() === row.startsAt.getTime() && b.end.getTime() === row.endsAt.getTime()),
+      );
+      if (conflictsWithBusy({ start, end }, busy, rules.bufferMinutes)) {
+        return { status: 'slot_taken', alternatives: await alternativesNear(start, start) };
+      }
+      const moved = await repo.move(clientId, row.id, { start, end });
+      if (!moved) return { status: 'slot_taken', alternatives: await alternativesNear(start, start) };
+      await invalidateSlots();
+      if (moved.provider === 'zoho' && moved.providerEventId) {
+        const eventId = moved.providerEventId;
+        try {
+          const updated = await tracked(() => provider.updateEvent({ eventId, etag: moved.providerEtag ?? undefined }, eventFor(moved)));
+          if (updated?.etag !== undefined) await repo.setEtag(clientId, moved.id, updated.etag);
+        } catch (error) {
+          // Put the row back so our book and Zoho agree; the caller hears the provider failure.
+          await repo.move(clientId, row.id, { start: row.startsAt, end: row.endsAt });
+          await invalidateSlots();
+          throw error;
+        }
+      }
+      return { status: 'booked', appointment: toAppointment(moved) };
+    },
+
+    async findUpcoming({ phone }) {
+      const normalized = normalizePhone(phone);
+      if (!normalized) return [];
+      const rows = await repo.upcomingByPhone(clientId, normalized, now());
+      return rows.map(toAppointment);
+    },
+
+    async warm() {
+      await horizonSlots(true);
+    },
+
+    async getIntegrationStatus() {
+      return (
+        (await repo.getIntegrationStatus(clientId, 'calendar')) ?? {
+          capability: 'calendar',
+          provider: provider.kind,
+          status: 'ok',
+          detail: null,
+          updatedAt: null,
+        }
+      );
+    },
+  };
+}

@@ -1,0 +1,108 @@
+/**
+ * Sends one stored message. Never sends twice: the row is claimed (pending → sending) before the
+ * provider is called, and a row found already "sending" means an earlier attempt died mid-call,
+ * so its outcome is unknown: it is reconciled through the provider's lookup where there is one,
+ * and otherwise marked `unknown` for staff rather than resent blindly.
+ */
+import type { ServableClient } from '../clients/clients.service.ts';
+import { isServable } from '../clients/clients.service.ts';
+import type { Deps } from '../deps.ts';
+import { emailSenderFor } from '../integrations/email/email.ts';
+import { isOptOutError, smsSenderFor, type SmsSender } from '../integrations/sms/sms.ts';
+import { ProviderError } from '../platform/provider-http.ts';
+import { PermanentJobError } from '../platform/queue.ts';
+import { customers } from '../platform/db/schema.ts';
+import { and, eq, sql } from 'drizzle-orm';
+import { claimForSending, findMessage, settleMessage, type MessageRow } from './messages.repo.ts';
+
+export type SendOutcome = 'sent' | 'failed' | 'unknown' | 'suppressed' | 'skipped' | 'retry';
+
+/** Allow for clock skew between us and the provider when looking for an earlier attempt. */
+const LOOKUP_SKEW_MS = 5 * 60_000;
+
+function smsSender(client: ServableClient, deps: Deps): SmsSender {
+  return smsSenderFor(client, deps.providers);
+}
+
+async function reconcile(client: ServableClient, message: MessageRow, deps: Deps): Promise<SendOutcome> {
+  const sender = message.channel === 'sms' ? smsSender(client, deps) : undefined;
+  if (!sender?.lookup) {
+    await deps.tenancy.withTenant(client.id, (tx) =>
+      settleMessage(tx, client.id, message.id, { status: 'unknown', errorCode: 'ambiguous', errorMessage: 'the provider may have sent it; not resent' }),
+    );
+    return 'unknown';
+  }
+  const found = await sender.lookup({ to: message.toAddress, body: message.body, sentAfter: new Date(message.updatedAt.getTime() - LOOKUP_SKEW_MS) });
+  if (found) {
+    await deps.tenancy.withTenant(client.id, (tx) => settleMessage(tx, client.id, message.id, { status: 'sent', providerMessageId: found.providerMessageId }));
+    return 'sent';
+  }
+  // The provider has no such message: the earlier attempt never went out, so sending is safe.
+  await deps.tenancy.withTenant(client.id, (tx) => settleMessage(tx, client.id, message.id, { status: 'pending', errorCode: 'reconciled_not_sent' }));
+  return 'retry';
+}
+
+async function deliver(client: ServableClient, message: MessageRow, deps: Deps): Promise<{ providerMessageId?: string }> {
+  if (message.channel === 'sms') {
+    const statusCallbackUrl = client.config.sms?.provider === 'twilio' ? `${deps.config.publicBaseUrl}/api/webhooks/twilio/${client.id}/status` : undefined;
+    return smsSender(client, deps).send({ to: message.toAddress, body: message.body, reference: message.id, ...(statusCallbackUrl ? { statusCallbackUrl } : {}) });
+  }
+  return emailSenderFor(client, deps.providers, { zohoTokenCache: deps.cache }).send({
+    to: message.toAddress,
+    subject: message.subject ?? '',
+    text: message.body,
+    html: message.html ?? message.body,
+    reference: message.id,
+  });
+}
+
+export async function sendMessage(deps: Deps, clientId: string, messageId: string): Promise<SendOutcome> {
+  const record = deps.registry.get(clientId);
+  if (!record || record.status === 'disabled') return 'skipped';
+  if (!isServable(record)) throw new Error(`client ${clientId} configuration is invalid`);
+  const client = record;
+
+  const current = await deps.tenancy.withTenant(clientId, (tx) => findMessage(tx, clientId, messageId));
+  if (!current) throw new PermanentJobError(`message ${messageId} not found`);
+  if (current.status === 'sending') {
+    const outcome = await reconcile(client, current, deps);
+    if (outcome !== 'retry') return outcome;
+  } else if (current.status !== 'pending' && current.status !== 'held') {
+    return 'skipped';
+  }
+
+  const claimed = await deps.tenancy.withTenant(clientId, (tx) => claimForSending(tx, clientId, messageId));
+  if (!claimed) return 'skipped';
+  try {
+    const result = await deliver(client, claimed, deps);
+    await deps.tenancy.withTenant(clientId, (tx) => settleMessage(tx, clientId, messageId, { status: 'sent', providerMessageId: result.providerMessageId ?? null }));
+    return 'sent';
+  } catch (error) {
+    if (!(error instanceof ProviderError)) {
+      // Our own failure before or while building the request: nothing left the process.
+      await deps.tenancy.withTenant(clientId, (tx) => settleMessage(tx, clientId, messageId, { status: 'pending', errorCode: 'internal', errorMessage: (error as Error).message }));
+      throw error;
+    }
+    const fields = { errorCode: error.code ?? (error.status ? `http_${error.status}` : 'provider_error'), errorMessage: error.message };
+    if (isOptOutError(error)) {
+      await deps.tenancy.withTenant(clientId, async (tx) => {
+        await settleMessage(tx, clientId, messageId, { status: 'suppressed', ...fields });
+        if (claimed.customerId) {
+          await tx.update(customers).set({ optedOutAt: sql`now()` }).where(and(eq(customers.clientId, clientId), eq(customers.id, claimed.customerId)));
+        }
+      });
+      return 'suppressed';
+    }
+    if (error.ambiguous) {
+      const outcome = await reconcile(client, claimed, deps);
+      if (outcome === 'retry') throw error;
+      return outcome;
+    }
+    if (error.retryable) {
+      await deps.tenancy.withTenant(clientId, (tx) => settleMessage(tx, clientId, messageId, { status: 'pending', ...fields }));
+      throw error;
+    }
+    await deps.tenancy.withTenant(clientId, (tx) => settleMessage(tx, clientId, messageId, { status: 'failed', ...fields }));
+    return 'failed';
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * Deciding and recording outbound messages. `queueMessage` runs inside the caller's tenant
+ * transaction: it renders nothing itself, it stores the message with its idempotency key and
+ * enqueues the send job in the same transaction, or records why it will not be sent.
+ */
+import { z } from 'zod';
+import type { ServableClient } from '../clients/clients.service.ts';
+import type { Tx } from '../platform/db/database.ts';
+import { defineJob, type JobQueue } from '../platform/queue.ts';
+import { smsSegments } from '../integrations/sms/sms.ts';
+import { createMessage, type MessageRow } from './messages.repo.ts';
+import { nextSendTime } from './quiet-hours.ts';
+
+export const messageSendJob = defineJob({
+  name: 'message.send',
+  payload: z.object({ client_id: z.string().min(1), message_id: z.uuid() }),
+  retryLimit: 10,
+  retryDelaySeconds: 2,
+  retryDelayMaxSeconds: 300,
+  expireInSeconds: 60,
+});
+
+export interface QueueMessageInput {
+  channel: 'sms' | 'email';
+  /** confirmation | followup | summary | caller_email | message_taken | link … */
+  kind: string;
+  /** Unique per client: the same key never creates a second message. */
+  idempotencyKey: string;
+  callId: string | null;
+  customerId: string | null;
+  to: string;
+  subject?: string;
+  body: string;
+  html?: string;
+  /** The recipient has opted out of texts. */
+  optedOut?: boolean;
+}
+
+/** Status a new message starts in, and when it may be sent. */
+export function initialStatus(client: ServableClient, input: QueueMessageInput, now: Date): { status: MessageRow['status']; sendAfter: Date | null } {
+  if (input.channel === 'sms' && input.optedOut) return { status: 'suppressed', sendAfter: null };
+  // Test clients render and store everything and send nothing.
+  if (client.config.environment === 'test') return { status: 'sandbox', sendAfter: null };
+  if (input.channel === 'sms' && client.config.sms) {
+    const at = nextSendTime(now, client.config.timezone, client.config.sms.quiet_hours);
+    if (at.getTime() > now.getTime()) return { status: 'held', sendAfter: at };
+  }
+  return { status: 'pending', sendAfter: null };
+}
+
+function providerFor(client: ServableClient, channel: 'sms' | 'email'): string {
+  const provider = channel === 'sms' ? client.config.sms?.provider : client.config.email?.provider;
+  if (!provider) throw new Error(`client ${client.id} has no ${channel} provider`);
+  return provider;
+}
+
+function fromAddress(client: ServableClient, channel: 'sms' | 'email'): string | null {
+  if (channel === 'email') return client.config.email?.from ?? null;
+  const sms = client.config.sms;
+  switch (sms?.provider) {
+    case 'twilio':
+      return sms.from_number ?? sms.messaging_service_sid ?? null;
+    case 'text180':
+      return sms.short_code;
+    case undefined:
+      return null;
+  }
+}
+
+export async function queueMessage(
+  tx: Tx,
+  client: ServableClient,
+  input: QueueMessageInput,
+  queue: JobQueue,
+  now: Date = new Date(),
+): Promise<{ message: MessageRow; created: boolean }> {
+  const { status, sendAfter } = initialStatus(client, input, now);
+  const { row, created } = await createMessage(tx, client.id, {
+    callId: input.callId,
+    customerId: input.customerId,
+    channel: input.channel,
+    kind: input.kind,
+    idempotencyKey: input.idempotencyKey,
+    provider: providerFor(client, input.channel),
+    toAddress: input.to,
+    fromAddress: fromAddress(client, input.channel),
+    subject: input.subject ?? null,
+    body: input.body,
+    html: input.html ?? null,
+    status,
+    segments: input.channel === 'sms' ? smsSegments(input.body).segments : null,
+    sendAfter,
+  });
+  if (created && (status === 'pending' || status === 'held')) {
+    await queue.enqueue(
+      messageSendJob,
+      { client_id: client.id, message_id: row.id },
+      { tx, key: `${client.id}:${row.id}`, ...(sendAfter ? { startAfter: sendAfter } : {}) },
+    );
+  }
+  return { message: row, created };
+}

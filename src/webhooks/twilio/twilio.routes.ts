@@ -1,0 +1,88 @@
+/**
+ * Twilio's callbacks for a client that sends through Twilio, verified with X-Twilio-Signature and
+ * that client's auth token over the public URL Twilio called (rebuilt from PUBLIC_BASE_URL):
+ * - POST /api/webhooks/twilio/:clientId/status   delivery status of a message we sent
+ * - POST /api/webhooks/twilio/:clientId/inbound  a text from a customer (STOP / START keywords)
+ */
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { requireServableClient, type ServableClient } from '../../clients/clients.service.ts';
+import type { Deps } from '../../deps.ts';
+import { normalizePhone } from '../../integrations/sms/sms.ts';
+import { verifyTwilioSignature } from '../../integrations/sms/twilio.ts';
+import { recordDelivery } from '../../messages/messages.repo.ts';
+import { upsertCustomerByPhone } from '../../calls/calls.repo.ts';
+import { customers } from '../../platform/db/schema.ts';
+import { AppError } from '../../platform/errors.ts';
+import { and, eq, sql } from 'drizzle-orm';
+import { rawBodyParsing } from '../retell/webhooks.routes.ts';
+
+const params = z.object({ clientId: z.string().min(1).max(100) });
+
+/** Carrier keywords (CTIA): opt out, and opt back in. */
+const STOP_WORDS = new Set(['STOP', 'STOPALL', 'UNSUBSCRIBE', 'CANCEL', 'END', 'QUIT', 'OPTOUT', 'REVOKE']);
+const START_WORDS = new Set(['START', 'UNSTOP', 'YES', 'OPTIN']);
+
+const DELIVERY: Record<string, 'sent' | 'delivered' | 'failed' | undefined> = {
+  sent: 'sent',
+  delivered: 'delivered',
+  read: 'delivered',
+  undelivered: 'failed',
+  failed: 'failed',
+};
+
+function verified(deps: Deps, request: FastifyRequest): { client: ServableClient; form: Record<string, string> } {
+  const { clientId } = params.parse(request.params);
+  const client = requireServableClient(deps.registry, clientId);
+  const sms = client.config.sms;
+  if (sms?.provider !== 'twilio') throw new AppError('not_found', `Client ${clientId} does not use Twilio`);
+  const raw = request.body instanceof Buffer ? request.body.toString('utf8') : '';
+  const form: Record<string, string> = {};
+  for (const [key, value] of new URLSearchParams(raw)) form[key] = value;
+  const header = request.headers['x-twilio-signature'];
+  const url = `${deps.config.publicBaseUrl}${request.url}`;
+  if (!verifyTwilioSignature(sms.auth_token, url, form, typeof header === 'string' ? header : undefined)) {
+    throw new AppError('invalid_signature', 'Missing or invalid X-Twilio-Signature');
+  }
+  if (form.AccountSid !== undefined && form.AccountSid !== sms.account_sid) {
+    throw new AppError('forbidden', 'AccountSid does not belong to this client');
+  }
+  return { client, form };
+}
+
+export function twilioWebhookRoutes(deps: Deps): FastifyPluginAsync {
+  return async (app) => {
+    await rawBodyParsing(app, {});
+
+    app.post('/:clientId/status', async (request, reply) => {
+      const { client, form } = verified(deps, request);
+      const sid = form.MessageSid ?? form.SmsSid;
+      const status = DELIVERY[form.MessageStatus ?? form.SmsStatus ?? ''];
+      if (!sid) throw new AppError('invalid_payload', 'MessageSid: required');
+      if (status) {
+        const found = await deps.tenancy.withTenant(client.id, (tx) => recordDelivery(tx, client.id, sid, status, form.ErrorCode ?? null));
+        if (!found) request.log.warn({ client_id: client.id, sid }, 'status callback for an unknown message');
+      }
+      return reply.code(204).send();
+    });
+
+    app.post('/:clientId/inbound', async (request, reply) => {
+      const { client, form } = verified(deps, request);
+      const from = normalizePhone(form.From ?? '', client.config.sms?.default_country ?? 'US');
+      const word = (form.Body ?? '').trim().toUpperCase();
+      if (from && (STOP_WORDS.has(word) || START_WORDS.has(word))) {
+        const optOut = STOP_WORDS.has(word);
+        await deps.tenancy.withTenant(client.id, async (tx) => {
+          const customerId = await upsertCustomerByPhone(tx, client.id, from, new Date());
+          await tx
+            .update(customers)
+            .set({ optedOutAt: optOut ? sql`now()` : null, updatedAt: sql`now()` })
+            .where(and(eq(customers.clientId, client.id), eq(customers.id, customerId)));
+        });
+        request.log.info({ client_id: client.id, opted_out: optOut }, 'sms keyword');
+      }
+      // Empty TwiML: Twilio itself answers STOP/START with its standard replies.
+      return reply.code(200).type('text/xml').send('<?xml version="1.0" encoding="UTF-8"?><Response></Response>');
+    });
+  };
+}
