@@ -66,6 +66,10 @@ async function simulate(args: string[], io: Io): Promise<number> {
     ...(values.from ? { customerNumber: values.from } : {}),
   });
   for (const step of steps) io.stdout(`${String(step.status).padEnd(4)} ${step.label}${step.body && typeof step.body === 'object' ? `  ${JSON.stringify(step.body).slice(0, 300)}` : ''}\n`);
+  for (const step of steps) {
+    const sms = (step.body as { confirmation_sms?: { status: string; body?: string } } | null)?.confirmation_sms;
+    if (sms) io.stdout(`\nConfirmation SMS (${sms.status})${sms.body ? `:\n  ${sms.body}` : ''}\n`);
+  }
   const failed = steps.filter((s) => s.status >= 400 && !s.label.startsWith('function'));
   return failed.length > 0 ? 1 : 0;
 }

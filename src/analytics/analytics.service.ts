@@ -7,7 +7,6 @@ import type { Tenancy } from '../platform/db/tenancy.ts';
 import { AppError } from '../platform/errors.ts';
 import { appointmentsBooked, callAggregates, functionCounts, messageCounts, type AnalyticsPeriod } from './analytics.repo.ts';
 import { DEFAULT_ANALYTICS_DAYS, MAX_ANALYTICS_DAYS, type Analytics, type AnalyticsQuery } from './analytics.schemas.ts';
-import { callOutcomes } from './call-outcome.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -42,8 +41,6 @@ export function createAnalyticsService(deps: { tenancy: Tenancy }) {
       for (const row of messages) {
         if (row.channel === 'sms' || row.channel === 'email') delivery[row.channel][row.status] = row.n;
       }
-      const outcomes = Object.fromEntries(callOutcomes.map((outcome) => [outcome, calls.outcomes?.[outcome] ?? 0])) as Analytics['outcomes'];
-      const sentiment = calls.sentiment ?? {};
       const { totals } = calls;
 
       return {
@@ -56,19 +53,14 @@ export function createAnalyticsService(deps: { tenancy: Tenancy }) {
           calls: totals.calls,
           connected: totals.connected,
           total_duration_ms: totals.total_duration_ms,
-          average_duration_ms: Math.round(totals.average_duration_ms ?? 0),
+          average_duration_ms: totals.with_duration > 0 ? Math.round(totals.total_duration_ms / totals.with_duration) : 0,
           booked_calls: totals.booked_calls,
           appointments_booked: booked,
           booking_conversion: ratio(totals.booked_calls, totals.connected),
         },
         series: calls.series ?? [],
-        sentiment: {
-          positive: sentiment.positive ?? 0,
-          negative: sentiment.negative ?? 0,
-          neutral: sentiment.neutral ?? 0,
-          unknown: sentiment.unknown ?? 0,
-        },
-        outcomes,
+        sentiment: totals.sentiment,
+        outcomes: totals.outcomes,
         calls_by_hour_of_week: hours,
         messages: delivery,
         function_calls: {

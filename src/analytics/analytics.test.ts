@@ -176,6 +176,28 @@ describe('GET /api/clients/:clientId/analytics', () => {
     expect(body.totals).toMatchObject({ calls: 1, total_duration_ms: 999_000 });
   });
 
+  it('a half-hour timezone puts each call in its local hour (Asia/Kolkata, UTC+5:30)', async () => {
+    const india = uniqueId('stats-ist');
+    writeClientFile(t.clientsDir, testClientConfig(india, { timezone: 'Asia/Kolkata' }));
+    await t.deps.registry.reload();
+    await t.deps.tenancy.withTenant(india, (tx) =>
+      tx.insert(calls).values([
+        { clientId: india, callId: 'k1', startedAt: at('2026-05-04T03:40:00Z') }, // Monday 09:10
+        { clientId: india, callId: 'k2', startedAt: at('2026-05-04T04:25:00Z') }, // Monday 09:55
+        { clientId: india, callId: 'k3', startedAt: at('2026-05-04T04:35:00Z') }, // Monday 10:05
+        { clientId: india, callId: 'k4', startedAt: at('2026-05-03T18:29:00Z') }, // Sunday 23:59
+      ]),
+    );
+    const body = (await get(india, 'from=2026-05-03&to=2026-05-04')).json();
+    expect(body.calls_by_hour_of_week[0][9]).toBe(2);
+    expect(body.calls_by_hour_of_week[0][10]).toBe(1);
+    expect(body.calls_by_hour_of_week[6][23]).toBe(1);
+    expect(body.series.map((s: { bucket_start: string; calls: number }) => [s.bucket_start, s.calls])).toEqual([
+      ['2026-05-03', 1],
+      ['2026-05-04', 3],
+    ]);
+  });
+
   it('rejects a reversed or too long period and an unknown bucket', async () => {
     expect((await get(client, 'from=2026-05-10&to=2026-05-01')).statusCode).toBe(400);
     expect((await get(client, 'from=2024-01-01&to=2026-01-01')).statusCode).toBe(400);

@@ -72,17 +72,22 @@ function callConditions(clientId: string, filter: CallFilter, after: Cursor | un
   return sql.join(conditions, sql` and `);
 }
 
-/** Newest first; `limit + 1` rows are read so the caller knows whether another page exists. */
+/**
+ * Newest first. The page is cut in an inner query and the outcome computed for its rows only: with
+ * the page's row count known, PostgreSQL probes per row instead of hashing every appointment,
+ * message and function call of the client (which it does when it plans for all of them).
+ */
 export async function listCallRows(tx: Tx, clientId: string, filter: CallFilter, after: Cursor | undefined, limit: number): Promise<CallRow[]> {
   return sqlRows<CallRow>(
     tx,
     sql`select c.call_id, c.agent_id, c.direction, c.from_number, c.to_number, c.status, c.started_at, c.ended_at,
           c.duration_ms::float8 as duration_ms, c.disconnection_reason, c.sentiment, c.successful, c.summary,
           ${outcome} as outcome, c.recording_url, c.created_at, ${sortKey(callSortAt)} as sort_at
-        from calls c
-        where ${callConditions(clientId, filter, after)}
-        order by ${callSortAt} desc, c.call_id desc
-        limit ${limit}`,
+        from (select * from calls c
+               where ${callConditions(clientId, filter, after)}
+               order by ${callSortAt} desc, c.call_id desc
+               limit ${limit}) c
+        order by ${callSortAt} desc, c.call_id desc`,
   );
 }
 

@@ -86,18 +86,25 @@ const checkAvailability: Builtin<'check_availability'> = async (client, args, ct
 };
 
 /** The confirmation text goes out once per call, whichever of booking and post-call gets there first. */
-async function queueConfirmation(client: ServableClient, appointment: Appointment, phone: string, customerId: string, ctx: FunctionCallContext, deps: Deps): Promise<void> {
+async function queueConfirmation(
+  client: ServableClient,
+  appointment: Appointment,
+  phone: string,
+  customerId: string,
+  ctx: FunctionCallContext,
+  deps: Deps,
+): Promise<{ status: string; body: string } | undefined> {
   const { config } = client;
-  if (!config.sms?.enabled || !(config.features.booking || config.features.sms_followup)) return;
+  if (!config.sms?.enabled || !(config.features.booking || config.features.sms_followup)) return undefined;
   const body = renderSms(templatesFor(config), 'confirmation', {
     business_name: config.name,
     customer_name: appointment.customerName ?? 'there',
     appointment_time: spokenTime(client, appointment.start),
     caller_phone: phone,
   }).text;
-  await deps.tenancy.withTenant(client.id, async (tx) => {
+  return deps.tenancy.withTenant(client.id, async (tx) => {
     const [customer] = await tx.select({ optedOutAt: customers.optedOutAt }).from(customers).where(and(eq(customers.clientId, client.id), eq(customers.id, customerId)));
-    await queueMessage(
+    const { message } = await queueMessage(
       tx,
       client,
       {
@@ -112,6 +119,7 @@ async function queueConfirmation(client: ServableClient, appointment: Appointmen
       },
       deps.queue,
     );
+    return { status: message.status, body: message.body };
   });
 }
 
@@ -136,12 +144,14 @@ const bookAppointment: Builtin<'book_appointment'> = async (client, args, ctx, d
   });
   switch (outcome.status) {
     case 'booked': {
-      await queueConfirmation(client, outcome.appointment, phone, customerId, ctx, deps);
+      const confirmation = await queueConfirmation(client, outcome.appointment, phone, customerId, ctx, deps);
       return {
-        result: `You're all set for ${spokenTime(client, outcome.appointment.start)}. You'll get a text confirmation shortly.`,
+        result: `You're all set for ${spokenTime(client, outcome.appointment.start)}.${confirmation && confirmation.status !== 'suppressed' ? " You'll get a text confirmation shortly." : ''}`,
         booked: true,
         appointment_id: outcome.appointment.id,
         start: outcome.appointment.start,
+        // Test clients send nothing: the rendered text is shown instead (e.g. by `xlnc simulate-call`).
+        ...(confirmation ? { confirmation_sms: confirmation.status === 'sandbox' ? confirmation : { status: confirmation.status } } : {}),
       };
     }
     case 'slot_taken':

@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { promisify } from 'node:util';
 import { createServer } from 'node:net';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
@@ -84,7 +85,7 @@ describe('the server process', () => {
       ...(TEST_DATABASE_URL ? { DATABASE_URL: TEST_DATABASE_URL } : {}),
     };
     const first = startServer(env);
-    await waitFor(`http://127.0.0.1:${port}/health`, 20_000);
+    await waitFor(`http://127.0.0.1:${port}/health`, 45_000);
 
     const acked = new Set<string>();
     let sent = 0;
@@ -116,7 +117,7 @@ describe('the server process', () => {
 
     const second = startServer(env);
     try {
-      await waitFor(`http://127.0.0.1:${port}/health`, 20_000);
+      await waitFor(`http://127.0.0.1:${port}/health`, 45_000);
       // Wait until this client's post-call jobs have drained.
       const deadline = Date.now() + 45_000;
       for (;;) {
@@ -146,6 +147,64 @@ describe('the server process', () => {
         expect(completed.has(callId), `${callId} acknowledged but its job did not complete`).toBe(true);
       }
       expect(runs.length).toBe(events.length);
+    } finally {
+      await database.close();
+    }
+  }, 120_000);
+
+  it('`xlnc simulate-call --scenario booked` against the server books in the internal calendar, shows the sandbox SMS, and stores a complete call', async () => {
+    const port = await freePort();
+    const dataDir = tempDir('sim-');
+    const env = { PORT: String(port), DATA_DIR: dataDir, ...(TEST_DATABASE_URL ? { DATABASE_URL: TEST_DATABASE_URL } : {}) };
+    const server = startServer(env);
+    let stdout = '';
+    try {
+      await waitFor(`http://127.0.0.1:${port}/health`, 45_000);
+      const result = await promisify(execFile)(
+        process.execPath,
+        ['bin/xlnc.js', 'simulate-call', '--client', 'smart-tax-nation', '--base-url', `http://127.0.0.1:${port}`, '--scenario', 'booked', '--from', '+14155550161'],
+        { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env, NODE_ENV: 'development' }, timeout: 60_000 },
+      );
+      stdout = result.stdout;
+      // Let the post-call jobs run before stopping.
+      const deadline = Date.now() + 20_000;
+      for (;;) {
+        const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+        const pending = metrics.split('\n').filter((l) => l.startsWith('xlnc_queue_depth{') && l.includes('client_id="smart-tax-nation"')).reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
+        if (pending === 0 && metrics.includes('job="event.post-call",client_id="smart-tax-nation",outcome="completed"')) break;
+        if (Date.now() > deadline) throw new Error('post-call jobs did not finish');
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      server.child.kill('SIGTERM');
+      expect(await exited(server.child)).toBe(0);
+    } finally {
+      if (server.child.exitCode === null) server.child.kill('SIGKILL');
+    }
+    expect(stdout).toMatch(/^200 +function book_appointment .*"booked":true/m);
+    expect(stdout).toMatch(/Confirmation SMS \(sandbox\):\n {2}.*Smart Tax Nation/);
+    expect(stdout).toMatch(/^204 +call_ended \(duplicate\)/m);
+
+    const database = await openDatabase({ url: TEST_DATABASE_URL, dataDir });
+    try {
+      const [call] = await sqlRows<{ call_id: string; status: string; summary: string | null; transcript: string | null; recording_url: string | null; customer_id: string | null }>(
+        database.db,
+        sql`select call_id, status, summary, transcript, recording_url, customer_id from calls where client_id = 'smart-tax-nation' and from_number = '+14155550161'`,
+      );
+      expect(call).toMatchObject({ status: 'ended' });
+      expect(call?.summary).toBeTruthy();
+      expect(call?.transcript).toBeTruthy();
+      expect(call?.recording_url).toBeTruthy();
+      expect(call?.customer_id).toBeTruthy();
+      const counts = await sqlRows<{ events: number; appointments: number; sms: number; workflows: number; functions: number }>(
+        database.db,
+        sql`select (select count(*)::int from call_events where client_id = 'smart-tax-nation' and call_id = ${call!.call_id}) as events,
+                   (select count(*)::int from appointments where client_id = 'smart-tax-nation' and call_id = ${call!.call_id} and status = 'booked') as appointments,
+                   (select count(*)::int from messages where client_id = 'smart-tax-nation' and call_id = ${call!.call_id} and channel = 'sms' and status = 'sandbox') as sms,
+                   (select count(*)::int from workflow_runs where client_id = 'smart-tax-nation' and call_id = ${call!.call_id}) as workflows,
+                   (select count(*)::int from function_calls where client_id = 'smart-tax-nation' and call_id = ${call!.call_id}) as functions`,
+      );
+      // call_inbound, call_started, call_analyzed, call_ended (the duplicate is not stored twice).
+      expect(counts[0]).toEqual({ events: 4, appointments: 1, sms: 1, workflows: 2, functions: 2 });
     } finally {
       await database.close();
     }
