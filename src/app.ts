@@ -46,7 +46,8 @@ export async function buildApp(deps: Deps): Promise<App> {
       return typeof incoming === 'string' && /^[\w.-]{1,64}$/.test(incoming) ? incoming : randomUUID();
     },
     logController: new LogController({ requestIdLogLabel: 'request_id', disableRequestLogging: true }),
-    trustProxy: true,
+    // A hop count: the client IP is taken that many proxies back in X-Forwarded-For, never more.
+    trustProxy: (_address: string, hop: number) => hop < deps.config.trustProxyHops,
     routerOptions: { ignoreTrailingSlash: true },
   }).withTypeProvider<ZodTypeProvider>();
 

@@ -5,7 +5,7 @@
 import { resolveTimeBound } from '../client-api/client-api.service.ts';
 import type { Tenancy } from '../platform/db/tenancy.ts';
 import { AppError } from '../platform/errors.ts';
-import { appointmentsBooked, callAggregates, functionCounts, messageCounts, type AnalyticsPeriod } from './analytics.repo.ts';
+import { allowAnalyticsMemory, appointmentsBooked, callAggregates, functionCounts, messageCounts, type AnalyticsPeriod } from './analytics.repo.ts';
 import { DEFAULT_ANALYTICS_DAYS, MAX_ANALYTICS_DAYS, type Analytics, type AnalyticsQuery } from './analytics.schemas.ts';
 
 const DAY_MS = 86_400_000;
@@ -26,7 +26,7 @@ export function createAnalyticsService(deps: { tenancy: Tenancy }) {
   return {
     async forPeriod(clientId: string, period: AnalyticsPeriod): Promise<Analytics> {
       const { calls, messages, functions, booked } = await deps.tenancy.withTenant(clientId, async (tx) => ({
-        calls: await callAggregates(tx, clientId, period),
+        calls: await allowAnalyticsMemory(tx).then(() => callAggregates(tx, clientId, period)),
         messages: await messageCounts(tx, clientId, period),
         functions: await functionCounts(tx, clientId, period),
         booked: await appointmentsBooked(tx, clientId, period),

@@ -53,6 +53,9 @@ function phoneSearch(text: string): string {
 
 const outcome = outcomeSql(perRowEvidence);
 
+/** The customer's number: who called in, or who was called on an outbound call. */
+const callerNumber = sql`(case when c.direction = 'outbound' then c.to_number else c.from_number end)`;
+
 function callConditions(clientId: string, filter: CallFilter, after: Cursor | undefined): SQL {
   const conditions: SQL[] = [sql`c.client_id = ${clientId}`];
   if (filter.from) conditions.push(sql`${callSortAt} >= ${filter.from.toISOString()}::timestamptz`);
@@ -65,7 +68,7 @@ function callConditions(clientId: string, filter: CallFilter, after: Cursor | un
     conditions.push(sql`lower(c.sentiment) = ${filter.sentiment}`);
   }
   if (filter.q) {
-    conditions.push(sql`(c.from_number ilike ${likePattern(phoneSearch(filter.q))} or c.summary ilike ${likePattern(filter.q)})`);
+    conditions.push(sql`(${callerNumber} ilike ${likePattern(phoneSearch(filter.q))} or c.summary ilike ${likePattern(filter.q)})`);
   }
   if (filter.outcome) conditions.push(sql`${outcome} = ${filter.outcome}`);
   if (after) conditions.push(sql`(${callSortAt}, c.call_id) < (${after.at}::timestamptz, ${after.id})`);

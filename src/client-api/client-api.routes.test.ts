@@ -244,7 +244,7 @@ describe('client API routes', () => {
       await insertCalls(main, [
         { callId: 'f_message', startedAt: at('2026-05-04T14:00:00Z'), durationMs: 60_000, disconnectionReason: 'user_hangup', sentiment: 'Neutral', summary: 'Left a message: 100% urgent' },
         { callId: 'f_fn_message', startedAt: at('2026-05-04T15:00:00Z'), durationMs: 60_000, disconnectionReason: 'agent_hangup', summary: 'Wants a call_back' },
-        { callId: 'f_voicemail', startedAt: at('2026-05-05T03:30:00Z'), direction: 'outbound', disconnectionReason: 'voicemail_reached', durationMs: 20_000 },
+        { callId: 'f_voicemail', startedAt: at('2026-05-05T03:30:00Z'), direction: 'outbound', fromNumber: '+12125550100', toNumber: '+13105550123', disconnectionReason: 'voicemail_reached', durationMs: 20_000 },
         { callId: 'f_vm_analysis', startedAt: at('2026-05-05T05:00:00Z'), direction: 'outbound', analysis: { in_voicemail: true }, durationMs: 15_000 },
         { callId: 'f_no_answer', startedAt: at('2026-05-06T16:00:00Z'), direction: 'outbound', disconnectionReason: 'dial_no_answer', durationMs: 0 },
         { callId: 'f_other', startedAt: at('2026-05-06T17:00:00Z'), fromNumber: '+12125550199', agentId: 'agent_other', sentiment: 'Negative', summary: 'Asked about prices' },
@@ -279,6 +279,9 @@ describe('client API routes', () => {
       ['direction=outbound', ['f_no_answer', 'f_vm_analysis', 'f_voicemail']],
       ['agent=agent_other', ['f_other']],
       ['q=212555', ['f_other']],
+      // Outbound: the customer is the number called, not the business line it was called from.
+      ['q=310555', ['f_voicemail']],
+      ['q=2125550100', []],
       ['q=(212) 555-01', ['f_other']],
       ['q=PRICES', ['f_other']],
       ['q=100%25', ['f_message']],

@@ -38,7 +38,7 @@ export const callFilters = {
   sentiment: z.enum(sentiments).optional().describe("Retell's user sentiment; `unknown` also matches calls not analysed yet."),
   direction: z.enum(['inbound', 'outbound']).optional(),
   agent: z.string().min(1).max(200).optional().describe('Retell agent id.'),
-  q: z.string().min(1).max(200).optional().describe('Text searched in the caller number and the call summary (case-insensitive).'),
+  q: z.string().min(1).max(200).optional().describe("Text searched in the customer's number (the caller, or who was called on an outbound call) and the call summary, case-insensitive; a phone-like text matches digits only."),
 };
 
 export const listCallsQuery = z.object({ ...pageQuery, ...callFilters });

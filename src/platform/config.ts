@@ -69,6 +69,11 @@ const envSchema = z.object({
       )
       .optional(),
   ),
+  /**
+   * Behind a load balancer: how many proxy hops to trust for the client IP (X-Forwarded-For),
+   * used by per-IP login throttling. Unset trusts none, so the header cannot be forged.
+   */
+  TRUST_PROXY_HOPS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(10).default(0)),
   SHUTDOWN_TIMEOUT_MS: z.preprocess(emptyAsUndefined, z.coerce.number().int().positive().default(10_000)),
   /** Run job workers inside the API process (default) or only in `xlnc worker`. */
   WORKERS_IN_PROCESS: z.preprocess(
@@ -96,6 +101,7 @@ export interface PlatformConfig {
   /** Current key first, then previous keys (decryption only). */
   readonly encryptionKeys: readonly Buffer[];
   readonly shutdownTimeoutMs: number;
+  readonly trustProxyHops: number;
   /** CORS_ORIGINS: exact browser origins allowed to call the API; empty allows none. */
   readonly corsOrigins: readonly string[];
   readonly workersInProcess: boolean;
@@ -215,6 +221,7 @@ export function loadPlatformConfig(env: Readonly<Record<string, string | undefin
     jwtRefreshSecret: pick('JWT_REFRESH_SECRET'),
     encryptionKeys: [pick('ENCRYPTION_KEY'), ...previous].map((k) => decodeKey(k) as Buffer),
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    trustProxyHops: e.TRUST_PROXY_HOPS,
     corsOrigins: splitList(e.CORS_ORIGINS ?? ''),
     workersInProcess: e.WORKERS_IN_PROCESS,
     generatedSecrets: missing,

@@ -209,4 +209,41 @@ describe('the server process', () => {
       await database.close();
     }
   }, 120_000);
+
+  // A separate worker needs a shared database: PGlite allows one process per data folder.
+  it.runIf(TEST_DATABASE_URL)('API with WORKERS_IN_PROCESS=false and a separate `xlnc worker` process: the worker runs the jobs', async () => {
+    const clientId = uniqueId('split');
+    const clientsDir = tempDir('clients-');
+    writeClientFile(clientsDir, testClientConfig(clientId));
+    const port = await freePort();
+    const env = { PORT: String(port), DATA_DIR: tempDir('split-'), CLIENTS_DIR: clientsDir, DATABASE_URL: TEST_DATABASE_URL!, WORKERS_IN_PROCESS: 'false' };
+    const api = startServer(env);
+    const worker = spawn(process.execPath, ['bin/xlnc.js', 'worker'], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', NODE_ENV: 'development', LOG_LEVEL: 'warn', ...env }, stdio: 'ignore' });
+    const database = await openDatabase({ url: TEST_DATABASE_URL, dataDir: tempDir('split-db-') });
+    try {
+      await waitFor(`http://127.0.0.1:${port}/health`, 45_000);
+      const body = JSON.stringify(callEvent(clientId, 'call_ended', 'call_split_1'));
+      const res = await fetch(`http://127.0.0.1:${port}/api/webhooks/retell/${clientId}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-retell-signature': signRetellBody(body, retellKeyFor(clientId), Date.now()) },
+        body,
+      });
+      expect(res.status).toBe(204);
+      const deadline = Date.now() + 45_000;
+      for (;;) {
+        const runs = await sqlRows<{ n: number }>(database.db, sql`select count(*)::int as n from workflow_runs where client_id = ${clientId}`);
+        if (runs[0]?.n === 1) break;
+        if (Date.now() > deadline) throw new Error('the worker did not run the post-call job');
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      // The API process itself runs no workers.
+      const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      expect(metrics).not.toContain(`xlnc_jobs_total{job="event.post-call",client_id="${clientId}"`);
+    } finally {
+      api.child.kill('SIGTERM');
+      worker.kill('SIGTERM');
+      await Promise.all([exited(api.child), exited(worker)]);
+      await database.close();
+    }
+  }, 120_000);
 });

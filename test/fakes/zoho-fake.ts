@@ -90,7 +90,14 @@ function parseZoho(value: string): number {
   return Date.parse(`${y}-${mo}-${d}T${h}:${mi}:${s}${offset}`);
 }
 
-export async function startZohoFake(options: { tokenTtlSeconds?: number } = {}): Promise<ZohoFake> {
+export interface ZohoFakeOptions {
+  tokenTtlSeconds?: number;
+  /** Every response (token, Calendar, Mail, errors) is delayed by this much, like a distant API. Default 0. */
+  latencyMs?: number;
+}
+
+export async function startZohoFake(options: ZohoFakeOptions = {}): Promise<ZohoFake> {
+  const latencyMs = options.latencyMs ?? 0;
   const accounts = new Map<string, ZohoFakeAccount>();
   const tokenModes = new Map<string, ZohoTokenMode>();
   const refreshCounts = new Map<string, number>();
@@ -114,6 +121,7 @@ export async function startZohoFake(options: { tokenTtlSeconds?: number } = {}):
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const body = Buffer.concat(chunks).toString('utf8');
+    if (latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, latencyMs));
     const url = new URL(req.url ?? '/', 'http://fake');
     const query = Object.fromEntries(url.searchParams.entries());
     const auth = /^(?:Zoho-oauthtoken|Bearer) (.+)$/.exec(req.headers.authorization ?? '')?.[1];

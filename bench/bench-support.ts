@@ -1,0 +1,249 @@
+/**
+ * Shared plumbing for the HTTP benches (first used by bench/functions.bench.ts; the same approach
+ * as bench/webhooks.bench.ts, which keeps its own copy): autocannon's typed slice, settings from
+ * the environment, bench/bench-server.ts as a child process (the real app in NODE_ENV=production
+ * with generated secrets, PostgreSQL and Redis when DATABASE_URL / REDIS_URL are set, else PGlite
+ * in a temp DATA_DIR; job workers never started), and cleanup of children and temp dirs on exit.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+// ---------------------------------------------------------------------------------------------
+// autocannon ships no type declarations: the slice of its programmatic API used by the benches.
+
+export interface AutocannonRequest {
+  method?: string;
+  path?: string;
+  headers?: Record<string, string>;
+  body?: string | Buffer;
+}
+
+export interface AutocannonRequestSpec extends AutocannonRequest {
+  setupRequest?: (request: AutocannonRequest) => AutocannonRequest;
+  onResponse?: (status: number, body: string) => void;
+}
+
+export interface AutocannonOptions {
+  url: string;
+  connections: number;
+  duration?: number;
+  amount?: number;
+  overallRate?: number;
+  timeout?: number;
+  requests: AutocannonRequestSpec[];
+}
+
+export interface Histogram {
+  average: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+}
+
+export interface AutocannonResult {
+  latency: Histogram;
+  requests: Histogram & { total: number };
+  duration: number;
+  errors: number;
+  timeouts: number;
+  non2xx: number;
+  '2xx': number;
+  statusCodeStats: Record<string, { count: number }>;
+}
+
+type Autocannon = (options: AutocannonOptions) => Promise<AutocannonResult>;
+export const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
+
+// ---------------------------------------------------------------------------------------------
+// Settings and small helpers
+
+export function intEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number, got "${raw}"`);
+  return value;
+}
+
+export const DATABASE_URL = process.env.DATABASE_URL || undefined;
+export const REDIS_URL = process.env.REDIS_URL || undefined;
+export const MODE: 'postgres' | 'pglite' = DATABASE_URL ? 'postgres' : 'pglite';
+
+export const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
+export const load = () => loadavg().map((n) => round(n));
+
+export function logger(name: string): (message: string) => void {
+  return (message) => process.stderr.write(`[${name}] ${message}\n`);
+}
+
+export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+export const BENCH_SERVER_ENTRY = fileURLToPath(new URL('./bench-server.ts', import.meta.url));
+
+// ---------------------------------------------------------------------------------------------
+// Child processes, temp dirs and cleanup
+
+const children = new Set<ChildProcess>();
+const tempDirs = new Set<string>();
+const cleanups: (() => void)[] = [];
+
+export function trackTempDir(dir: string): string {
+  tempDirs.add(dir);
+  return dir;
+}
+
+/** Synchronous work to run on exit (e.g. closing an in-process fake's sockets). */
+export function onCleanup(work: () => void): void {
+  cleanups.push(work);
+}
+
+export function cleanupSync(): void {
+  for (const child of children) {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  }
+  children.clear();
+  for (const work of cleanups.splice(0)) {
+    try {
+      work();
+    } catch {
+      // best effort on exit
+    }
+  }
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+  tempDirs.clear();
+}
+
+let handlersInstalled = false;
+/** Kills the servers and removes temp dirs on exit, SIGINT and SIGTERM. */
+export function installCleanupHandlers(log: (message: string) => void): void {
+  if (handlersInstalled) return;
+  handlersInstalled = true;
+  process.on('exit', cleanupSync);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      log(`${signal}: cleaning up`);
+      cleanupSync();
+      process.exit(130);
+    });
+  }
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+export interface RunningServer {
+  port: number;
+  url: string;
+  stop(): Promise<void>;
+}
+
+export interface StartServerOptions {
+  /** Temp root: the server's DATA_DIR is created under it. */
+  root: string;
+  clientsDir: string;
+  name: string;
+  log: (message: string) => void;
+  /** Extra node flags (e.g. --cpu-prof). */
+  nodeArgs?: string[];
+  /** Extra environment for the server (wins over the defaults). */
+  env?: Record<string, string>;
+  startTimeoutMs?: number;
+}
+
+/**
+ * Starts bench/bench-server.ts (the real app, `buildApp(createDeps(config))`) with NODE_ENV=production
+ * and generated secrets, and resolves once it prints "ready".
+ */
+export async function startBenchServer(options: StartServerOptions): Promise<RunningServer> {
+  const { root, clientsDir, name, log } = options;
+  const port = await freePort();
+  const dataDir = join(root, `data-${name}`);
+  mkdirSync(dataDir, { recursive: true });
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? tmpdir(),
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'warn',
+    PORT: String(port),
+    DATA_DIR: dataDir,
+    CLIENTS_DIR: clientsDir,
+    WORKERS_IN_PROCESS: 'false',
+    JWT_SECRET: randomBytes(48).toString('base64url'),
+    JWT_REFRESH_SECRET: randomBytes(48).toString('base64url'),
+    ENCRYPTION_KEY: randomBytes(32).toString('hex'),
+    ...(DATABASE_URL ? { DATABASE_URL } : {}),
+    ...(REDIS_URL ? { REDIS_URL } : {}),
+    ...(process.env.BENCH_TRACE_SQL ? { BENCH_TRACE_SQL: process.env.BENCH_TRACE_SQL } : {}),
+    ...options.env,
+  };
+  const startTimeoutMs = options.startTimeoutMs ?? 900_000;
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', BENCH_SERVER_ENTRY], {
+    cwd: REPO_ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.add(child);
+  child.stderr.on('data', (chunk: Buffer) => process.stderr.write(`[server ${name}] ${chunk.toString()}`));
+  let literalSecretWarnings = 0;
+
+  const started = Date.now();
+  await new Promise<void>((resolveReady, reject) => {
+    let buffered = '';
+    const timer = setTimeout(() => reject(new Error(`server ${name} not ready after ${startTimeoutMs} ms`)), startTimeoutMs);
+    child.stdout.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString();
+      let newline = buffered.indexOf('\n');
+      while (newline >= 0) {
+        const line = buffered.slice(0, newline).trim();
+        buffered = buffered.slice(newline + 1);
+        if (line === 'ready') {
+          clearTimeout(timer);
+          resolveReady();
+        } else if (line.includes('literal secret (allowed only because environment is')) {
+          // One per literal secret in the generated (environment "test") client files: counted, not echoed.
+          literalSecretWarnings += 1;
+        } else if (line) {
+          process.stderr.write(`[server ${name}] ${line}\n`);
+        }
+        newline = buffered.indexOf('\n');
+      }
+    });
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`server ${name} exited before ready (code ${code}, signal ${signal})`));
+    });
+  });
+  log(`server ${name} ready on port ${port} in ${Date.now() - started} ms (${literalSecretWarnings} literal-secret warnings hidden)`);
+
+  return {
+    port,
+    url: `http://127.0.0.1:${port}`,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) {
+        children.delete(child);
+        return;
+      }
+      const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
+      child.kill('SIGTERM');
+      const killTimer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      await exited;
+      clearTimeout(killTimer);
+      children.delete(child);
+    },
+  };
+}
