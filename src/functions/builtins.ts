@@ -51,6 +51,13 @@ function spokenSlots(client: ServableClient, slots: readonly Slot[], now: Date) 
   return slots.map((slot) => ({ start: slot.start, end: slot.end, spoken: speakSlots([slot], client.config.timezone, now) }));
 }
 
+/** "a, b, or c" from already spoken slots (speaking a slot is the costly part: luxon zone math). */
+function joinSpoken(spoken: readonly { spoken: string }[]): string {
+  const phrases = spoken.map((s) => s.spoken);
+  if (phrases.length <= 2) return phrases.join(' or ');
+  return `${phrases.slice(0, -1).join(', ')}, or ${phrases.at(-1) ?? ''}`;
+}
+
 function spokenTime(client: ServableClient, iso: string): string {
   return DateTime.fromISO(iso, { zone: client.config.timezone }).toFormat("cccc, LLLL d 'at' h:mm a");
 }
@@ -82,7 +89,8 @@ const checkAvailability: Builtin<'check_availability'> = async (client, args, ct
   if (slots.length === 0) {
     return { result: from ? "I don't see any openings that day. Would another day work?" : "I don't see any openings in the next few days. I can take a message and have someone call you back.", slots: [] };
   }
-  return { result: `I have ${speakSlots(slots, client.config.timezone, ctx.now)}. Which works best?`, slots: spokenSlots(client, slots, ctx.now) };
+  const spoken = spokenSlots(client, slots, ctx.now);
+  return { result: `I have ${joinSpoken(spoken)}. Which works best?`, slots: spoken };
 };
 
 /** The confirmation text goes out once per call, whichever of booking and post-call gets there first. */

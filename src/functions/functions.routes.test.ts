@@ -174,7 +174,12 @@ describe('POST /api/webhooks/retell/:clientId/functions/:name', () => {
   it('records every invocation in function_calls without secrets', async () => {
     const callId = `call_rec_${uniqueId('r')}`;
     await fn(a, 'parking', { name: 'Sam', api_key: 'do-not-store-me' }, callId);
-    const rows = await t.deps.tenancy.withTenant(a, (tx) => tx.select().from(functionCalls).where(eq(functionCalls.callId, callId)));
+    // Recorded right after the reply, without holding it up: poll briefly.
+    let rows: (typeof functionCalls.$inferSelect)[] = [];
+    for (let i = 0; i < 50 && rows.length === 0; i++) {
+      rows = await t.deps.tenancy.withTenant(a, (tx) => tx.select().from(functionCalls).where(eq(functionCalls.callId, callId)));
+      if (rows.length === 0) await new Promise((r) => setTimeout(r, 20));
+    }
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ name: 'parking', outcome: 'ok' });
     expect(JSON.stringify(rows[0]?.args)).not.toContain('do-not-store-me');

@@ -95,7 +95,8 @@ export async function invokeFunction(
     }
   }
   const latencyMs = Math.round(performance.now() - started);
-  await deps.tenancy
+  // Recorded after the reply is decided and not waited for: the caller is on the line.
+  void deps.tenancy
     .withTenant(client.id, (tx) =>
       tx.insert(functionCalls).values({
         clientId: client.id,

@@ -84,6 +84,10 @@ async function callerContext(client: ServableClient, phone: string | undefined, 
 export async function buildInboundResponse(client: ServableClient, inbound: CallInbound, deps: Deps, now: Date = new Date()): Promise<{ response: InboundResponse; decision: InboundDecision }> {
   const { config } = client;
   const limits = config.limits;
+  // Every lookup starts at once; the overflow decision only needs the count.
+  const phone = normalizePhone(inbound.from_number, config.sms?.default_country ?? 'US');
+  const slotsLookup = availability(client, deps, now);
+  const callerLookup = callerContext(client, phone, deps).catch(() => ({}));
   const active = await activeCalls(deps, client.id).catch(() => 0);
   let decision: InboundDecision = 'accepted';
   if (active >= limits.max_concurrent_calls) {
@@ -101,11 +105,7 @@ export async function buildInboundResponse(client: ServableClient, inbound: Call
   }
 
   const local = DateTime.fromJSDate(now, { zone: config.timezone });
-  const phone = normalizePhone(inbound.from_number, config.sms?.default_country ?? 'US');
-  const [slots, caller] = await Promise.all([
-    availability(client, deps, now),
-    callerContext(client, phone, deps).catch(() => ({})),
-  ]);
+  const [slots, caller] = await Promise.all([slotsLookup, callerLookup]);
   const dynamic: Record<string, string> = {
     ...config.retell.dynamic_variables,
     business_name: config.name,

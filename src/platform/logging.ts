@@ -21,25 +21,62 @@ export interface SecretScrubber {
 const MIN_SECRET_LENGTH = 6;
 const REDACTED = '[REDACTED]';
 
+/** Characters of API keys, tokens and base64 secrets: such a secret is one "word" of a log line. */
+const WORD = /[A-Za-z0-9_~+/.-]+/g;
+const WORDLIKE = /^[A-Za-z0-9_~+/.-]+$/;
+/** Punctuation a sentence may glue to a secret ("… was SECRET.", "-SECRET-"). */
+const EDGES = /^([.-]*)(.*?)([.-]*)$/s;
+
+/**
+ * Scrubbing must stay cheap with thousands of clients' secrets: word-like secrets (nearly all)
+ * are looked up word by word in a Set, O(line length) whatever their number; the few others go
+ * through one alternation, rebuilt lazily once after a batch of additions.
+ */
 export function createSecretScrubber(): SecretScrubber {
-  const values = new Set<string>();
-  let pattern: RegExp | undefined;
+  const words = new Set<string>();
+  const others = new Set<string>();
+  let othersPattern: RegExp | undefined;
+  let othersDirty = false;
   const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const addOne = (value: string) => {
+    // Base64 padding is not part of the word ("key=SECRET==" splits at "="); the padding reveals nothing.
+    const unpadded = value.replace(/=+$/, '');
+    if (WORDLIKE.test(unpadded) && unpadded.length >= MIN_SECRET_LENGTH) words.add(unpadded);
+    else if (!others.has(value)) {
+      others.add(value);
+      othersDirty = true;
+    }
+  };
+  const redactWord = (word: string): string => {
+    if (words.has(word)) return REDACTED;
+    const [, lead = '', core = '', tail = ''] = EDGES.exec(word) ?? [];
+    if (words.has(core)) return `${lead}${REDACTED}${tail}`;
+    if (tail && words.has(core + tail)) return `${lead}${REDACTED}`;
+    if (lead && words.has(lead + core)) return `${REDACTED}${tail}`;
+    return word;
+  };
   return {
     add(value) {
       // Very short values would scrub ordinary words; secrets are never that short.
-      if (!value || value.length < MIN_SECRET_LENGTH || values.has(value)) return;
-      values.add(value);
+      if (!value || value.length < MIN_SECRET_LENGTH) return;
+      addOne(value);
       // JSON-escaped form too: a secret with quotes or backslashes appears escaped in a log line.
       const jsonForm = JSON.stringify(value).slice(1, -1);
-      if (jsonForm !== value) values.add(jsonForm);
-      pattern = new RegExp([...values].sort((a, b) => b.length - a.length).map(escape).join('|'), 'g');
+      if (jsonForm !== value) addOne(jsonForm);
     },
     scrub(text) {
-      return pattern ? text.replace(pattern, REDACTED) : text;
+      let out = words.size > 0 ? text.replace(WORD, redactWord) : text;
+      if (others.size > 0) {
+        if (othersDirty || !othersPattern) {
+          othersPattern = new RegExp([...others].sort((a, b) => b.length - a.length).map(escape).join('|'), 'g');
+          othersDirty = false;
+        }
+        out = out.replace(othersPattern, REDACTED);
+      }
+      return out;
     },
     get size() {
-      return values.size;
+      return words.size + others.size;
     },
   };
 }

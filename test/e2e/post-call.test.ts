@@ -28,7 +28,7 @@ function injectFetch(t: TestApp, times: number): typeof fetch {
       first ??= res;
     }
     return new Response(first!.statusCode === 204 ? null : first!.body, { status: first!.statusCode, headers: { 'content-type': String(first!.headers['content-type'] ?? 'text/plain') } });
-  }) as typeof fetch;
+  });
 }
 
 async function until(probe: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {

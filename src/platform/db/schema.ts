@@ -72,6 +72,8 @@ export const calls = pgTable(
     index('calls_client_started_idx').on(t.clientId, t.startedAt),
     index('calls_client_created_idx').on(t.clientId, t.createdAt),
     index('calls_client_from_idx').on(t.clientId, t.fromNumber),
+    // Keyset order of the client API's lists, cursors and CSV batches.
+    index('calls_client_sort_idx').on(t.clientId, sql`coalesce(${t.startedAt}, ${t.createdAt})`, t.callId),
   ],
 );
 
@@ -166,6 +168,7 @@ export const appointments = pgTable(
     uniqueIndex('appointments_client_slot_booked_uq').on(t.clientId, t.startsAt).where(sql`status = 'booked'`),
     index('appointments_client_starts_idx').on(t.clientId, t.startsAt),
     index('appointments_client_phone_idx').on(t.clientId, t.customerPhone),
+    index('appointments_client_call_idx').on(t.clientId, t.callId),
   ],
 );
 

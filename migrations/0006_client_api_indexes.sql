@@ -1,0 +1,2 @@
+CREATE INDEX "appointments_client_call_idx" ON "appointments" USING btree ("client_id","call_id");--> statement-breakpoint
+CREATE INDEX "calls_client_sort_idx" ON "calls" USING btree ("client_id",coalesce("started_at", "created_at"),"call_id");
