@@ -61,7 +61,11 @@ export type JobHandler<TPayload> = (payload: TPayload, job: { id: string; retryC
 export interface WorkOptions {
   /** Jobs of this queue running at once in this process. */
   concurrency?: number;
-  /** Jobs of one client running at once (across the cluster): the fairness cap. */
+  /**
+   * Jobs of one client running at once in this process: the fairness cap. Tracked in memory
+   * (pg-boss `localGroupConcurrency`): the database-tracked variant made every fetch slow under a
+   * 10,000-job burst. With N worker processes a client may use N × this many slots.
+   */
   perClientConcurrency?: number;
   pollingIntervalSeconds?: number;
 }
@@ -152,7 +156,7 @@ export function createJobQueue(database: Database, logger: Logger): JobQueue {
         {
           batchSize: 1,
           localConcurrency: options.concurrency ?? 4,
-          groupConcurrency: options.perClientConcurrency ?? 2,
+          localGroupConcurrency: options.perClientConcurrency ?? 2,
           pollingIntervalSeconds: options.pollingIntervalSeconds ?? 0.5,
           includeMetadata: true,
           perJobResults: true,
