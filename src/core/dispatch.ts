@@ -26,9 +26,13 @@ async function loadEvent(deps: Deps, clientId: string, eventId: string): Promise
 
 export async function runHandler(deps: Deps, handler: EventHandler, payload: { client_id: string; event_id: string }): Promise<'done' | 'skipped'> {
   const record = deps.registry.get(payload.client_id);
-  if (!record || record.status === 'disabled') {
-    // The client was removed or disabled after the event was accepted: nothing to do for it.
-    deps.logger.warn({ client_id: payload.client_id, job: handler.job.name }, 'job skipped: client not active');
+  if (!record) {
+    // Not (yet) known to this instance, e.g. a config change still reaching it: retry later rather
+    // than drop acknowledged work. A client removed for good ends in the dead-letter queue.
+    throw new Error(`client ${payload.client_id} is not configured on this instance`);
+  }
+  if (record.status === 'disabled') {
+    deps.logger.warn({ client_id: payload.client_id, job: handler.job.name }, 'job skipped: client disabled');
     return 'skipped';
   }
   if (!isServable(record)) {

@@ -58,7 +58,9 @@ async function deliver(client: ServableClient, message: MessageRow, deps: Deps):
 
 export async function sendMessage(deps: Deps, clientId: string, messageId: string): Promise<SendOutcome> {
   const record = deps.registry.get(clientId);
-  if (!record || record.status === 'disabled') return 'skipped';
+  // Unknown to this instance (a config change still on its way): retry later, never drop the message.
+  if (!record) throw new Error(`client ${clientId} is not configured on this instance`);
+  if (record.status === 'disabled') return 'skipped';
   if (!isServable(record)) throw new Error(`client ${clientId} configuration is invalid`);
   const client = record;
 

@@ -111,8 +111,8 @@ describe('job queue', () => {
     const delayMs = quietDone[1]! - enqueuedAt;
     console.log(`fairness: baseline ${baselineMs} ms, quiet job after the burst ${delayMs} ms`);
     // Without fairness the quiet job waits behind ~10,000 × 20 ms / 4 workers ≈ 50 s. With it, a few
-    // seconds at most: 3 s, or a few times this machine's idle-queue latency when it is loaded.
-    expect(delayMs, `baseline ${baselineMs} ms`).toBeLessThan(Math.max(3_000, 4 * baselineMs));
+    // seconds at most: 5 s, or a few times this machine's idle-queue latency when it is loaded.
+    expect(delayMs, `baseline ${baselineMs} ms`).toBeLessThan(Math.max(5_000, 8 * baselineMs));
     expect(Date.now() - startedAt).toBeLessThan(20_000);
   });
 });
