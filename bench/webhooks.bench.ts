@@ -16,66 +16,29 @@
  * 10 vs 10,000 restarts), BENCH_SKIP_BASELINES=1 (skip /health and /bench/insert), BENCH_CPU_PROF=<dir> (run the first server with --cpu-prof into <dir>),
  * BENCH_START_TIMEOUT_SECONDS (900), BENCH_TRACE_SQL=1 (the server prints per-statement round-trip times on exit; PostgreSQL mode).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
-import { loadavg, tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { signRetellBody } from '../src/webhooks/retell/retell-signature.ts';
-
-// ---------------------------------------------------------------------------------------------
-// autocannon ships no type declarations: the slice of its programmatic API used here.
-
-interface AutocannonRequest {
-  method?: string;
-  path?: string;
-  headers?: Record<string, string>;
-  body?: string | Buffer;
-}
-
-interface AutocannonOptions {
-  url: string;
-  connections: number;
-  duration: number;
-  overallRate?: number;
-  timeout?: number;
-  requests: (AutocannonRequest & { setupRequest?: (request: AutocannonRequest) => AutocannonRequest })[];
-}
-
-interface Histogram {
-  average: number;
-  p50: number;
-  p99: number;
-  max: number;
-}
-
-interface AutocannonResult {
-  latency: Histogram;
-  requests: Histogram & { total: number };
-  duration: number;
-  errors: number;
-  timeouts: number;
-  non2xx: number;
-  '2xx': number;
-  statusCodeStats: Record<string, { count: number }>;
-}
-
-type Autocannon = (options: AutocannonOptions) => Promise<AutocannonResult>;
-const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
+import {
+  autocannon,
+  cleanupSync,
+  installCleanupHandlers,
+  intEnv,
+  load,
+  logger,
+  MODE,
+  REDIS_URL,
+  round,
+  startBenchServer,
+  trackTempDir,
+  type AutocannonOptions,
+  type RunningServer,
+} from './bench-support.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Settings
-
-function intEnv(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number, got "${raw}"`);
-  return value;
-}
 
 const SECONDS = intEnv('BENCH_SECONDS', 10);
 const WARMUP_SECONDS = intEnv('BENCH_WARMUP_SECONDS', 2);
@@ -86,9 +49,6 @@ const BIG_CLIENTS = intEnv('BENCH_BIG_CLIENTS', 10_000);
 const SKIP_SPREAD = process.env.BENCH_SKIP_SPREAD === '1';
 const SKIP_BASELINES = process.env.BENCH_SKIP_BASELINES === '1';
 const CPU_PROF_DIR = process.env.BENCH_CPU_PROF ? resolve(process.env.BENCH_CPU_PROF) : undefined;
-const DATABASE_URL = process.env.DATABASE_URL || undefined;
-const REDIS_URL = process.env.REDIS_URL || undefined;
-const MODE: 'postgres' | 'pglite' = DATABASE_URL ? 'postgres' : 'pglite';
 const SERVER_START_TIMEOUT_MS = intEnv('BENCH_START_TIMEOUT_SECONDS', 900) * 1000;
 
 /**
@@ -97,12 +57,8 @@ const SERVER_START_TIMEOUT_MS = intEnv('BENCH_START_TIMEOUT_SECONDS', 900) * 100
  */
 const WEBHOOKS_PER_MINUTE = 10_000_000;
 
-const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
-const SERVER_ENTRY = fileURLToPath(new URL('./bench-server.ts', import.meta.url));
 
-const log = (message: string) => process.stderr.write(`[bench:webhooks] ${message}\n`);
-const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
-const load = () => loadavg().map((n) => round(n));
+const log = logger('bench:webhooks');
 
 // ---------------------------------------------------------------------------------------------
 // Clients: the same shape as test/helpers/test-app.ts testClientConfig (environment "test", so
@@ -243,121 +199,19 @@ async function measure(
 }
 
 // ---------------------------------------------------------------------------------------------
-// Server processes and cleanup
+// Server processes and cleanup: bench/bench-support.ts
 
-const children = new Set<ChildProcess>();
-const tempDirs = new Set<string>();
+installCleanupHandlers(log);
 
-function cleanupSync(): void {
-  for (const child of children) {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  }
-  children.clear();
-  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
-  tempDirs.clear();
-}
-
-process.on('exit', cleanupSync);
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    log(`${signal}: cleaning up`);
-    cleanupSync();
-    process.exit(130);
+function startServer(root: string, clientsDir: string, name: string, cpuProf: boolean): Promise<RunningServer> {
+  return startBenchServer({
+    root,
+    clientsDir,
+    name,
+    log,
+    startTimeoutMs: SERVER_START_TIMEOUT_MS,
+    ...(cpuProf && CPU_PROF_DIR ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF_DIR}`] } : {}),
   });
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolvePort(port));
-    });
-  });
-}
-
-interface RunningServer {
-  port: number;
-  stop(): Promise<void>;
-}
-
-async function startServer(root: string, clientsDir: string, name: string, cpuProf: boolean): Promise<RunningServer> {
-  const port = await freePort();
-  const dataDir = join(root, `data-${name}`);
-  mkdirSync(dataDir, { recursive: true });
-  const env: Record<string, string> = {
-    PATH: process.env.PATH ?? '',
-    HOME: process.env.HOME ?? tmpdir(),
-    NODE_ENV: 'production',
-    LOG_LEVEL: 'warn',
-    PORT: String(port),
-    DATA_DIR: dataDir,
-    CLIENTS_DIR: clientsDir,
-    WORKERS_IN_PROCESS: 'false',
-    JWT_SECRET: randomBytes(48).toString('base64url'),
-    JWT_REFRESH_SECRET: randomBytes(48).toString('base64url'),
-    ENCRYPTION_KEY: randomBytes(32).toString('hex'),
-    ...(DATABASE_URL ? { DATABASE_URL } : {}),
-    ...(REDIS_URL ? { REDIS_URL } : {}),
-    ...(process.env.BENCH_TRACE_SQL ? { BENCH_TRACE_SQL: process.env.BENCH_TRACE_SQL } : {}),
-  };
-  const args = [
-    ...(cpuProf && CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF_DIR}`] : []),
-    '--import',
-    'tsx',
-    SERVER_ENTRY,
-  ];
-  const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
-  child.stderr.on('data', (chunk: Buffer) => process.stderr.write(`[server ${name}] ${chunk.toString()}`));
-  let literalSecretWarnings = 0;
-
-  const started = Date.now();
-  await new Promise<void>((resolveReady, reject) => {
-    let buffered = '';
-    const timer = setTimeout(() => reject(new Error(`server ${name} not ready after ${SERVER_START_TIMEOUT_MS} ms`)), SERVER_START_TIMEOUT_MS);
-    child.stdout.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString();
-      let newline = buffered.indexOf('\n');
-      while (newline >= 0) {
-        const line = buffered.slice(0, newline).trim();
-        buffered = buffered.slice(newline + 1);
-        if (line === 'ready') {
-          clearTimeout(timer);
-          resolveReady();
-        } else if (line.includes('literal secret (allowed only because environment is')) {
-          // One per generated client file (they use literal test keys): counted, not echoed.
-          literalSecretWarnings += 1;
-        } else if (line) {
-          process.stderr.write(`[server ${name}] ${line}\n`);
-        }
-        newline = buffered.indexOf('\n');
-      }
-    });
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`server ${name} exited before ready (code ${code}, signal ${signal})`));
-    });
-  });
-  log(`server ${name} ready on port ${port} in ${Date.now() - started} ms (${literalSecretWarnings} literal-secret warnings hidden)`);
-
-  return {
-    port,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) {
-        children.delete(child);
-        return;
-      }
-      const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
-      child.kill('SIGTERM');
-      const killTimer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-      await exited;
-      clearTimeout(killTimer);
-      children.delete(child);
-    },
-  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -383,7 +237,7 @@ async function spreadRun(root: string, count: number): Promise<number> {
 
 async function main(): Promise<void> {
   const root = mkdtempSync(join(tmpdir(), 'xlnc-bench-webhooks-'));
-  tempDirs.add(root);
+  trackTempDir(root);
   if (CPU_PROF_DIR) mkdirSync(CPU_PROF_DIR, { recursive: true });
   const loadStart = load();
   log(
