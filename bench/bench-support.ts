@@ -189,6 +189,7 @@ export async function startBenchServer(options: StartServerOptions): Promise<Run
     ...(DATABASE_URL ? { DATABASE_URL } : {}),
     ...(REDIS_URL ? { REDIS_URL } : {}),
     ...(process.env.BENCH_TRACE_SQL ? { BENCH_TRACE_SQL: process.env.BENCH_TRACE_SQL } : {}),
+    ...(process.env.DB_POOL_SIZE ? { DB_POOL_SIZE: process.env.DB_POOL_SIZE } : {}),
     ...options.env,
   };
   const startTimeoutMs = options.startTimeoutMs ?? 900_000;

@@ -12,7 +12,7 @@ type Command = (args: string[], io: Io) => Promise<number>;
 
 async function migrate(_args: string[], io: Io): Promise<number> {
   const config = loadPlatformConfig();
-  const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
+  const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolSize });
   try {
     await database.migrate();
     io.stdout(`Migrations applied (${database.kind}).\n`);

@@ -98,10 +98,10 @@ export async function createDeps(config: PlatformConfig, options: DepsOptions = 
 
   try {
     const database =
-      options.database ?? (await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir }));
+      options.database ?? (await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolSize }));
     closers.push(() => database.close());
     if (!options.skipMigrations) await database.migrate();
-    const tenancy = createTenancy(database.db);
+    const tenancy = createTenancy(database);
 
     let redis: Redis | undefined;
     if (config.redisUrl) {

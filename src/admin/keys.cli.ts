@@ -31,11 +31,11 @@ export async function keysRotate(args: string[], io: CliIo, ctx: KeysCliContext 
   let database = ctx.database;
   if (database === undefined) {
     const config = loadPlatformConfig();
-    database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
+    database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolSize });
   }
   try {
     if (ctx.database === undefined) await database.migrate();
-    const tenancy = createTenancy(database.db);
+    const tenancy = createTenancy(database);
     const ids = (await tenancy.withPlatform((tx) => listClientConfigs(tx)))
       .map((row) => row.id)
       .filter((id) => values.client === undefined || id === values.client);

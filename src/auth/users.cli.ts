@@ -28,7 +28,7 @@ export interface UsersCliContext {
 
 async function openFromEnvironment(): Promise<{ database: Database; clientsDir: string; owned: boolean }> {
   const config = loadPlatformConfig();
-  const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
+  const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolSize });
   try {
     await database.migrate();
   } catch (error) {
@@ -101,7 +101,7 @@ export async function usersCreate(args: string[], io: CliIo, ctx: UsersCliContex
     return 1;
   }
   return withDatabase(ctx, async (database, clientsDir) => {
-    const tenancy = createTenancy(database.db);
+    const tenancy = createTenancy(database);
     try {
       const user = await tenancy.withPlatform(async (tx) => {
         const exists = async (id: string) =>
@@ -142,7 +142,7 @@ export async function usersResetPassword(args: string[], io: CliIo, ctx: UsersCl
     return 1;
   }
   return withDatabase(ctx, async (database) => {
-    const tenancy = createTenancy(database.db);
+    const tenancy = createTenancy(database);
     try {
       await tenancy.withPlatform(async (tx) => {
         const user = await findUserByEmail(tx, email.data);

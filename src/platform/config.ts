@@ -38,6 +38,8 @@ const envSchema = z.object({
       .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
       .optional(),
   ),
+  /** PostgreSQL connections per process. Each webhook holds one for a single round trip. */
+  DB_POOL_SIZE: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(200).default(10)),
   REDIS_URL: z.preprocess(
     emptyAsUndefined,
     z
@@ -91,6 +93,7 @@ export interface PlatformConfig {
   readonly host: string;
   readonly logLevel: (typeof LOG_LEVELS)[number];
   readonly databaseUrl: string | undefined;
+  readonly dbPoolSize: number;
   readonly redisUrl: string | undefined;
   readonly dataDir: string;
   readonly clientsDir: string;
@@ -212,6 +215,7 @@ export function loadPlatformConfig(env: Readonly<Record<string, string | undefin
     host: e.HOST,
     logLevel: e.LOG_LEVEL ?? (e.NODE_ENV === 'test' ? 'silent' : 'info'),
     databaseUrl: e.DATABASE_URL,
+    dbPoolSize: e.DB_POOL_SIZE,
     redisUrl: e.REDIS_URL,
     dataDir,
     clientsDir: resolve(e.CLIENTS_DIR),

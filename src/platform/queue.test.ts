@@ -35,7 +35,7 @@ describe('job queue', () => {
   it('enqueues inside the caller transaction: a rollback leaves no job; an idempotency key makes one job', async () => {
     const job = defineJob({ name: `test.tx-${uniqueId('q')}`, payload });
     await queue.register([job]);
-    const tenancy = createTenancy(database.db);
+    const tenancy = createTenancy(database);
     const client = uniqueId('qtx');
     await expect(
       tenancy.withTenant(client, async (tx) => {

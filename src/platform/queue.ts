@@ -6,11 +6,11 @@
  * Per-client fairness: every job carries its client as pg-boss's group, and workers cap how many
  * jobs one group may run at once, so one client's burst cannot occupy every worker.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { fromDrizzle, fromPglite, PgBoss, type JobResult, type JobWithMetadata } from 'pg-boss';
 import type { z } from 'zod';
-import type { Database, Tx } from './db/database.ts';
+import type { Database, SqlStatement, Tx } from './db/database.ts';
 import { TENANT_ROLE } from './db/tenancy.ts';
 import type { Logger } from './logging.ts';
 
@@ -78,6 +78,17 @@ export interface JobQueue {
     payload: TPayload,
     options?: EnqueueOptions,
   ): Promise<string | null>;
+  /**
+   * The statement that enqueues this job, for a caller that runs it in its own transaction (see
+   * Database.batch). pg-boss writes the SQL; nothing is sent here. The job id is the key's (or a
+   * fresh one), and pg-boss inserts with ON CONFLICT DO NOTHING, so a statement for a key that
+   * already has a job changes nothing.
+   */
+  enqueueStatement<TPayload extends { client_id: string }>(
+    definition: JobDefinition<TPayload>,
+    payload: TPayload,
+    options?: Omit<EnqueueOptions, 'tx'>,
+  ): Promise<SqlStatement>;
   work<TPayload extends { client_id: string }>(
     definition: JobDefinition<TPayload>,
     handler: JobHandler<TPayload>,
@@ -104,6 +115,19 @@ export function createJobQueue(database: Database, logger: Logger): JobQueue {
   boss.on('error', (error: Error) => logger.error({ err: error }, 'job queue error'));
 
   const registered = new Set<string>();
+
+  function sendOptions(
+    definition: JobDefinition<{ client_id: string }>,
+    data: { client_id: string },
+    options: EnqueueOptions,
+  ) {
+    return {
+      group: { id: data.client_id },
+      ...(options.key ? { id: jobIdForKey(definition.name, options.key) } : {}),
+      ...(options.startAfterSeconds ? { startAfter: options.startAfterSeconds } : {}),
+      ...(options.startAfter ? { startAfter: options.startAfter } : {}),
+    };
+  }
 
   return {
     boss,
@@ -142,12 +166,26 @@ export function createJobQueue(database: Database, logger: Logger): JobQueue {
       if (!registered.has(definition.name)) throw new Error(`Job ${definition.name} is not registered`);
       const data = definition.payload.parse(payload);
       return boss.send(definition.name, data, {
-        group: { id: data.client_id },
-        ...(options.key ? { id: jobIdForKey(definition.name, options.key) } : {}),
-        ...(options.startAfterSeconds ? { startAfter: options.startAfterSeconds } : {}),
-        ...(options.startAfter ? { startAfter: options.startAfter } : {}),
+        ...sendOptions(definition, data, options),
         ...(options.tx ? { db: fromDrizzle(options.tx as unknown as Parameters<typeof fromDrizzle>[0], sql) } : {}),
       });
+    },
+
+    async enqueueStatement(definition, payload, options = {}) {
+      if (!registered.has(definition.name)) throw new Error(`Job ${definition.name} is not registered`);
+      const data = definition.payload.parse(payload);
+      const id = options.key ? jobIdForKey(definition.name, options.key) : randomUUID();
+      let captured: SqlStatement | undefined;
+      // pg-boss's `db` seam: record the statement instead of running it, and answer as the insert would.
+      const recorder = {
+        executeSql: async (text: string, values?: unknown[]) => {
+          captured = { text, params: values ?? [] };
+          return { rows: [{ id }] };
+        },
+      };
+      await boss.send(definition.name, data, { ...sendOptions(definition, data, options), id, db: recorder });
+      if (!captured) throw new Error(`pg-boss wrote no statement for job ${definition.name}`);
+      return captured;
     },
 
     async work(definition, handler, options = {}) {

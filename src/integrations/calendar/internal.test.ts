@@ -20,7 +20,7 @@ describe('internal calendar (appointments table)', () => {
 
   beforeAll(async () => {
     database = await openTestDatabase();
-    tenancy = createTenancy(database.db);
+    tenancy = createTenancy(database);
     cache = createMemoryCache();
   });
   afterAll(() => database.close());

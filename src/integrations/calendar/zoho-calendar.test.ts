@@ -38,7 +38,7 @@ describe('Zoho Calendar (contract against the fake, and the calendar service on 
   beforeAll(async () => {
     fake = await startZohoFake();
     database = await openTestDatabase();
-    tenancy = createTenancy(database.db);
+    tenancy = createTenancy(database);
   });
   afterAll(async () => {
     await fake.close();

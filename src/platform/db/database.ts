@@ -3,6 +3,7 @@
  * PostgreSQL server otherwise. Both speak the same SQL, run the same migrations and return the
  * same drizzle `Db`, so nothing above this file knows which one it has.
  */
+import { createHash } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +26,12 @@ export interface SqlExecutor {
   executeSql(text: string, values?: unknown[]): Promise<{ rows: unknown[] }>;
 }
 
+/** One parameterised statement, ready for the wire. */
+export interface SqlStatement {
+  text: string;
+  params: unknown[];
+}
+
 export interface Database {
   readonly kind: 'pglite' | 'postgres';
   readonly db: Db;
@@ -32,6 +39,13 @@ export interface Database {
   readonly executor: SqlExecutor;
   /** Present in embedded mode: the PGlite instance (pg-boss's `fromPglite` wants it). */
   readonly pglite?: PGlite;
+  /**
+   * Runs the statements in one transaction, all or nothing, and returns their rows in order. The
+   * statements are fixed up front (none depends on another's result in JavaScript), so on
+   * PostgreSQL they go out pipelined: one round trip for the whole transaction instead of one
+   * per statement. That is what lets the webhook route take thousands of events a second.
+   */
+  batch(statements: readonly SqlStatement[]): Promise<{ rows: unknown[] }[]>;
   migrate(): Promise<void>;
   /** Whether every migration in the repository has been applied. */
   migrationsApplied(): Promise<boolean>;
@@ -80,22 +94,74 @@ export interface OpenDatabaseOptions {
   loadDataDir?: Blob | File;
   /** Embedded mode: keep the database in memory (tests). */
   inMemory?: boolean;
+  /** PostgreSQL: connections in the pool (DB_POOL_SIZE). */
   poolSize?: number;
 }
 
+export const DEFAULT_POOL_SIZE = 10;
+
 export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
-  return options.url ? openPostgres(options.url, options.poolSize ?? 10) : openPglite(options);
+  return options.url ? openPostgres(options.url, options.poolSize ?? DEFAULT_POOL_SIZE) : openPglite(options);
+}
+
+/**
+ * Batch statements are a handful of fixed templates: each is prepared once per connection (a named
+ * statement), so the server parses and plans it once instead of on every event.
+ */
+const preparedNames = new Map<string, string>();
+function preparedName(text: string): string {
+  let name = preparedNames.get(text);
+  if (!name) {
+    name = `xlnc_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`;
+    if (preparedNames.size < 1_000) preparedNames.set(text, name);
+  }
+  return name;
+}
+
+/**
+ * Sends every statement of the transaction without waiting for the one before: node-postgres in
+ * pipeline mode writes them back to back and the server answers them in order. When a statement fails the
+ * server aborts the transaction, the statements behind it fail too, and the final COMMIT becomes
+ * a ROLLBACK: all or nothing, as with one statement at a time.
+ */
+async function pipelinedTransaction(pool: pg.Pool, statements: readonly SqlStatement[]): Promise<{ rows: unknown[] }[]> {
+  const client = await pool.connect();
+  let connectionLost: Error | undefined;
+  try {
+    const sent: Promise<pg.QueryResult>[] = [client.query('begin')];
+    for (const statement of statements) {
+      sent.push(client.query({ name: preparedName(statement.text), text: statement.text, values: statement.params }));
+    }
+    sent.push(client.query('commit'));
+    const settled = await Promise.allSettled(sent);
+    const failed = settled.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+    if (failed) {
+      const error = failed.reason as Error & { code?: string };
+      // A server error (it has a SQLSTATE) leaves the connection usable; anything else does not.
+      if (!error.code) connectionLost = error;
+      throw error;
+    }
+    const results = settled as PromiseFulfilledResult<pg.QueryResult>[];
+    return results.slice(1, -1).map((outcome) => outcome.value);
+  } finally {
+    client.release(connectionLost);
+  }
 }
 
 async function openPostgres(url: string, poolSize: number): Promise<Database> {
   const pool = new pg.Pool({ connectionString: url, max: poolSize });
+  // Batches get their own connections in pipeline mode (queries issued without awaiting each other
+  // share one round trip); everything else keeps plain one-query-at-a-time connections.
+  const batchPool = new pg.Pool({ connectionString: url, max: poolSize, pipeline: true });
   // An idle client error (server restart) must not crash the process; the next query reconnects.
   pool.on('error', () => undefined);
+  batchPool.on('error', () => undefined);
   const db = drizzlePg({ client: pool, schema }) as unknown as Db;
   return {
     kind: 'postgres',
     db,
     executor: { executeSql: async (text, values) => pool.query(text, values) },
+    batch: (statements) => pipelinedTransaction(batchPool, statements),
     async migrate() {
       // One migrator at a time across instances: a session advisory lock on a dedicated connection.
       const client = new pg.Client({ connectionString: url });
@@ -112,7 +178,9 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
     async ping() {
       await pool.query('select 1');
     },
-    close: () => pool.end(),
+    async close() {
+      await Promise.all([pool.end(), batchPool.end()]);
+    },
   };
 }
 
@@ -176,6 +244,13 @@ async function openPglite(options: OpenDatabaseOptions): Promise<Database> {
     db,
     pglite: client,
     executor: { executeSql: async (text, values) => client.query(text, values) },
+    // In-process: no round trips to save, so one statement after another.
+    batch: (statements) =>
+      client.transaction(async (tx) => {
+        const results: { rows: unknown[] }[] = [];
+        for (const statement of statements) results.push(await tx.query(statement.text, statement.params));
+        return results;
+      }),
     migrate: () => migratePglite(drizzlePglite({ client }), { migrationsFolder: MIGRATIONS_DIR }),
     migrationsApplied: async () => (await appliedCount(db)) >= journalSize(),
     async ping() {

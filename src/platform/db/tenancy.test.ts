@@ -14,7 +14,7 @@ describe('row-level security', () => {
 
   beforeAll(async () => {
     database = await openTestDatabase();
-    tenancy = createTenancy(database.db);
+    tenancy = createTenancy(database);
     await tenancy.withTenant(a, (tx) => tx.insert(calls).values([{ clientId: a, callId: 'call_a1' }, { clientId: a, callId: 'call_a2' }]));
     await tenancy.withTenant(b, (tx) => tx.insert(calls).values({ clientId: b, callId: 'call_b1' }));
   });
@@ -46,6 +46,47 @@ describe('row-level security', () => {
     expect(inside[0]).toEqual({ role: 'xlnc_app', client: a });
     const after = await sqlRows<{ client: string | null }>(database.db, sql`select current_setting('app.client_id', true) as client`);
     expect(after[0]?.client ?? '').toBe('');
+  });
+
+  it('batchAsTenant: row-level security applies, and the settings end with the transaction', async () => {
+    const [seen, who] = await tenancy.batchAsTenant(a, [
+      { text: 'select call_id from calls order by call_id', params: [] },
+      { text: "select current_user as role, current_setting('app.client_id', true) as client", params: [] },
+    ]);
+    expect(seen?.rows).toEqual([{ call_id: 'call_a1' }, { call_id: 'call_a2' }]);
+    expect(who?.rows).toEqual([{ role: 'xlnc_app', client: a }]);
+    await expect(
+      tenancy.batchAsTenant(a, [{ text: 'insert into customers (client_id, phone) values ($1, $2)', params: [b, '+14155550101'] }]),
+    ).rejects.toThrow();
+    // The same pooled connections serve the next queries with neither setting left behind.
+    for (let i = 0; i < 12; i++) {
+      const [row] = await sqlRows<{ role: string; client: string | null }>(
+        database.db,
+        sql`select current_user as role, current_setting('app.client_id', true) as client`,
+      );
+      expect(row?.role).not.toBe('xlnc_app');
+      expect(row?.client ?? '').toBe('');
+    }
+  });
+
+  it('batchAsTenant is all or nothing: a failing statement rolls back the ones before it', async () => {
+    const phone = '+14155550177';
+    const failing = tenancy.batchAsTenant(a, [
+      { text: 'insert into customers (client_id, phone) values ($1, $2)', params: [a, phone] },
+      { text: "update calls set status = 'x' where call_id = 'call_a1'", params: [] },
+      { text: 'select 1 / 0', params: [] },
+      { text: 'insert into customers (client_id, phone) values ($1, $2)', params: [a, '+14155550178'] },
+    ]);
+    await expect(failing).rejects.toThrow(/division by zero/);
+    const left = await tenancy.withTenant(a, (tx) =>
+      sqlRows<{ n: number }>(tx, sql`select count(*)::int as n from customers where phone in ('+14155550177', '+14155550178')`),
+    );
+    expect(left[0]?.n).toBe(0);
+    const status = await tenancy.withTenant(a, (tx) => sqlRows<{ status: string | null }>(tx, sql`select status from calls where call_id = 'call_a1'`));
+    expect(status[0]?.status).not.toBe('x');
+    // The connection is healthy afterwards.
+    const [ok] = await tenancy.batchAsTenant(a, [{ text: 'select count(*)::int as n from calls', params: [] }]);
+    expect(ok?.rows).toEqual([{ n: 2 }]);
   });
 
   it('withPlatform sees every client', async () => {

@@ -116,6 +116,17 @@ describe('POST /api/webhooks/retell/:clientId', () => {
     expect(customer?.id).toBe(row?.customerId);
     expect(customer?.callCount).toBe(1);
     expect(await jobsFor(a, 'event.warm-availability')).toBe(1);
+
+    // The request's one log line names the client, the call, the event and the outcome.
+    const line = t.logs.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.call_id === 'call_one' && l.msg === 'request completed');
+    expect(line).toMatchObject({ client_id: a, call_id: 'call_one', event: 'call_started', outcome: 'accepted', status: 204 });
+
+    // A later event of the same call is not a second call; another call from the same number is.
+    await postSigned(t.app, a, callEvent(a, 'call_ended', 'call_one'));
+    await postSigned(t.app, a, callEvent(a, 'call_started', 'call_two'));
+    const [again] = await t.deps.tenancy.withTenant(a, (tx) => tx.select().from(customers).where(eq(customers.phone, '+14155550142')));
+    expect(again).toMatchObject({ id: customer?.id, callCount: 2 });
+    expect((await callRow(a, 'call_two'))?.customerId).toBe(customer?.id);
   });
 
   it('a duplicate delivery is a no-op that still answers 2xx', async () => {

@@ -127,14 +127,15 @@ export function retellWebhookRoutes(deps: Deps): FastifyPluginAsync {
         );
         count(request, parsed.event, outcome);
         deps.metrics.webhookDuration.observe({ event: parsed.event, outcome }, (performance.now() - started) / 1000);
-        request.log.info({ event: parsed.event, outcome, decision }, 'retell event');
+        // No line of its own: the request's one "request completed" line carries these.
+        request.log = request.log.child({ event: parsed.event, outcome, decision });
         return reply.code(200).send(response);
       }
 
       const { outcome } = await ingestRetellEvent(client, parsed, raw, deps);
       count(request, parsed.event, outcome);
       deps.metrics.webhookDuration.observe({ event: parsed.event, outcome }, (performance.now() - started) / 1000);
-      request.log.info({ event: parsed.event, outcome }, 'retell event');
+      request.log = request.log.child({ event: parsed.event, outcome });
       return reply.code(204).send();
     });
   };

@@ -2,14 +2,13 @@
  * Ingest: store the event, fold it into the call and customer rows, and enqueue the router's jobs,
  * all in one tenant transaction. A redelivered event is a no-op. No provider is called here.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
-import { countCustomerCall, upsertCall, upsertCustomerByPhone } from '../../calls/calls.repo.ts';
+import { ingestCallStatements, insertEventStatement } from '../../calls/calls.repo.ts';
 import type { ServableClient } from '../../clients/clients.service.ts';
 import { handlersFor } from '../../core/router.ts';
 import type { Tenancy } from '../../platform/db/tenancy.ts';
 import type { JobQueue } from '../../platform/queue.ts';
-import { callEvents } from '../../platform/db/schema.ts';
 import {
   LIFECYCLE_RANK,
   TRANSFER_EVENTS,
@@ -74,6 +73,12 @@ export interface IngestDeps {
   queue: JobQueue;
 }
 
+/**
+ * Stores the event, folds it into the call and customer rows and enqueues the router's jobs in one
+ * tenant transaction, sent as one batch (one round trip on PostgreSQL). The job statements go
+ * out with the rest: for a duplicate they change nothing, because a job's id is derived from
+ * (client, call, kind, event) and pg-boss skips an id it already has.
+ */
 export async function ingestRetellEvent(
   client: ServableClient,
   parsed: StorableEvent,
@@ -81,57 +86,49 @@ export async function ingestRetellEvent(
   deps: IngestDeps,
 ): Promise<{ outcome: IngestOutcome; eventId?: string }> {
   const { callId, key } = dedupeKeyFor(parsed, rawBody);
-  const payload = sanitizeForStorage(parsed.payload);
-  return deps.tenancy.withTenant(client.id, async (tx) => {
-    const [stored] = await tx
-      .insert(callEvents)
-      .values({ clientId: client.id, callId, event: parsed.event, dedupeKey: key, payload })
-      .onConflictDoNothing({ target: [callEvents.clientId, callEvents.dedupeKey] })
-      .returning({ id: callEvents.id });
-    if (!stored) return { outcome: 'duplicate' as const };
-    if (parsed.kind !== 'call') return { outcome: 'accepted' as const, eventId: stored.id };
+  const event = { eventId: randomUUID(), callId, event: parsed.event, dedupeKey: key, payload: sanitizeForStorage(parsed.payload) };
 
-    const call = sanitizeForStorage(parsed.call);
-    const defaultCountry = client.config.sms?.default_country ?? 'US';
-    const phone = toE164(callerNumber(call), defaultCountry);
-    const seenAt = msToDate(call.start_timestamp) ?? new Date();
-    const customerId = phone ? await upsertCustomerByPhone(tx, client.id, phone, seenAt) : null;
-    const analysis = call.call_analysis ?? null;
-    const { inserted } = await upsertCall(tx, client.id, {
-      callId: call.call_id,
-      rank: rankOf(parsed.event),
-      agentId: call.agent_id,
-      callType: call.call_type ?? null,
-      direction: call.direction ?? null,
-      fromNumber: call.from_number ?? null,
-      toNumber: call.to_number ?? null,
-      customerId,
-      status: call.call_status ?? null,
-      startedAt: msToDate(call.start_timestamp),
-      endedAt: msToDate(call.end_timestamp),
-      durationMs: call.duration_ms ?? null,
-      disconnectionReason: call.disconnection_reason ?? null,
-      transcript: call.transcript ?? null,
-      transcriptObject: call.transcript_object ?? null,
-      recordingUrl: call.recording_url ?? null,
-      publicLogUrl: call.public_log_url ?? null,
-      analysis,
-      summary: analysis?.call_summary ?? null,
-      sentiment: analysis?.user_sentiment ?? null,
-      successful: analysis?.call_successful ?? null,
-      metadata: call.metadata ?? null,
-      dynamicVariables: call.retell_llm_dynamic_variables ?? null,
-      cost: call.call_cost ?? null,
-    });
-    if (inserted && customerId) await countCustomerCall(tx, client.id, customerId);
+  if (parsed.kind !== 'call') {
+    const [stored] = await deps.tenancy.batchAsTenant(client.id, [insertEventStatement(client.id, event)]);
+    return stored?.rows.length ? { outcome: 'accepted', eventId: event.eventId } : { outcome: 'duplicate' };
+  }
 
-    for (const handler of handlersFor(parsed.event)) {
-      await deps.queue.enqueue(
-        handler.job,
-        { client_id: client.id, call_id: call.call_id, event: parsed.event, event_id: stored.id },
-        { tx, key: `${client.id}:${call.call_id}:${handler.kind}:${parsed.event}` },
-      );
-    }
-    return { outcome: 'accepted' as const, eventId: stored.id };
+  const call = sanitizeForStorage(parsed.call);
+  const analysis = call.call_analysis ?? null;
+  const ingest = ingestCallStatements(client.id, event, toE164(callerNumber(call), client.config.sms?.default_country ?? 'US'), msToDate(call.start_timestamp) ?? new Date(), {
+    callId: call.call_id,
+    rank: rankOf(parsed.event),
+    agentId: call.agent_id,
+    callType: call.call_type ?? null,
+    direction: call.direction ?? null,
+    fromNumber: call.from_number ?? null,
+    toNumber: call.to_number ?? null,
+    status: call.call_status ?? null,
+    startedAt: msToDate(call.start_timestamp),
+    endedAt: msToDate(call.end_timestamp),
+    durationMs: call.duration_ms ?? null,
+    disconnectionReason: call.disconnection_reason ?? null,
+    transcript: call.transcript ?? null,
+    transcriptObject: call.transcript_object ?? null,
+    recordingUrl: call.recording_url ?? null,
+    publicLogUrl: call.public_log_url ?? null,
+    analysis,
+    summary: analysis?.call_summary ?? null,
+    sentiment: analysis?.user_sentiment ?? null,
+    successful: analysis?.call_successful ?? null,
+    metadata: call.metadata ?? null,
+    dynamicVariables: call.retell_llm_dynamic_variables ?? null,
+    cost: call.call_cost ?? null,
   });
+  const jobs = await Promise.all(
+    handlersFor(parsed.event).map((handler) =>
+      deps.queue.enqueueStatement(
+        handler.job,
+        { client_id: client.id, call_id: call.call_id, event: parsed.event, event_id: event.eventId },
+        { key: `${client.id}:${call.call_id}:${handler.kind}:${parsed.event}` },
+      ),
+    ),
+  );
+  const [stored] = await deps.tenancy.batchAsTenant(client.id, [...ingest, ...jobs]);
+  return stored?.rows.length ? { outcome: 'accepted', eventId: event.eventId } : { outcome: 'duplicate' };
 }
