@@ -46,14 +46,19 @@ export function createMemoryRateLimiter(now: () => number = Date.now): RateLimit
   };
 }
 
+/** One command per hit: count, and give a new window's key its expiry. */
+const COUNT_IN_WINDOW = `
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return count`;
+
 export function createRedisRateLimiter(redis: Redis, now: () => number = Date.now): RateLimiter {
   return {
     async hit(clientId, bucket, limit) {
       const t = now();
       const start = t - (t % WINDOW_MS);
       const key = clientKey(clientId, 'rl', bucket, start);
-      const results = await redis.multi().incr(key).pexpire(key, WINDOW_MS * 2).exec();
-      const count = Number(results?.[0]?.[1] ?? 0);
+      const count = Number(await redis.eval(COUNT_IN_WINDOW, 1, key, WINDOW_MS * 2));
       return decide(count, limit, start, t);
     },
   };

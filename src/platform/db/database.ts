@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import { sql, type ExtractTablesWithRelations, type SQL } from 'drizzle-orm';
@@ -128,11 +129,20 @@ async function pipelinedTransaction(pool: pg.Pool, statements: readonly SqlState
   const client = await pool.connect();
   let connectionLost: Error | undefined;
   try {
-    const sent: Promise<pg.QueryResult>[] = [client.query('begin')];
-    for (const statement of statements) {
-      sent.push(client.query({ name: preparedName(statement.text), text: statement.text, values: statement.params }));
+    // node-postgres writes each query as it is issued; corked, the transaction leaves in one write
+    // (each write is a system call: a third of this process's time under load, measured).
+    const socket = (client as unknown as { connection?: { stream?: Partial<Pick<Writable, 'cork' | 'uncork'>> } }).connection?.stream;
+    const sent: Promise<pg.QueryResult>[] = [];
+    socket?.cork?.();
+    try {
+      sent.push(client.query('begin'));
+      for (const statement of statements) {
+        sent.push(client.query({ name: preparedName(statement.text), text: statement.text, values: statement.params }));
+      }
+      sent.push(client.query('commit'));
+    } finally {
+      socket?.uncork?.();
     }
-    sent.push(client.query('commit'));
     const settled = await Promise.allSettled(sent);
     const failed = settled.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
     if (failed) {
