@@ -30,6 +30,7 @@ import {
 import { callFilterFrom, createClientApiService } from './client-api.service.ts';
 
 /** Requests per client per minute across the whole client API (all of that client's users together). */
+/** Default of a client's `limits.client_api_per_minute`. */
 export const CLIENT_API_REQUESTS_PER_MINUTE = 600;
 
 const TAGS = ['Client API'];
@@ -68,11 +69,12 @@ export function clientApiRoutes(deps: Deps): FastifyPluginAsync {
       request.clientRecord = record;
       request.log = request.log.child({ client_id: clientId });
 
-      const decision = await deps.rateLimiter.hit(clientId, 'client-api', CLIENT_API_REQUESTS_PER_MINUTE);
-      reply.header('x-ratelimit-limit', String(CLIENT_API_REQUESTS_PER_MINUTE));
+      const limit = record.config?.limits.client_api_per_minute ?? CLIENT_API_REQUESTS_PER_MINUTE;
+      const decision = await deps.rateLimiter.hit(clientId, 'client-api', limit);
+      reply.header('x-ratelimit-limit', String(limit));
       reply.header('x-ratelimit-remaining', String(decision.remaining));
       if (!decision.allowed) {
-        throw new AppError('rate_limited', `Client API rate limit of ${CLIENT_API_REQUESTS_PER_MINUTE}/min exceeded`, {
+        throw new AppError('rate_limited', `Client API rate limit of ${limit}/min exceeded`, {
           'retry-after': String(decision.retryAfterSeconds),
         });
       }

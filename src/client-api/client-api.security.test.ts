@@ -31,7 +31,7 @@ describe('client API: who may read what', () => {
     const dir = tempDir('clients-');
     writeClientFile(dir, testClientConfig(a));
     writeClientFile(dir, testClientConfig(b));
-    writeClientFile(dir, testClientConfig(limited));
+    writeClientFile(dir, testClientConfig(limited, { limits: { client_api_per_minute: 5 } }));
     t = await createTestApp({ clientsDir: dir });
     expect((await postSigned(t.app, a, callEvent(a, 'call_ended', 'call_sec_1'))).statusCode).toBe(204);
     expect((await postSigned(t.app, b, callEvent(b, 'call_ended', 'call_sec_1', { from_number: '+14155550199' }))).statusCode).toBe(204);
@@ -95,9 +95,11 @@ describe('client API: who may read what', () => {
     expect(unknown.json().error.code).toBe('not_found');
   });
 
-  it('per-client rate limit: 429 with Retry-After once the budget is spent; other clients unaffected', async () => {
-    for (let i = 0; i < CLIENT_API_REQUESTS_PER_MINUTE; i++) {
-      await t.deps.rateLimiter.hit(limited, 'client-api', CLIENT_API_REQUESTS_PER_MINUTE);
+  it("per-client rate limit from the client's limits.client_api_per_minute: 429 with Retry-After once spent; other clients unaffected", async () => {
+    for (let i = 0; i < 5; i++) {
+      const ok = await get(`/api/clients/${limited}/settings`, token(platform));
+      expect(ok.statusCode).toBe(200);
+      expect(ok.headers['x-ratelimit-limit']).toBe('5');
     }
     const res = await get(`/api/clients/${limited}/settings`, token(platform));
     expect(res.statusCode).toBe(429);
@@ -106,6 +108,7 @@ describe('client API: who may read what', () => {
     expect(res.headers['x-ratelimit-remaining']).toBe('0');
     const other = await get(`/api/clients/${a}/settings`, token(platform));
     expect(other.statusCode).toBe(200);
+    expect(other.headers['x-ratelimit-limit']).toBe(String(CLIENT_API_REQUESTS_PER_MINUTE));
     expect(Number(other.headers['x-ratelimit-remaining'])).toBeGreaterThan(0);
   });
 

@@ -345,6 +345,11 @@ export const clientConfigSchema = z
     limits: z
       .strictObject({
         webhooks_per_minute: z.int().min(1).default(600).describe('Webhook rate limit for this client.'),
+        client_api_per_minute: z
+          .int()
+          .min(1)
+          .default(600)
+          .describe("Dashboard and client-API requests per minute for this client, shared by all of the client's users."),
         max_concurrent_calls: z.int().min(1).default(10),
         overflow: z
           .enum(overflowPolicies)
