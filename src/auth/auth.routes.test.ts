@@ -6,7 +6,7 @@ import { TEST_DATABASE_URL, TEST_REDIS_URL } from '../../test/helpers/test-db.ts
 import { sqlRows } from '../platform/db/database.ts';
 import { createRedis } from '../platform/redis.ts';
 import { FIRST_ADMIN_HINT } from './auth.routes.ts';
-import { createLoginThrottle, LOGIN_FAILURES_PER_EMAIL, LOGIN_FAILURES_PER_IP } from './login-throttle.ts';
+import { createLoginThrottle, LOGIN_FAILURES_PER_EMAIL, LOGIN_FAILURES_PER_EMAIL_AND_IP, LOGIN_FAILURES_PER_IP } from './login-throttle.ts';
 
 describe('/api/auth', () => {
   let t: TestApp;
@@ -74,17 +74,37 @@ describe('/api/auth', () => {
     expect(unknown).toBeGreaterThan(known * 0.4);
   });
 
-  it(`throttles an email after ${LOGIN_FAILURES_PER_EMAIL} failures a minute: 429 with Retry-After, even with the right password`, async () => {
+  it(`throttles an address after ${LOGIN_FAILURES_PER_EMAIL_AND_IP} failures a minute on one account: 429 with Retry-After, even with the right password; the owner elsewhere is not locked out`, async () => {
     const user = await loginAs(t, 'client_viewer', clientId);
-    for (let i = 0; i < LOGIN_FAILURES_PER_EMAIL; i++) expect((await login(user.email, 'wrong-password-xyz')).statusCode).toBe(401);
-    const blocked = await login(user.email, user.password);
+    const attacker = freshIp();
+    for (let i = 0; i < LOGIN_FAILURES_PER_EMAIL_AND_IP; i++) {
+      expect((await login(user.email, 'wrong-password-xyz', attacker)).statusCode).toBe(401);
+    }
+    const blocked = await login(user.email, user.password, attacker);
     expect(blocked.statusCode).toBe(429);
     expect(blocked.json().error.code).toBe('rate_limited');
     expect(Number(blocked.headers['retry-after'])).toBeGreaterThanOrEqual(1);
     expect(Number(blocked.headers['retry-after'])).toBeLessThanOrEqual(60);
-    // Another account is not affected.
+    // The account's owner, from their own address, still gets in: failing logins in someone's name
+    // does not lock them out.
+    expect((await login(user.email, user.password, freshIp())).statusCode).toBe(200);
+    // Another account from the attacker's address is not affected either.
     const other = await loginAs(t, 'client_viewer', clientId);
-    expect((await login(other.email, other.password)).statusCode).toBe(200);
+    expect((await login(other.email, other.password, attacker)).statusCode).toBe(200);
+  });
+
+  it(`throttles an account after ${LOGIN_FAILURES_PER_EMAIL} failures a minute spread over many addresses`, async () => {
+    let clock = 1_000_000;
+    const throttle = createLoginThrottle(undefined, () => clock);
+    const email = 'target@x.test';
+    for (let i = 0; i < LOGIN_FAILURES_PER_EMAIL; i++) {
+      expect(await throttle.retryAfterSeconds(email, `10.3.${i}.1`)).toBe(0);
+      await throttle.recordFailure(email, `10.3.${i}.1`);
+    }
+    expect(await throttle.retryAfterSeconds(email, '10.4.0.1')).toBe(60);
+    expect(await throttle.retryAfterSeconds('someone-else@x.test', '10.4.0.1')).toBe(0);
+    clock += 60_000;
+    expect(await throttle.retryAfterSeconds(email, '10.4.0.1')).toBe(0);
   });
 
   it(`throttles an IP after ${LOGIN_FAILURES_PER_IP} failures a minute, whichever emails it tries`, async () => {
@@ -106,10 +126,13 @@ describe('/api/auth', () => {
       const a = createLoginThrottle(redis);
       const b = createLoginThrottle(redis);
       const email = `${uniqueId()}@x.test`;
-      for (let i = 0; i < LOGIN_FAILURES_PER_EMAIL; i++) await (i % 2 ? a : b).recordFailure(email, `10.1.${i}.1`);
+      for (let i = 0; i < LOGIN_FAILURES_PER_EMAIL_AND_IP; i++) await (i % 2 ? a : b).recordFailure(email, '10.1.0.1');
+      expect(await a.retryAfterSeconds(email, '10.1.0.1')).toBeGreaterThan(0);
+      expect(await b.retryAfterSeconds(email, '10.9.9.9')).toBe(0);
+      await b.clear(email, '10.1.0.1');
+      expect(await a.retryAfterSeconds(email, '10.1.0.1')).toBe(0);
+      for (let i = 0; i < LOGIN_FAILURES_PER_EMAIL; i++) await (i % 2 ? a : b).recordFailure(email, `10.2.${i}.1`);
       expect(await a.retryAfterSeconds(email, '10.9.9.9')).toBeGreaterThan(0);
-      await b.clear(email);
-      expect(await a.retryAfterSeconds(email, '10.9.9.9')).toBe(0);
     } finally {
       redis.disconnect();
     }

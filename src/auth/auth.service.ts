@@ -90,7 +90,7 @@ export function createAuthService(options: AuthServiceOptions): AuthService {
         await throttle.recordFailure(normalized, ip);
         throw invalidCredentials();
       }
-      await throttle.clear(normalized);
+      await throttle.clear(normalized, ip);
       const token = newRefreshToken();
       const updated = await tenancy.withPlatform(async (tx) => {
         await insertRefreshToken(tx, {

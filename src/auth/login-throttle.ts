@@ -1,15 +1,22 @@
 /**
- * Failed-login throttling per email and per IP: after `limit` failures within a minute, further
- * attempts (even with the right password) are refused until the window ends. Counts failures, not
- * attempts, so a user who types the password right is never slowed down by their own logins.
- * Redis (shared by every instance) when configured, process memory otherwise. Keys are platform
- * keys built from a hash, so neither emails nor IPs are stored in Redis.
+ * Failed-login throttling, three counters a minute each:
+ * - per (email, IP): 5 failures, then that address may not try that account until the window ends
+ *   (even with the right password). This is the one a password guesser meets.
+ * - per email, from anywhere: 50, for guessing spread over many addresses. Set high on purpose:
+ *   a low per-email limit lets anyone lock a user out by failing logins in their name.
+ * - per IP, whatever the email: 20, for one address trying many accounts.
+ * Counts failures, not attempts, so a user who types the password right is never slowed down by
+ * their own logins. Redis (shared by every instance) when configured, process memory otherwise.
+ * Keys are platform keys built from a hash, so neither emails nor IPs are stored in Redis.
  */
 import { createHash } from 'node:crypto';
 import { platformKey, type Redis } from '../platform/redis.ts';
 
-/** Failures per minute before an email or an IP is refused. */
-export const LOGIN_FAILURES_PER_EMAIL = 5;
+/** Failures per minute before one address is refused one account. */
+export const LOGIN_FAILURES_PER_EMAIL_AND_IP = 5;
+/** Failures per minute, from any address, before an account is refused everywhere. */
+export const LOGIN_FAILURES_PER_EMAIL = 50;
+/** Failures per minute before an address is refused every account. */
 export const LOGIN_FAILURES_PER_IP = 20;
 const WINDOW_MS = 60_000;
 
@@ -17,13 +24,21 @@ export interface LoginThrottle {
   /** Seconds until the caller may try again, or 0 when it may try now. */
   retryAfterSeconds(email: string, ip: string): Promise<number>;
   recordFailure(email: string, ip: string): Promise<void>;
-  /** A successful login clears the email's failures (the IP's remain). */
-  clear(email: string): Promise<void>;
+  /** A successful login clears that address's failures for the account (the other counters remain). */
+  clear(email: string, ip: string): Promise<void>;
 }
 
 const hashed = (value: string) => createHash('sha256').update(value).digest('hex').slice(0, 32);
 const emailKey = (email: string) => platformKey('login-fail', 'email', hashed(email));
 const ipKey = (ip: string) => platformKey('login-fail', 'ip', hashed(ip));
+const pairKey = (email: string, ip: string) => platformKey('login-fail', 'pair', hashed(`${email}\u0000${ip}`));
+
+/** The counters one login touches, with their limits. */
+const countersFor = (email: string, ip: string): [key: string, limit: number][] => [
+  [pairKey(email, ip), LOGIN_FAILURES_PER_EMAIL_AND_IP],
+  [emailKey(email), LOGIN_FAILURES_PER_EMAIL],
+  [ipKey(ip), LOGIN_FAILURES_PER_IP],
+];
 
 export function createLoginThrottle(redis: Redis | undefined, now: () => number = Date.now): LoginThrottle {
   return redis ? redisThrottle(redis) : memoryThrottle(now);
@@ -52,14 +67,13 @@ function memoryThrottle(now: () => number): LoginThrottle {
   };
   return {
     async retryAfterSeconds(email, ip) {
-      return Math.max(wait(emailKey(email), LOGIN_FAILURES_PER_EMAIL), wait(ipKey(ip), LOGIN_FAILURES_PER_IP));
+      return Math.max(...countersFor(email, ip).map(([key, limit]) => wait(key, limit)));
     },
     async recordFailure(email, ip) {
-      increment(emailKey(email));
-      increment(ipKey(ip));
+      for (const [key] of countersFor(email, ip)) increment(key);
     },
-    async clear(email) {
-      windows.delete(emailKey(email));
+    async clear(email, ip) {
+      windows.delete(pairKey(email, ip));
     },
   };
 }
@@ -69,25 +83,23 @@ function redisThrottle(redis: Redis): LoginThrottle {
     Number(count ?? 0) >= limit ? Math.max(1, Math.ceil(Math.max(ttlMs, 0) / 1000)) : 0;
   return {
     async retryAfterSeconds(email, ip) {
-      const e = emailKey(email);
-      const i = ipKey(ip);
-      const results = await redis.multi().get(e).pttl(e).get(i).pttl(i).exec();
+      const counters = countersFor(email, ip);
+      const multi = redis.multi();
+      for (const [key] of counters) multi.get(key).pttl(key);
+      const results = await multi.exec();
       const value = (index: number) => results?.[index]?.[1];
-      return Math.max(
-        wait(value(0) as string | null, Number(value(1)), LOGIN_FAILURES_PER_EMAIL),
-        wait(value(2) as string | null, Number(value(3)), LOGIN_FAILURES_PER_IP),
-      );
+      return Math.max(...counters.map(([, limit], n) => wait(value(2 * n) as string | null, Number(value(2 * n + 1)), limit)));
     },
     async recordFailure(email, ip) {
       const multi = redis.multi();
-      for (const key of [emailKey(email), ipKey(ip)]) {
+      for (const [key] of countersFor(email, ip)) {
         // The window starts at the first failure (SET NX with a TTL); INCR keeps that TTL.
         multi.set(key, 0, 'PX', WINDOW_MS, 'NX').incr(key);
       }
       await multi.exec();
     },
-    async clear(email) {
-      await redis.del(emailKey(email));
+    async clear(email, ip) {
+      await redis.del(pairKey(email, ip));
     },
   };
 }
