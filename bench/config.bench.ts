@@ -6,6 +6,8 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { pino } from 'pino';
 import { createClientRegistry } from '../src/clients/client-registry.ts';
 import type { ClientConfigInput } from '../src/clients/client.schema.ts';
@@ -59,11 +61,15 @@ function clientConfig(index: number): { id: string; config: ClientConfigInput; e
   return { id, config, env };
 }
 
+// The registry's live heap per client count (after a full collection): a big heap means long GC pauses.
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 }
 
-type SizeResult = { size: number; load_ms: number; lookup_p50_ns: number; lookup_p99_ns: number; plain_map_p99_ns: number };
+type SizeResult = { size: number; load_ms: number; heap_mb: number; lookup_p50_ns: number; lookup_p99_ns: number; plain_map_p99_ns: number };
 
 function timeLookups(get: (id: string) => unknown, ids: readonly string[]): { p50: number; p99: number } {
   const total = lookupBatches * lookupsPerBatch;
@@ -113,9 +119,13 @@ async function benchSize(size: number): Promise<SizeResult> {
       pollIntervalMs: 0,
       watch: false,
     });
+    gc();
+    const heapBefore = process.memoryUsage().heapUsed;
     const loadStarted = process.hrtime.bigint();
     await registry.start();
     const loadMs = Number(process.hrtime.bigint() - loadStarted) / 1e6;
+    gc();
+    const heapMb = (process.memoryUsage().heapUsed - heapBefore) / 2 ** 20;
     const counts = registry.countsByStatus();
     if (counts.active !== size) throw new Error(`expected ${size} active clients, got ${JSON.stringify(counts)}`);
 
@@ -137,6 +147,7 @@ async function benchSize(size: number): Promise<SizeResult> {
     return {
       size,
       load_ms: round1(loadMs),
+      heap_mb: round1(heapMb),
       lookup_p50_ns: round1(median(p50s)),
       lookup_p99_ns: round1(median(p99s)),
       plain_map_p99_ns: round1(median(mapP99s)),
