@@ -210,6 +210,8 @@ export const messages = pgTable(
     index('messages_client_created_idx').on(t.clientId, t.createdAt),
     index('messages_client_call_idx').on(t.clientId, t.callId),
     index('messages_client_provider_id_idx').on(t.clientId, t.providerMessageId),
+    // The "message taken" evidence of call outcomes (analytics reads every such id of a client).
+    index('messages_client_taken_call_idx').on(t.clientId, t.callId).where(sql`kind = 'message_taken'`),
   ],
 );
 
@@ -232,6 +234,8 @@ export const functionCalls = pgTable(
     primaryKey({ columns: [t.clientId, t.id] }),
     index('function_calls_client_call_idx').on(t.clientId, t.callId),
     index('function_calls_client_created_idx').on(t.clientId, t.createdAt),
+    // The "message taken" evidence of call outcomes (analytics reads every such id of a client).
+    index('function_calls_client_taken_call_idx').on(t.clientId, t.callId).where(sql`name = 'take_message' and outcome = 'ok'`),
   ],
 );
 

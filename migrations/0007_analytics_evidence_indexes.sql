@@ -1,0 +1,2 @@
+CREATE INDEX "function_calls_client_taken_call_idx" ON "function_calls" USING btree ("client_id","call_id") WHERE name = 'take_message' and outcome = 'ok';--> statement-breakpoint
+CREATE INDEX "messages_client_taken_call_idx" ON "messages" USING btree ("client_id","call_id") WHERE kind = 'message_taken';
