@@ -60,13 +60,10 @@ export async function buildApp(deps: Deps): Promise<App> {
 
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
-    const labels = {
-      route,
-      method: request.method,
-      status: String(reply.statusCode),
-      client_id: request.clientId ?? '',
-    };
-    deps.metrics.httpRequestDuration.observe(labels, reply.elapsedTime / 1000);
+    deps.metrics.httpRequestDuration.observe({ route, method: request.method, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    if (request.clientId !== undefined) {
+      deps.metrics.clientHttpRequests.inc({ client_id: request.clientId, status_class: `${Math.floor(reply.statusCode / 100)}xx` });
+    }
     const level = reply.statusCode >= 500 ? 'error' : 'info';
     request.log[level](
       { method: request.method, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 },

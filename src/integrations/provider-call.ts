@@ -68,7 +68,7 @@ export async function callProvider<T>(
     throw failure;
   } finally {
     clearTimeout(timer);
-    ctx.metrics?.duration.observe(labels, (performance.now() - started) / 1000);
+    ctx.metrics?.duration.observe({ provider: labels.provider, operation: labels.operation }, (performance.now() - started) / 1000);
   }
 }
 

@@ -10,9 +10,17 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     registry,
     httpRequestDuration: new Histogram({
       name: 'xlnc_http_request_duration_seconds',
-      help: 'HTTP request duration by route, method, status and client',
-      labelNames: ['route', 'method', 'status', 'client_id'] as const,
+      help: 'HTTP request duration by route, method and status (per-client figures: xlnc_client_http_requests_total)',
+      labelNames: ['route', 'method', 'status'] as const,
       buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+    // One series per client and status class: a histogram per client would multiply every bucket
+    // by the client count (10,000 clients, a dozen buckets, every route and status).
+    clientHttpRequests: new Counter({
+      name: 'xlnc_client_http_requests_total',
+      help: 'Requests naming a client (webhooks, functions, client API) by client and status class (2xx, 4xx, 5xx)',
+      labelNames: ['client_id', 'status_class'] as const,
       registers: [registry],
     }),
     clientsByStatus: new Gauge({
@@ -36,7 +44,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     providerDuration: new Histogram({
       name: 'xlnc_provider_request_duration_seconds',
       help: 'Outbound provider request latency',
-      labelNames: ['client_id', 'provider', 'operation'] as const,
+      labelNames: ['provider', 'operation'] as const,
       buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10],
       registers: [registry],
     }),

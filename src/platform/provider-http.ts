@@ -107,9 +107,13 @@ export function createCircuitBreakers(options: CircuitBreakerOptions) {
 
 export type CircuitBreakers = ReturnType<typeof createCircuitBreakers>;
 
+/**
+ * Outcomes are counted per client (a client's broken credentials show on its own line); latency is
+ * a histogram per provider and operation only, so its series do not multiply by the client count.
+ */
 export interface ProviderMetrics {
   requests: Counter<'client_id' | 'provider' | 'operation' | 'outcome'>;
-  duration: Histogram<'client_id' | 'provider' | 'operation'>;
+  duration: Histogram<'provider' | 'operation'>;
 }
 
 /** What every adapter is given: no module singletons, everything injectable for tests. */
@@ -171,7 +175,8 @@ export async function providerFetch(ctx: ProviderContext, request: ProviderReque
     });
   }
   const started = performance.now();
-  const stopTimer = () => ctx.metrics?.duration.observe(labels, (performance.now() - started) / 1000);
+  const stopTimer = () =>
+    ctx.metrics?.duration.observe({ provider: request.provider, operation: request.operation }, (performance.now() - started) / 1000);
   let response: Response;
   try {
     response = await ctx.fetch(request.url, {

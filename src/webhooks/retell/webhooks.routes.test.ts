@@ -186,10 +186,14 @@ describe('POST /api/webhooks/retell/:clientId', () => {
     expect((await postSigned(t.app, b, callEvent(b, 'call_started', 'call_rl_other'))).statusCode).toBe(204);
   });
 
-  it('counts outcomes in xlnc_webhook_events_total', async () => {
+  it('counts outcomes in xlnc_webhook_events_total; per-client HTTP figures are counters, not histograms', async () => {
     const res = await t.app.inject({ method: 'GET', url: '/metrics' });
     expect(res.body).toContain(`xlnc_webhook_events_total{client_id="${a}",event="call_ended",outcome="duplicate"}`);
     expect(res.body).toContain(`xlnc_webhook_events_total{client_id="${a}",event="unknown",outcome="invalid_signature"}`);
+    expect(res.body).toMatch(new RegExp(`xlnc_client_http_requests_total\\{client_id="${a}",status_class="2xx"\\} [1-9]`));
+    expect(res.body).toMatch(new RegExp(`xlnc_client_http_requests_total\\{client_id="${a}",status_class="4xx"\\} [1-9]`));
+    // Histogram series do not multiply by the client count.
+    expect(res.body).not.toMatch(/_bucket\{[^}]*client_id=/);
   });
 
   it('a new client file resolves within 2 s without a restart, and a deleted one stops resolving', async () => {
