@@ -98,7 +98,7 @@ export async function buildApp(deps: Deps): Promise<App> {
     return reply.code(status).send(errorEnvelope(code, error.message, request.id));
   });
 
-  registerAuth(app, deps.config.jwtSecret);
+  registerAuth(app, deps.config.jwtSecret, deps.sessions);
   await app.register(helmet, { global: true });
   // Bearer tokens, no cookies: credentials stay off, and only the listed origins get CORS headers.
   await app.register(cors, {

@@ -12,6 +12,7 @@ import { JOB_CATALOGUE } from './core/jobs.ts';
 import { calendarServiceFor, type CalendarService } from './integrations/calendar/calendar.ts';
 import type { PlatformConfig } from './platform/config.ts';
 import { openDatabase, type Database } from './platform/db/database.ts';
+import { createSessionRevocations, type SessionRevocations } from './auth/session-revocations.ts';
 import { createTenancy, type Tenancy } from './platform/db/tenancy.ts';
 import { createLogger, createSecretScrubber, type Logger, type SecretScrubber } from './platform/logging.ts';
 import { createMetrics, type Metrics } from './platform/metrics.ts';
@@ -37,6 +38,8 @@ export interface Deps {
   readonly tenancy: Tenancy;
   readonly redis: Redis | undefined;
   readonly cache: KeyValueCache;
+  /** Access tokens voided before their expiry (a user disabled, demoted or given a new password). */
+  readonly sessions: SessionRevocations;
   readonly metrics: Metrics;
   readonly registry: ClientRegistry;
   /** Database-backed clients (admin API): loads them into the registry and announces changes. */
@@ -188,6 +191,7 @@ export async function createDeps(config: PlatformConfig, options: DepsOptions = 
       tenancy,
       redis,
       cache,
+      sessions: createSessionRevocations(cache),
       metrics,
       registry,
       dbClients,

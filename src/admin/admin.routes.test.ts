@@ -276,18 +276,35 @@ describe('/api/admin', () => {
     expect((await call('POST', '/api/admin/users', { email: `z${email}`, password: 'a-long-enough-password', role: 'client_admin', client_id: 'no-such-client' })).statusCode).toBe(400);
     expect((await call('POST', '/api/admin/users', { email: `w${email}`, password: 'a-long-enough-password', role: 'platform_admin', client_id: fileClient })).statusCode).toBe(400);
 
-    const login = await t.app.inject({ method: 'POST', url: '/api/auth/login', payload: { email, password: 'a-long-enough-password' } });
+    const signIn = () => t.app.inject({ method: 'POST', url: '/api/auth/login', payload: { email, password: 'a-long-enough-password' } });
+    const me = (accessToken: string) => t.app.inject({ method: 'GET', url: '/api/auth/me', headers: { authorization: `Bearer ${accessToken}` } });
+    const login = await signIn();
     expect(login.statusCode).toBe(200);
     const refreshToken = login.json().refresh_token as string;
+    expect((await me(login.json().access_token)).statusCode).toBe(200);
+    // Another user's session is not touched by what follows.
+    const bystander = await loginAs(t, 'client_viewer', fileClient);
+    const bystanderLogin = (await t.app.inject({ method: 'POST', url: '/api/auth/login', payload: { email: bystander.email, password: bystander.password } })).json();
 
     const promoted = await call('PATCH', `/api/admin/users/${user.id}`, { role: 'client_admin' });
     expect(promoted.json().user.role).toBe('client_admin');
-    // A change of role ends existing sessions.
+    // A change of role ends existing sessions: the refresh token and, at once, the access token.
     expect((await t.app.inject({ method: 'POST', url: '/api/auth/refresh', payload: { refresh_token: refreshToken } })).statusCode).toBe(401);
+    const ended = await me(login.json().access_token);
+    expect(ended.statusCode).toBe(401);
+    expect(ended.headers['www-authenticate']).toContain('revoked');
+    expect((await me(bystanderLogin.access_token)).statusCode).toBe(200);
+    // Signing in again works (tokens carry whole seconds: a new one from the next second on).
+    await new Promise((resolve) => setTimeout(resolve, 1000 - (Date.now() % 1000) + 5));
+    const again = await signIn();
+    expect(again.statusCode).toBe(200);
+    expect((await me(again.json().access_token)).statusCode).toBe(200);
 
     const disabled = await call('PATCH', `/api/admin/users/${user.id}`, { disabled: true });
     expect(disabled.json().user.disabled).toBe(true);
-    expect((await t.app.inject({ method: 'POST', url: '/api/auth/login', payload: { email, password: 'a-long-enough-password' } })).statusCode).toBe(401);
+    expect((await signIn()).statusCode).toBe(401);
+    // Disabling ends the session already open, not only future ones.
+    expect((await me(again.json().access_token)).statusCode).toBe(401);
 
     const listed = await call('GET', `/api/admin/users?client_id=${fileClient}`);
     expect(listed.json().users.map((u: { id: string }) => u.id)).toContain(user.id);

@@ -152,8 +152,8 @@ export function adminRoutes(deps: Deps): FastifyPluginAsync {
         if (request.params.id === actor.userId && (body.disabled === true || (body.role !== undefined && body.role !== 'platform_admin'))) {
           throw new AppError('conflict', 'You cannot disable or demote your own account; ask another platform admin');
         }
-        const user = await deps.tenancy.withPlatform(async (tx) => {
-          const { before, after } = await changeUser(
+        const { user, sessionsEnded } = await deps.tenancy.withPlatform(async (tx) => {
+          const { before, after, sessionsEnded } = await changeUser(
             tx,
             request.params.id,
             { role: body.role, clientId: body.client_id, disabled: body.disabled, password: body.password },
@@ -170,8 +170,9 @@ export function adminRoutes(deps: Deps): FastifyPluginAsync {
             diff: { changes },
             requestId: actor.requestId,
           });
-          return after;
+          return { user: after, sessionsEnded };
         });
+        if (sessionsEnded) await deps.sessions.revoke(user.id);
         return { user };
       },
     );

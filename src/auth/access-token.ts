@@ -1,7 +1,7 @@
 /**
  * Access tokens: HS256 JWTs signed with JWT_SECRET, valid 15 minutes, carrying who the caller is
- * (`sub`), their role and their client. Stateless: a disabled user's access token lives out its
- * 15 minutes, but their refresh tokens are revoked at once, so no new one is issued.
+ * (`sub`), their role and their client. Verified without the database; a user whose sessions an
+ * admin ended is refused through SessionRevocations (their refresh tokens are revoked too).
  */
 import { ROLES, type Role } from './auth.schemas.ts';
 import { signJwt, verifyJwt } from './jwt.ts';
@@ -13,7 +13,7 @@ export type AuthUser =
   | { readonly id: string; readonly role: 'platform_admin'; readonly clientId: null }
   | { readonly id: string; readonly role: Exclude<Role, 'platform_admin'>; readonly clientId: string };
 
-export type AccessTokenCheck = { ok: true; user: AuthUser } | { ok: false; reason: 'invalid' | 'expired' };
+export type AccessTokenCheck = { ok: true; user: AuthUser; issuedAt: number } | { ok: false; reason: 'invalid' | 'expired' };
 
 export function issueAccessToken(user: AuthUser, secret: string, now?: number): string {
   return signJwt(
@@ -28,10 +28,10 @@ const isRole = (value: unknown): value is Role => typeof value === 'string' && (
 export function verifyAccessToken(token: string, secret: string, now?: number): AccessTokenCheck {
   const result = verifyJwt(token, secret, now !== undefined ? { now } : {});
   if (!result.ok) return { ok: false, reason: result.reason === 'expired' ? 'expired' : 'invalid' };
-  const { sub, role, client_id: clientId, typ } = result.claims;
+  const { sub, role, client_id: clientId, typ, iat: issuedAt } = result.claims;
   if (typ !== 'access' || typeof sub !== 'string' || sub === '' || !isRole(role)) return { ok: false, reason: 'invalid' };
   if (role === 'platform_admin') {
-    return clientId === null ? { ok: true, user: { id: sub, role, clientId: null } } : { ok: false, reason: 'invalid' };
+    return clientId === null ? { ok: true, user: { id: sub, role, clientId: null }, issuedAt } : { ok: false, reason: 'invalid' };
   }
-  return typeof clientId === 'string' && clientId !== '' ? { ok: true, user: { id: sub, role, clientId } } : { ok: false, reason: 'invalid' };
+  return typeof clientId === 'string' && clientId !== '' ? { ok: true, user: { id: sub, role, clientId }, issuedAt } : { ok: false, reason: 'invalid' };
 }

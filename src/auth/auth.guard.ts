@@ -12,6 +12,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../platform/errors.ts';
 import { verifyAccessToken, type AuthUser } from './access-token.ts';
 import type { Role } from './auth.schemas.ts';
+import type { SessionRevocations } from './session-revocations.ts';
 
 export type { AuthUser } from './access-token.ts';
 export type { Role } from './auth.schemas.ts';
@@ -23,13 +24,13 @@ declare module 'fastify' {
   }
   interface FastifyInstance {
     /** Verifies access tokens; decorated on the root instance by `registerAuth`. */
-    accessTokens: { verify(token: string): ReturnType<typeof verifyAccessToken> };
+    accessTokens: { verify(token: string): ReturnType<typeof verifyAccessToken>; revocations: SessionRevocations };
   }
 }
 
 /** Makes `authenticate` work in every plugin of `app`. Call once on the root instance. */
-export function registerAuth(app: FastifyInstance, jwtSecret: string): void {
-  app.decorate('accessTokens', { verify: (token: string) => verifyAccessToken(token, jwtSecret) });
+export function registerAuth(app: FastifyInstance, jwtSecret: string, revocations: SessionRevocations): void {
+  app.decorate('accessTokens', { verify: (token: string) => verifyAccessToken(token, jwtSecret), revocations });
   app.decorateRequest('user', undefined);
 }
 
@@ -38,7 +39,7 @@ function unauthorized(message: string, description: string): AppError {
   return new AppError('unauthorized', message, { 'www-authenticate': `Bearer error="invalid_token", error_description="${description}"` });
 }
 
-/** Hook: `Authorization: Bearer <access token>` → `request.user`; 401 `unauthorized` when missing, invalid or expired. */
+/** Hook: `Authorization: Bearer <access token>` → `request.user`; 401 `unauthorized` when missing, invalid, expired or revoked. */
 export async function authenticate(request: FastifyRequest): Promise<void> {
   const header = request.headers.authorization;
   const match = typeof header === 'string' ? /^Bearer ([A-Za-z0-9._~+/=-]+)$/i.exec(header.trim()) : null;
@@ -46,6 +47,9 @@ export async function authenticate(request: FastifyRequest): Promise<void> {
   const check = request.server.accessTokens.verify(match[1]);
   if (!check.ok) {
     throw check.reason === 'expired' ? unauthorized('Access token expired', 'expired') : unauthorized('Invalid access token', 'invalid');
+  }
+  if (await request.server.accessTokens.revocations.isRevoked(check.user.id, check.issuedAt)) {
+    throw unauthorized('Session ended; sign in again', 'revoked');
   }
   request.user = check.user;
 }

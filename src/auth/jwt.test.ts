@@ -46,7 +46,7 @@ describe('HS256 JWT', () => {
 
   it('access tokens carry sub, role and client_id, and are refused when they disagree', () => {
     const token = issueAccessToken({ id: 'u1', role: 'client_admin', clientId: 'acme' }, secret, now);
-    expect(verifyAccessToken(token, secret, now)).toEqual({ ok: true, user: { id: 'u1', role: 'client_admin', clientId: 'acme' } });
+    expect(verifyAccessToken(token, secret, now)).toEqual({ ok: true, user: { id: 'u1', role: 'client_admin', clientId: 'acme' }, issuedAt: now });
     expect(verifyAccessToken(token, secret, now + 15 * 60 + 31)).toEqual({ ok: false, reason: 'expired' });
     const adminWithClient = forge({ alg: 'HS256' }, { ...claims, typ: 'access', role: 'platform_admin', client_id: 'acme' });
     expect(verifyAccessToken(adminWithClient, secret, now).ok).toBe(false);

@@ -62,14 +62,15 @@ export interface UserChange {
 
 /**
  * Applies `change`; any change to who the user is or what they may do (role, client, disabled,
- * password) revokes all their refresh tokens, so their sessions end within the access-token life.
+ * password) revokes all their refresh tokens and reports `sessionsEnded`, so the caller voids
+ * their access tokens too once this commits (SessionRevocations).
  */
 export async function changeUser(
   tx: Tx,
   id: string,
   change: UserChange,
   clientExists: ClientExists,
-): Promise<{ before: UserView; after: UserView }> {
+): Promise<{ before: UserView; after: UserView; sessionsEnded: boolean }> {
   const existing = await findUserById(tx, id);
   if (existing === undefined) throw new AppError('not_found', `No user ${id}`);
   const role = change.role ?? (existing.role as Role);
@@ -87,7 +88,7 @@ export async function changeUser(
   const sessionsEnd =
     role !== existing.role || clientId !== existing.clientId || (change.disabled === true && !existing.disabled) || change.password !== undefined;
   if (sessionsEnd) await revokeAllForUser(tx, id);
-  return { before: toUserView(existing), after: toUserView(updated) };
+  return { before: toUserView(existing), after: toUserView(updated), sessionsEnded: sessionsEnd };
 }
 
 export async function findUsers(tx: Tx, filter: { clientId?: string | undefined; role?: Role | undefined }): Promise<UserView[]> {
