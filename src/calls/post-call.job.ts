@@ -3,8 +3,10 @@
  * - a text to the caller: a confirmation when an appointment was booked on the call, otherwise a
  *   follow-up (inbound, connected calls only);
  * - on call_analyzed: the summary email to the business, and optionally an email to the caller.
- * Each message has a key per (client, call, purpose), so whichever event comes first creates it
- * and a re-run or the other event never creates a second one.
+ *   Retell may never send call_analyzed (analysis off, an outage): call_ended schedules a fallback
+ *   that sends those emails without the analysis after `notifications.summary_wait_minutes`.
+ * Each message has a key per (client, call, purpose), so whichever run comes first creates it and
+ * a re-run, the other event or the fallback never creates a second one.
  */
 import { and, desc, eq } from 'drizzle-orm';
 import { DateTime } from 'luxon';
@@ -38,6 +40,9 @@ async function loadContext(tx: Tx, clientId: string, callId: string) {
     .limit(1);
   return { call, customer, appointment };
 }
+
+/** The trigger of the fallback run: call_ended's event, `summary_wait_minutes` later. */
+export const SUMMARY_FALLBACK = 'summary_fallback';
 
 export async function runPostCallWorkflow(client: ServableClient, callId: string, trigger: string, triggerEventId: string, deps: Pick<Deps, 'tenancy' | 'queue'>) {
   const { config } = client;
@@ -75,7 +80,16 @@ export async function runPostCallWorkflow(client: ServableClient, callId: string
       queued.sms = message.id;
     }
 
-    if (trigger === 'call_analyzed' && config.email?.enabled) {
+    const emailsWanted = Boolean(config.email?.enabled && (config.features.email_summary || config.features.caller_email));
+    if (trigger === 'call_ended' && emailsWanted) {
+      await deps.queue.enqueue(
+        summaryFallback.job,
+        { client_id: client.id, call_id: callId, event: 'call_ended', event_id: triggerEventId },
+        { tx, key: `${client.id}:${callId}:${summaryFallback.kind}`, startAfterSeconds: config.notifications.summary_wait_minutes * 60 },
+      );
+    }
+
+    if ((trigger === 'call_analyzed' || trigger === SUMMARY_FALLBACK) && config.email?.enabled) {
       const businessEmail = config.notifications.business_email;
       if (config.features.email_summary && businessEmail) {
         const email = renderEmail(templates, 'summary', values);
@@ -110,4 +124,9 @@ export async function runPostCallWorkflow(client: ServableClient, callId: string
 
 export const postCallWorkflow = defineEventHandler('post-call', async (client, event, deps) => {
   await runPostCallWorkflow(client, event.callId, event.event, event.id, deps);
+});
+
+/** Not routed from an event: scheduled by call_ended's run (see SUMMARY_FALLBACK). */
+export const summaryFallback = defineEventHandler('post-call-fallback', async (client, event, deps) => {
+  await runPostCallWorkflow(client, event.callId, SUMMARY_FALLBACK, event.id, deps);
 });

@@ -331,7 +331,15 @@ export const clientConfigSchema = z
     sms,
     email,
     notifications: z
-      .strictObject({ business_email: z.email().optional().describe('Where call summaries for staff are sent.') })
+      .strictObject({
+        business_email: z.email().optional().describe('Where call summaries for staff are sent.'),
+        summary_wait_minutes: z
+          .int()
+          .min(0)
+          .max(1440)
+          .default(10)
+          .describe("The summary email waits for Retell's call_analyzed; if it has not come this long after call_ended, the summary goes without the analysis."),
+      })
       .prefault({}),
     features: z
       .strictObject({

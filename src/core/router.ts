@@ -3,7 +3,7 @@
  * for it, each as its own durable job receiving (client, event). Events not listed here are stored
  * and acknowledged but start no work.
  */
-import { postCallWorkflow } from '../calls/post-call.job.ts';
+import { postCallWorkflow, summaryFallback } from '../calls/post-call.job.ts';
 import { warmAvailability } from '../calls/warm-availability.job.ts';
 import type { EventHandler } from './event-handler.ts';
 
@@ -17,5 +17,5 @@ export function handlersFor(event: string): readonly EventHandler[] {
   return Object.hasOwn(EVENT_ROUTES, event) ? (EVENT_ROUTES[event] ?? []) : [];
 }
 
-/** Every handler once, for registering queues and workers. */
-export const ALL_HANDLERS: readonly EventHandler[] = [...new Set(Object.values(EVENT_ROUTES).flat())];
+/** Every handler once, for registering queues and workers; some are scheduled by other handlers. */
+export const ALL_HANDLERS: readonly EventHandler[] = [...new Set([...Object.values(EVENT_ROUTES).flat(), summaryFallback])];

@@ -75,7 +75,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     }),
     queueDepth: new Gauge({
       name: 'xlnc_queue_depth',
-      help: 'Queued, retrying and active jobs by job name, client and state (sampled on scrape)',
+      help: 'Jobs by job name, client and state: created (due), scheduled (to start later), retry, active (sampled on scrape)',
       labelNames: ['job', 'client_id', 'state'] as const,
       registers: [registry],
     }),

@@ -94,7 +94,7 @@ export interface JobQueue {
     handler: JobHandler<TPayload>,
     options?: WorkOptions,
   ): Promise<void>;
-  /** Queued and active jobs per queue and client. */
+  /** Jobs per queue, client and state: created (due), scheduled (to start later), retry, active. */
   depth(): Promise<{ queue: string; client_id: string; state: string; count: number }[]>;
   stop(): Promise<void>;
   readonly boss: PgBoss;
@@ -228,7 +228,10 @@ export function createJobQueue(database: Database, logger: Logger): JobQueue {
 
     async depth() {
       const rows = (await database.executor.executeSql(
-        `select name as queue, coalesce(group_id, '') as client_id, state::text as state, count(*)::int as count
+        // A job created to start later (a delayed fallback, quiet hours) is "scheduled", not backlog.
+        `select name as queue, coalesce(group_id, '') as client_id,
+                case when state = 'created' and start_after > now() then 'scheduled' else state::text end as state,
+                count(*)::int as count
            from pgboss.job where state in ('created', 'retry', 'active') group by 1, 2, 3`,
       )) as { rows: { queue: string; client_id: string; state: string; count: number }[] };
       return rows.rows;

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { summaryFallback } from '../../src/calls/post-call.job.ts';
 import { startWorkers } from '../../src/core/dispatch.ts';
 import { sqlRows } from '../../src/platform/db/database.ts';
 import { simulateCall } from '../../src/webhooks/retell/call-simulator.ts';
@@ -7,7 +8,7 @@ import { startSendgridFake, type SendgridFake } from '../fakes/sendgrid-fake.ts'
 import { startText180Fake, type Text180Fake } from '../fakes/text180-fake.ts';
 import { startTwilioFake, type TwilioFake } from '../fakes/twilio-fake.ts';
 import { startZohoFake, type ZohoFake } from '../fakes/zoho-fake.ts';
-import { agentFor } from '../helpers/retell.ts';
+import { agentFor, callEvent, postSigned } from '../helpers/retell.ts';
 import { createTestApp, tempDir, testClientConfig, uniqueId, writeClientFile, type TestApp } from '../helpers/test-app.ts';
 
 const ALWAYS_OPEN = Object.fromEntries(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'].map((d) => [d, ['00:00-24:00']]));
@@ -47,6 +48,7 @@ describe('post-call workflow end to end, against the vendor fakes', () => {
   let text180: Text180Fake;
   const zts = uniqueId('e2e-zts'); // Zoho Calendar + Twilio + SendGrid
   const tzm = uniqueId('e2e-tzm'); // internal calendar + Text180 + Zoho Mail
+  const fb = uniqueId('e2e-fb'); // SendGrid only, summary fallback right after call_ended
   const twilioSid = `AC${'1'.repeat(32)}`;
   const secrets = {
     E2E_TWILIO_TOKEN: 'twilio-token-e2e-000111',
@@ -56,10 +58,17 @@ describe('post-call workflow end to end, against the vendor fakes', () => {
     E2E_TEXT180_KEY: 'text180-key-e2e-000111',
     E2E_RETELL_ZTS: 'key_live_zts_e2e_000111',
     E2E_RETELL_TZM: 'key_live_tzm_e2e_000111',
+    E2E_RETELL_FB: 'key_live_fb_e2e_000111',
   };
 
+  // The summary fallback waits 10 minutes by default: it is not work these tests wait for.
   const pendingJobs = async (clientId: string) =>
-    (await sqlRows<{ n: number }>(t.deps.database.db, sql`select count(*)::int as n from pgboss.job where group_id = ${clientId} and state in ('created', 'retry', 'active')`))[0]?.n ?? 0;
+    (
+      await sqlRows<{ n: number }>(
+        t.deps.database.db,
+        sql`select count(*)::int as n from pgboss.job where group_id = ${clientId} and state in ('created', 'retry', 'active') and name <> ${summaryFallback.job.name}`,
+      )
+    )[0]?.n ?? 0;
   const messageRows = (clientId: string) =>
     sqlRows<{ channel: string; kind: string; status: string; attempts: number }>(t.deps.database.db, sql`select channel, kind, status, attempts from messages where client_id = ${clientId} order by created_at`);
 
@@ -91,6 +100,13 @@ describe('post-call workflow end to end, against the vendor fakes', () => {
       sms: { enabled: true, provider: 'text180', auth_key: 'env:E2E_TEXT180_KEY', account_id: '4411', short_code: '8885550100', keyword: 'TZM', api_base_url: text180.sendUrl, quiet_hours: NO_QUIET_HOURS },
       email: { enabled: true, provider: 'zoho', account_id: 'acct-tzm', data_center: 'us', oauth: { client_id: '1000.tzm', client_secret: 'env:E2E_ZOHO_SECRET', refresh_token: `env:E2E_ZOHO_REFRESH_MAIL` }, from: 'TZM <owner@tzm.example>', api_base_url: zoho.url, accounts_base_url: zoho.url },
       notifications: { business_email: 'office@tzm.example' },
+    });
+    writeClientFile(dir, {
+      ...testClientConfig(fb),
+      environment: 'live',
+      retell: { api_key: 'env:E2E_RETELL_FB', agent_ids: [agentFor(fb)] },
+      email: { enabled: true, provider: 'sendgrid', api_key: 'env:E2E_SENDGRID_KEY', from: 'FB <hello@fb.example>', api_base_url: sendgrid.url },
+      notifications: { business_email: 'office@fb.example', summary_wait_minutes: 0 },
     });
     t = await createTestApp({ clientsDir: dir, env: { ...secrets, E2E_ZOHO_REFRESH_MAIL: `${secrets.E2E_ZOHO_REFRESH}-mail` } });
     await startWorkers(t.deps, { concurrency: 4, perClientConcurrency: 2, pollingIntervalSeconds: 0.5 });
@@ -147,6 +163,22 @@ describe('post-call workflow end to end, against the vendor fakes', () => {
     expect(rows.filter((m) => m.status !== 'sent')).toEqual([]);
     expect(rows.filter((m) => m.kind === 'message_taken' || m.kind === 'followup').every((m) => m.attempts >= 2)).toBe(true);
   }, 90_000 + 6 * Number(process.env.XLNC_OUTAGE_SECONDS ?? 0) * 1000);
+
+  it('no call_analyzed from Retell: the summary email still goes, without the analysis, once; a late call_analyzed sends no second', async () => {
+    const mailsTo = () => sendgrid.mails.filter((m) => JSON.stringify(m.body).includes('office@fb.example'));
+    const post = (event: string, extra: Record<string, unknown> = {}) =>
+      postSigned(t.app, fb, callEvent(fb, event, 'call_fb_1', extra), { key: secrets.E2E_RETELL_FB });
+    expect((await post('call_started')).statusCode).toBe(204);
+    expect((await post('call_ended', { transcript: 'Agent: Hello. User: Call me back please.' })).statusCode).toBe(204);
+    await until(async () => mailsTo().length >= 1 && (await sqlRows(t.deps.database.db, sql`select 1 from workflow_runs where client_id = ${fb} and kind = 'post_call:summary_fallback'`)).length === 1, 20_000, 'the fallback summary');
+    expect(mailsTo()).toHaveLength(1);
+    expect((await messageRows(fb)).map((m) => `${m.channel}:${m.kind}:${m.status}`)).toEqual(['email:summary:sent']);
+
+    expect((await post('call_analyzed', { call_analysis: { call_summary: 'Wants a call back', user_sentiment: 'Neutral' } })).statusCode).toBe(204);
+    await until(async () => (await sqlRows(t.deps.database.db, sql`select 1 from workflow_runs where client_id = ${fb} and kind = 'post_call:call_analyzed'`)).length === 1, 20_000, 'the call_analyzed run');
+    expect(mailsTo()).toHaveLength(1);
+    expect(await messageRows(fb)).toHaveLength(1);
+  });
 
   it('each fake received only its own client credentials', () => {
     for (const request of twilio.requests) expect(request.headers.authorization).toBe(`Basic ${Buffer.from(`${twilioSid}:${secrets.E2E_TWILIO_TOKEN}`).toString('base64')}`);

@@ -170,7 +170,7 @@ describe('the server process', () => {
       const deadline = Date.now() + 20_000;
       for (;;) {
         const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-        const pending = metrics.split('\n').filter((l) => l.startsWith('xlnc_queue_depth{') && l.includes('client_id="smart-tax-nation"')).reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
+        const pending = metrics.split('\n').filter((l) => l.startsWith('xlnc_queue_depth{') && l.includes('client_id="smart-tax-nation"') && !l.includes('state="scheduled"')).reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
         if (pending === 0 && metrics.includes('job="event.post-call",client_id="smart-tax-nation",outcome="completed"')) break;
         if (Date.now() > deadline) throw new Error('post-call jobs did not finish');
         await new Promise((r) => setTimeout(r, 250));
