@@ -64,9 +64,10 @@ export async function startWorkers(deps: Deps, options: WorkOptions = DEFAULT_WO
   }
   await deps.queue.work(
     messageSendJob,
-    async (payload) => {
+    async (payload, job) => {
       try {
-        const outcome = await sendMessage(deps, payload.client_id, payload.message_id);
+        const final = job.retryCount >= messageSendJob.retryLimit;
+        const outcome = await sendMessage(deps, payload.client_id, payload.message_id, { final });
         deps.metrics.jobs.inc({ job: messageSendJob.name, client_id: payload.client_id, outcome });
       } catch (error) {
         deps.metrics.jobs.inc({ job: messageSendJob.name, client_id: payload.client_id, outcome: 'failed' });

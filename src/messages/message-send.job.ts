@@ -56,7 +56,15 @@ async function deliver(client: ServableClient, message: MessageRow, deps: Deps):
   });
 }
 
-export async function sendMessage(deps: Deps, clientId: string, messageId: string): Promise<SendOutcome> {
+export interface SendAttempt {
+  /**
+   * The job's last attempt: a failure that would be retried is recorded as `failed` instead (with
+   * its error), so a message never sits `pending` after its job has given up.
+   */
+  final: boolean;
+}
+
+export async function sendMessage(deps: Deps, clientId: string, messageId: string, attempt: SendAttempt = { final: false }): Promise<SendOutcome> {
   const record = deps.registry.get(clientId);
   // Unknown to this instance (a config change still on its way): retry later, never drop the message.
   if (!record) throw new Error(`client ${clientId} is not configured on this instance`);
@@ -80,9 +88,17 @@ export async function sendMessage(deps: Deps, clientId: string, messageId: strin
     await deps.tenancy.withTenant(clientId, (tx) => settleMessage(tx, clientId, messageId, { status: 'sent', providerMessageId: result.providerMessageId ?? null }));
     return 'sent';
   } catch (error) {
+    const giveUp = async (fields: { errorCode: string; errorMessage: string }): Promise<SendOutcome> => {
+      await deps.tenancy.withTenant(clientId, (tx) =>
+        settleMessage(tx, clientId, messageId, { status: 'failed', errorCode: fields.errorCode, errorMessage: `gave up after ${claimed.attempts} attempts: ${fields.errorMessage}` }),
+      );
+      return 'failed';
+    };
     if (!(error instanceof ProviderError)) {
       // Our own failure before or while building the request: nothing left the process.
-      await deps.tenancy.withTenant(clientId, (tx) => settleMessage(tx, clientId, messageId, { status: 'pending', errorCode: 'internal', errorMessage: (error as Error).message }));
+      const fields = { errorCode: 'internal', errorMessage: (error as Error).message };
+      if (attempt.final) return giveUp(fields);
+      await deps.tenancy.withTenant(clientId, (tx) => settleMessage(tx, clientId, messageId, { status: 'pending', ...fields }));
       throw error;
     }
     const fields = { errorCode: error.code ?? (error.status ? `http_${error.status}` : 'provider_error'), errorMessage: error.message };
@@ -97,10 +113,12 @@ export async function sendMessage(deps: Deps, clientId: string, messageId: strin
     }
     if (error.ambiguous) {
       const outcome = await reconcile(client, claimed, deps);
-      if (outcome === 'retry') throw error;
-      return outcome;
+      if (outcome !== 'retry') return outcome;
+      if (attempt.final) return giveUp(fields);
+      throw error;
     }
     if (error.retryable) {
+      if (attempt.final) return giveUp(fields);
       await deps.tenancy.withTenant(clientId, (tx) => settleMessage(tx, clientId, messageId, { status: 'pending', ...fields }));
       throw error;
     }

@@ -111,6 +111,19 @@ describe('sending messages', () => {
     expect((await row(live, crashed.id)).providerMessageId).toMatch(/^SM/);
   });
 
+  it("the job's last attempt records a retryable failure as failed, not pending, and sends nothing", async () => {
+    const { message } = await queue(liveClient, { body: `Down ${uniqueId('d')}` });
+    twilio.failNext('down', 2);
+    await expect(sendMessage(t.deps, live, message.id)).rejects.toThrow();
+    expect((await row(live, message.id)).status).toBe('pending');
+    expect(await sendMessage(t.deps, live, message.id, { final: true })).toBe('failed');
+    const failed = await row(live, message.id);
+    expect(failed).toMatchObject({ status: 'failed', attempts: 2 });
+    expect(failed.errorMessage).toMatch(/^gave up after 2 attempts: /);
+    expect(await sendMessage(t.deps, live, message.id)).toBe('skipped');
+    expect(twilio.messages.filter((m) => m.body === message.body)).toHaveLength(0);
+  });
+
   it('a timeout after sending to a provider without a lookup is marked unknown, never resent', async () => {
     const text180Client = {
       ...liveClient,
