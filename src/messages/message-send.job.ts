@@ -13,6 +13,7 @@ import { ProviderError } from '../platform/provider-http.ts';
 import { PermanentJobError } from '../platform/queue.ts';
 import { customers } from '../platform/db/schema.ts';
 import { and, eq, sql } from 'drizzle-orm';
+import { integrationHealthFor } from '../integrations/integration-health.ts';
 import { claimForSending, findMessage, settleMessage, type MessageRow } from './messages.repo.ts';
 
 export type SendOutcome = 'sent' | 'failed' | 'unknown' | 'suppressed' | 'skipped' | 'retry';
@@ -83,9 +84,12 @@ export async function sendMessage(deps: Deps, clientId: string, messageId: strin
 
   const claimed = await deps.tenancy.withTenant(clientId, (tx) => claimForSending(tx, clientId, messageId));
   if (!claimed) return 'skipped';
+  const health = integrationHealthFor(deps, clientId, claimed.channel === 'sms' ? 'sms' : 'email');
+  const provider = (claimed.channel === 'sms' ? client.config.sms?.provider : client.config.email?.provider) ?? 'unknown';
   try {
     const result = await deliver(client, claimed, deps);
     await deps.tenancy.withTenant(clientId, (tx) => settleMessage(tx, clientId, messageId, { status: 'sent', providerMessageId: result.providerMessageId ?? null }));
+    await health.ok(provider);
     return 'sent';
   } catch (error) {
     const giveUp = async (fields: { errorCode: string; errorMessage: string }): Promise<SendOutcome> => {
@@ -123,6 +127,7 @@ export async function sendMessage(deps: Deps, clientId: string, messageId: strin
       throw error;
     }
     await deps.tenancy.withTenant(clientId, (tx) => settleMessage(tx, clientId, messageId, { status: 'failed', ...fields }));
+    await health.failed(provider, error, `update the ${claimed.channel === 'sms' ? 'SMS' : 'email'} settings of this client.`);
     return 'failed';
   }
 }

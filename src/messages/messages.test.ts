@@ -6,6 +6,7 @@ import { sqlRows } from '../platform/db/database.ts';
 import { startTwilioFake, type TwilioFake } from '../../test/fakes/twilio-fake.ts';
 import { twilioSignature } from '../integrations/sms/twilio.ts';
 import { createTestApp, tempDir, testClientConfig, uniqueId, writeClientFile, type TestApp } from '../../test/helpers/test-app.ts';
+import { readIntegrationHealth } from '../integrations/integration-health.ts';
 import { sendMessage } from './message-send.job.ts';
 import { initialStatus, queueMessage } from './messages.service.ts';
 import { nextSendTime } from './quiet-hours.ts';
@@ -122,6 +123,28 @@ describe('sending messages', () => {
     expect(failed.errorMessage).toMatch(/^gave up after 2 attempts: /);
     expect(await sendMessage(t.deps, live, message.id)).toBe('skipped');
     expect(twilio.messages.filter((m) => m.body === message.body)).toHaveLength(0);
+  });
+
+  it('credentials the provider refuses (401) mark the SMS integration broken for the operator; the next success clears it', async () => {
+    const wrongToken = { ...liveClient, config: { ...liveClient.config, sms: { ...liveClient.config.sms!, auth_token: 'not-the-token' } } } as ServableClient;
+    const registry = t.deps.registry;
+    const original = registry.get.bind(registry);
+    (registry as { get: typeof registry.get }).get = (id) => (id === live ? wrongToken : original(id));
+    const { message } = await queue(liveClient, { body: `Refused ${uniqueId('r')}` });
+    try {
+      expect(await sendMessage(t.deps, live, message.id)).toBe('failed');
+    } finally {
+      (registry as { get: typeof registry.get }).get = original;
+    }
+    expect(await row(live, message.id)).toMatchObject({ status: 'failed', errorCode: '20003' });
+    const broken = await readIntegrationHealth(t.deps.tenancy, live, 'sms');
+    expect(broken).toMatchObject({ status: 'integration_error', provider: 'twilio' });
+    expect(broken?.detail).toMatch(/twilio rejected the sms credentials/);
+    expect(broken?.detail).not.toContain('not-the-token');
+
+    const { message: next } = await queue(liveClient, { body: `Fixed ${uniqueId('f')}` });
+    expect(await sendMessage(t.deps, live, next.id)).toBe('sent');
+    expect(await readIntegrationHealth(t.deps.tenancy, live, 'sms')).toMatchObject({ status: 'ok', provider: 'twilio', detail: null });
   });
 
   it('a timeout after sending to a provider without a lookup is marked unknown, never resent', async () => {

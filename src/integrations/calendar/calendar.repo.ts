@@ -1,9 +1,9 @@
 /**
- * The `appointments` and `integration_status` rows of the calendar capability. Every query runs
+ * The `appointments` rows of the calendar capability. Every query runs
  * inside `withTenant`, so row-level security scopes it to the client even without the WHERE.
  */
 import { and, asc, eq, gt, gte, lt } from 'drizzle-orm';
-import { appointments, integrationStatus } from '../../platform/db/schema.ts';
+import { appointments } from '../../platform/db/schema.ts';
 import type { Tenancy } from '../../platform/db/tenancy.ts';
 import type { CalendarKind } from './calendar.ts';
 import type { TimeRange } from './slots.ts';
@@ -23,13 +23,6 @@ export interface NewAppointment {
   idempotencyKey: string;
 }
 
-export interface IntegrationHealth {
-  capability: 'calendar' | 'sms' | 'email';
-  provider: string;
-  status: 'ok' | 'integration_error';
-  detail: string | null;
-  updatedAt: Date | null;
-}
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -164,38 +157,6 @@ export function createCalendarRepo(tenancy: Tenancy) {
           )
           .orderBy(asc(appointments.startsAt))
           .limit(20),
-      );
-    },
-
-    async getIntegrationStatus(clientId: string, capability: IntegrationHealth['capability']): Promise<IntegrationHealth | undefined> {
-      const [row] = await tenancy.withTenant(clientId, (tx) =>
-        tx
-          .select()
-          .from(integrationStatus)
-          .where(and(eq(integrationStatus.clientId, clientId), eq(integrationStatus.capability, capability))),
-      );
-      if (!row) return undefined;
-      return {
-        capability,
-        provider: row.provider,
-        status: row.status === 'integration_error' ? 'integration_error' : 'ok',
-        detail: row.detail,
-        updatedAt: row.updatedAt,
-      };
-    },
-
-    async setIntegrationStatus(
-      clientId: string,
-      health: Pick<IntegrationHealth, 'capability' | 'provider' | 'status' | 'detail'>,
-    ): Promise<void> {
-      await tenancy.withTenant(clientId, (tx) =>
-        tx
-          .insert(integrationStatus)
-          .values({ clientId, ...health })
-          .onConflictDoUpdate({
-            target: [integrationStatus.clientId, integrationStatus.capability],
-            set: { provider: health.provider, status: health.status, detail: health.detail, updatedAt: new Date() },
-          }),
       );
     },
   };

@@ -11,9 +11,10 @@ import type { ResolvedClientConfig } from '../../clients/client-loader.ts';
 import type { Tenancy } from '../../platform/db/tenancy.ts';
 import { ProviderError, type ProviderContext } from '../../platform/provider-http.ts';
 import { clientKey, type KeyValueCache } from '../../platform/redis.ts';
-import { createZohoTokenSource, isZohoPermanentAuthError, zohoCalendarBaseUrl } from '../zoho/zoho-oauth.ts';
+import { createZohoTokenSource, zohoCalendarBaseUrl } from '../zoho/zoho-oauth.ts';
 import type { BusyInterval, CalendarEventData, CalendarKind, CalendarProvider } from './calendar.ts';
-import { createCalendarRepo, type AppointmentRow, type CalendarRepo, type IntegrationHealth } from './calendar.repo.ts';
+import { createCalendarRepo, type AppointmentRow, type CalendarRepo } from './calendar.repo.ts';
+import { integrationHealthFor, readIntegrationHealth, type IntegrationHealth } from '../integration-health.ts';
 import { createInternalCalendar } from './internal.ts';
 import { createZohoCalendar } from './zoho-calendar.ts';
 import {
@@ -33,7 +34,7 @@ import {
 } from './slots.ts';
 
 export type { Slot, TimeOfDay } from './slots.ts';
-export type { IntegrationHealth } from './calendar.repo.ts';
+export type { IntegrationHealth } from '../integration-health.ts';
 
 /** An appointment as the agent and the API see it; times carry the client's UTC offset. */
 export interface Appointment {
@@ -105,8 +106,6 @@ export interface CalendarClient {
 }
 
 const SLOT_CACHE_TTL_MS = 60_000;
-/** How long a recorded "ok" spares us re-writing it after each successful provider call. */
-const OK_STATUS_TTL_MS = 10 * 60_000;
 const DEFAULT_LIMIT = 5;
 const ALTERNATIVES = 3;
 
@@ -162,7 +161,7 @@ export function calendarServiceFor(client: CalendarClient, deps: CalendarDeps): 
   // The rules are in the key, so a config change never serves slots computed under the old hours.
   const rulesHash = createHash('sha256').update(JSON.stringify([provider.kind, rules])).digest('hex').slice(0, 16);
   const slotsKey = clientKey(clientId, 'calendar', 'slots', rulesHash);
-  const okKey = clientKey(clientId, 'calendar', 'integration-ok');
+  const health = integrationHealthFor(deps, clientId, 'calendar');
   const defaultCountry = (config.sms?.default_country ?? 'US') as CountryCode;
 
   const toAppointment = (row: AppointmentRow): Appointment => ({
@@ -189,21 +188,10 @@ export function calendarServiceFor(client: CalendarClient, deps: CalendarDeps): 
     if (provider.kind === 'internal') return work();
     try {
       const result = await work();
-      if ((await cache.get(okKey)) === undefined) {
-        await repo.setIntegrationStatus(clientId, { capability: 'calendar', provider: provider.kind, status: 'ok', detail: null });
-        await cache.set(okKey, '1', OK_STATUS_TTL_MS);
-      }
+      await health.ok(provider.kind);
       return result;
     } catch (error) {
-      if (isZohoPermanentAuthError(error)) {
-        await cache.del(okKey);
-        await repo.setIntegrationStatus(clientId, {
-          capability: 'calendar',
-          provider: provider.kind,
-          status: 'integration_error',
-          detail: `Zoho rejected the calendar credentials (${error.code}); reconnect Zoho for this client.`,
-        });
-      }
+      await health.failed(provider.kind, error, 'reconnect the calendar for this client.');
       throw error;
     }
   }
@@ -423,7 +411,7 @@ export function calendarServiceFor(client: CalendarClient, deps: CalendarDeps): 
 
     async getIntegrationStatus() {
       return (
-        (await repo.getIntegrationStatus(clientId, 'calendar')) ?? {
+        (await readIntegrationHealth(deps.tenancy, clientId, 'calendar')) ?? {
           capability: 'calendar',
           provider: provider.kind,
           status: 'ok',
