@@ -1,11 +1,11 @@
 /**
  * `providerFetch` covers vendors we call with fetch. The Twilio and SendGrid SDKs make their own
- * HTTP requests, so their calls go through `callProvider` instead: the same per-client
- * per-provider circuit breaker key, the same metrics labels and outcomes, a hard deadline, and
- * every failure turned into a ProviderError by the adapter's `classify`.
+ * HTTP requests, so their calls go through `callProvider` instead: the same bookkeeping
+ * (`startProviderAttempt`: circuit breaker, metrics), a hard deadline, and every failure turned
+ * into a ProviderError by the adapter's `classify`.
  */
 import type { ProviderContext, ProviderName } from '../platform/provider-http.ts';
-import { ProviderError } from '../platform/provider-http.ts';
+import { ProviderError, startProviderAttempt } from '../platform/provider-http.ts';
 
 export interface ProviderCall {
   clientId: string;
@@ -25,19 +25,7 @@ export async function callProvider<T>(
   run: () => Promise<T>,
   classify: (error: unknown) => ProviderError,
 ): Promise<T> {
-  const key = `${call.clientId}:${call.provider}`;
-  const labels = { client_id: call.clientId, provider: call.provider, operation: call.operation };
-  if (!ctx.breakers.allow(key)) {
-    ctx.metrics?.requests.inc({ ...labels, outcome: 'circuit_open' });
-    throw new ProviderError({
-      provider: call.provider,
-      operation: call.operation,
-      message: `${call.provider} circuit is open for this client after repeated failures`,
-      retryable: true,
-      code: 'circuit_open',
-    });
-  }
-  const started = performance.now();
+  const attempt = startProviderAttempt(ctx, call);
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
@@ -55,20 +43,16 @@ export async function callProvider<T>(
   });
   try {
     const result = await Promise.race([run(), deadline]);
-    ctx.breakers.success(key);
-    ctx.metrics?.requests.inc({ ...labels, outcome: 'ok' });
+    attempt.finish('ok', false);
     return result;
   } catch (error) {
     const failure = error instanceof ProviderError ? error : classify(error);
     // Same rule as providerFetch: 429, 5xx and transport failures count against the breaker; a
     // 4xx answer means the provider is up and rejected this one request.
-    if (failure.retryable || failure.ambiguous) ctx.breakers.failure(key);
-    else ctx.breakers.success(key);
-    ctx.metrics?.requests.inc({ ...labels, outcome: outcomeOf(failure) });
+    attempt.finish(outcomeOf(failure), failure.retryable || failure.ambiguous);
     throw failure;
   } finally {
     clearTimeout(timer);
-    ctx.metrics?.duration.observe({ provider: labels.provider, operation: labels.operation }, (performance.now() - started) / 1000);
   }
 }
 

@@ -156,27 +156,60 @@ export function retryAfterSeconds(response: Response): number | undefined {
   return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - Date.now()) / 1000));
 }
 
+/** The client, provider and operation of one outbound call: the breaker key and the metric labels. */
+export interface ProviderTarget {
+  clientId: string;
+  provider: ProviderName;
+  operation: string;
+}
+
+export interface ProviderAttempt {
+  /**
+   * Records how the call ended, once: latency, the outcome counter, and the breaker (`failed`: the
+   * provider looks unwell: 429, 5xx, transport failures; a 4xx means it is up and refused this one).
+   */
+  finish(outcome: string, failed: boolean): void;
+}
+
+/**
+ * The bookkeeping every outbound call shares (fetch-based adapters through `providerFetch`, SDK
+ * calls through `callProvider`): refuses at once while the client's circuit for this provider is
+ * open, and otherwise times the call until `finish`.
+ */
+export function startProviderAttempt(ctx: ProviderContext, target: ProviderTarget): ProviderAttempt {
+  const key = `${target.clientId}:${target.provider}`;
+  const labels = { client_id: target.clientId, provider: target.provider, operation: target.operation };
+  if (!ctx.breakers.allow(key)) {
+    ctx.metrics?.requests.inc({ ...labels, outcome: 'circuit_open' });
+    throw new ProviderError({
+      provider: target.provider,
+      operation: target.operation,
+      message: `${target.provider} circuit is open for this client after repeated failures`,
+      retryable: true,
+      code: 'circuit_open',
+    });
+  }
+  const started = performance.now();
+  let finished = false;
+  return {
+    finish(outcome, failed) {
+      if (finished) return;
+      finished = true;
+      ctx.metrics?.duration.observe({ provider: target.provider, operation: target.operation }, (performance.now() - started) / 1000);
+      if (failed) ctx.breakers.failure(key);
+      else ctx.breakers.success(key);
+      ctx.metrics?.requests.inc({ ...labels, outcome });
+    },
+  };
+}
+
 /**
  * Sends one request. Returns the Response for any HTTP status (adapters interpret bodies);
  * throws ProviderError for timeouts, network failures and an open circuit. Adapters report
  * HTTP-level failures back through `classifyStatus` so the breaker and metrics see them.
  */
 export async function providerFetch(ctx: ProviderContext, request: ProviderRequest): Promise<Response> {
-  const key = `${request.clientId}:${request.provider}`;
-  const labels = { client_id: request.clientId, provider: request.provider, operation: request.operation };
-  if (!ctx.breakers.allow(key)) {
-    ctx.metrics?.requests.inc({ ...labels, outcome: 'circuit_open' });
-    throw new ProviderError({
-      provider: request.provider,
-      operation: request.operation,
-      message: `${request.provider} circuit is open for this client after repeated failures`,
-      retryable: true,
-      code: 'circuit_open',
-    });
-  }
-  const started = performance.now();
-  const stopTimer = () =>
-    ctx.metrics?.duration.observe({ provider: request.provider, operation: request.operation }, (performance.now() - started) / 1000);
+  const attempt = startProviderAttempt(ctx, request);
   let response: Response;
   try {
     response = await ctx.fetch(request.url, {
@@ -185,12 +218,10 @@ export async function providerFetch(ctx: ProviderContext, request: ProviderReque
       signal: AbortSignal.timeout(request.timeoutMs),
     });
   } catch (error) {
-    stopTimer();
-    ctx.breakers.failure(key);
     const code = errorCode(error);
     const timedOut = (error as Error).name === 'TimeoutError' || code === 'UND_ERR_HEADERS_TIMEOUT';
     const notSent = code !== undefined && CONNECT_ERRORS.has(code);
-    ctx.metrics?.requests.inc({ ...labels, outcome: timedOut ? 'timeout' : 'network_error' });
+    attempt.finish(timedOut ? 'timeout' : 'network_error', true);
     throw new ProviderError({
       provider: request.provider,
       operation: request.operation,
@@ -204,11 +235,7 @@ export async function providerFetch(ctx: ProviderContext, request: ProviderReque
       code: timedOut ? 'timeout' : (code ?? 'network_error'),
     });
   }
-  stopTimer();
-  const failed = response.status >= 500 || response.status === 429;
-  if (failed) ctx.breakers.failure(key);
-  else ctx.breakers.success(key);
-  ctx.metrics?.requests.inc({ ...labels, outcome: response.ok ? 'ok' : `http_${response.status}` });
+  attempt.finish(response.ok ? 'ok' : `http_${response.status}`, response.status >= 500 || response.status === 429);
   return response;
 }
 
