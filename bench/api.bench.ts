@@ -11,13 +11,12 @@
  *   analytics  GET …/analytics over the big client's 100,000 calls (p50/p95 of several runs)
  *   csv        GET …/calls.csv of the big client over real HTTP, consumed and discarded, sampling
  *              the live heap (after a forced GC) and RSS as the bytes arrive
- * The measurements run twice: on the schema as migrated, then after creating the indexes this
- * bench suggests (SUGGESTED_INDEXES below), so the report shows what each index buys.
+ * Measured on the schema as migrated (the indexes this bench once suggested are in migration 0006).
  * Targets: list p95 < 50 ms, analytics < 300 ms, CSV live heap flat (growth well under the size of
  * the export). Progress goes to stderr; ONE JSON line to stdout.
  *
  * Environment: DATABASE_URL (required), BENCH_LIST_REQUESTS (400), BENCH_ANALYTICS_RUNS (10),
- * BENCH_SKIP_SEED=1 (reuse a seeded database), BENCH_SKIP_INDEXES=1 (first phase only).
+ * BENCH_SKIP_SEED=1 (reuse a seeded database).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -39,12 +38,6 @@ const BIG_CLIENT = 'bench-c0000';
 const clientName = (n: number) => `bench-c${String(n).padStart(4, '0')}`;
 
 const TARGETS = { list_p95_ms: 50, analytics_ms: 300 };
-
-/** The indexes this bench recommends; created in the second phase only (the schema is not ours to change). */
-const SUGGESTED_INDEXES = [
-  'create index if not exists calls_client_sort_idx on calls (client_id, (coalesce(started_at, created_at)), call_id)',
-  'create index if not exists appointments_client_call_idx on appointments (client_id, call_id)',
-];
 
 function intEnv(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -347,7 +340,7 @@ async function main(): Promise<void> {
 
   // A fresh deps (and so a fresh in-memory rate limiter) per phase.
   const openDeps = () => createDeps(config, { defaultMetrics: false, pollIntervalMs: 0, watchClients: false });
-  let deps = await openDeps();
+  const deps = await openDeps();
   try {
     if (process.env.BENCH_SKIP_SEED !== '1') {
       const [existing] = (await deps.database.executor.executeSql('select count(*)::int as n from calls')).rows as { n: number }[];
@@ -357,18 +350,6 @@ async function main(): Promise<void> {
     }
     const started = Date.now();
     const schemaAsMigrated = await phase('schema as migrated', deps, token);
-    let withIndexes: Awaited<ReturnType<typeof phase>> | undefined;
-    if (process.env.BENCH_SKIP_INDEXES !== '1') {
-      for (const statement of SUGGESTED_INDEXES) {
-        const t0 = performance.now();
-        await deps.database.executor.executeSql(statement);
-        log(`${statement} (${Math.round(performance.now() - t0)} ms)`);
-      }
-      await deps.database.executor.executeSql('analyze calls, appointments');
-      await deps.close();
-      deps = await openDeps();
-      withIndexes = await phase('with suggested indexes', deps, token);
-    }
     const result = {
       bench: 'api',
       database: 'postgres',
@@ -377,9 +358,7 @@ async function main(): Promise<void> {
       big_client_calls: BIG_CALLS,
       targets: { ...TARGETS, csv: 'live heap growth < min(16 MB, export size / 4)' },
       schema_as_migrated: schemaAsMigrated,
-      ...(withIndexes ? { with_suggested_indexes: withIndexes, suggested_indexes: SUGGESTED_INDEXES } : {}),
       pass: Object.values(schemaAsMigrated.pass).every(Boolean),
-      ...(withIndexes ? { pass_with_suggested_indexes: Object.values(withIndexes.pass).every(Boolean) } : {}),
       measured_s: Math.round((Date.now() - started) / 1000),
     };
     process.stdout.write(`${JSON.stringify(result)}\n`);
