@@ -9,6 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { Agent, request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -246,5 +247,118 @@ export async function startBenchServer(options: StartServerOptions): Promise<Run
       clearTimeout(killTimer);
       children.delete(child);
     },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Steady-rate load
+
+export interface PacedResult {
+  /** Requests that got a 2xx. */
+  ok: number;
+  non2xx: number;
+  errors: number;
+  seconds: number;
+  p50: number;
+  p99: number;
+  max: number;
+  statusCounts: Record<string, number>;
+}
+
+/** The first request spec as a generator, with its setupRequest applied per request (fresh signatures). */
+export function requestSource(specs: AutocannonRequestSpec[]): () => AutocannonRequest {
+  const [spec] = specs;
+  if (!spec) throw new Error('no request spec');
+  const { setupRequest, onResponse: _onResponse, ...base } = spec;
+  return () => (setupRequest ? setupRequest({ ...base }) : { ...base });
+}
+
+function percentileOf(sorted: readonly number[], p: number): number {
+  return sorted.length === 0 ? 0 : (sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0);
+}
+
+/**
+ * Open-loop load at a steady rate: request i is due at start + i / rate and goes out then, whatever
+ * the earlier ones are doing, and its latency counts from when it was due (no coordinated
+ * omission). autocannon's `overallRate` is not that: each connection sends its per-second quota
+ * back to back at the top of every second, so "500/s" is bursts at full speed and idle gaps.
+ */
+export async function pacedLoad(options: {
+  url: string;
+  rate: number;
+  seconds: number;
+  next: () => AutocannonRequest;
+  timeoutMs?: number;
+}): Promise<PacedResult> {
+  const target = new URL(options.url);
+  const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+  const total = Math.round(options.rate * options.seconds);
+  const interval = 1000 / options.rate;
+  const latencies: number[] = [];
+  const statusCounts: Record<string, number> = {};
+  let ok = 0;
+  let non2xx = 0;
+  let errors = 0;
+  let settled = 0;
+  const start = performance.now() + 5;
+
+  await new Promise<void>((resolve) => {
+    const done = () => {
+      settled += 1;
+      if (settled === total) resolve();
+    };
+    const fire = (due: number) => {
+      const spec = options.next();
+      const request = httpRequest(
+        {
+          agent,
+          host: target.hostname,
+          port: target.port,
+          method: spec.method ?? 'GET',
+          path: spec.path ?? '/',
+          headers: spec.headers ?? {},
+          timeout: options.timeoutMs ?? 10_000,
+        },
+        (response) => {
+          response.resume();
+          response.on('end', () => {
+            latencies.push(performance.now() - due);
+            const status = response.statusCode ?? 0;
+            statusCounts[status] = (statusCounts[status] ?? 0) + 1;
+            if (status >= 200 && status < 300) ok += 1;
+            else non2xx += 1;
+            done();
+          });
+        },
+      );
+      request.on('timeout', () => request.destroy(new Error('timeout')));
+      request.on('error', () => {
+        errors += 1;
+        done();
+      });
+      request.end(spec.body);
+    };
+    let sent = 0;
+    const tick = () => {
+      const now = performance.now();
+      while (sent < total && start + sent * interval <= now) {
+        fire(start + sent * interval);
+        sent += 1;
+      }
+      if (sent < total) setTimeout(tick, Math.max(0, start + sent * interval - performance.now()));
+    };
+    setTimeout(tick, 5);
+  });
+  agent.destroy();
+  latencies.sort((a, b) => a - b);
+  return {
+    ok,
+    non2xx,
+    errors,
+    seconds: options.seconds,
+    p50: percentileOf(latencies, 50),
+    p99: percentileOf(latencies, 99),
+    max: latencies.at(-1) ?? 0,
+    statusCounts,
   };
 }

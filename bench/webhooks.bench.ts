@@ -3,7 +3,7 @@
  * Redis when DATABASE_URL / REDIS_URL are set, else embedded PGlite and in-memory state), fires
  * signed `call_ended` events with unique call ids through autocannon, and prints ONE JSON line:
  *   webhook    max throughput (BENCH_CONNECTIONS connections): accepted req/s, p50, p99, non-2xx
- *   at_500     webhook p99 at a fixed BENCH_RATE req/s
+ *   at_500     webhook p50/p99 at a steady BENCH_RATE req/s (open loop, evenly spaced: pacedLoad)
  *   health     GET /health, the same two measurements
  *   insert     POST /bench/insert (one INSERT on the same server), the same two measurements
  *   ratios     webhook p99 / health p99 and webhook p99 / insert p99
@@ -29,6 +29,8 @@ import {
   load,
   logger,
   MODE,
+  pacedLoad,
+  requestSource,
   REDIS_URL,
   round,
   startBenchServer,
@@ -175,12 +177,27 @@ async function measure(
   requests: () => AutocannonOptions['requests'],
   options: { seconds: number; rate?: number },
 ): Promise<Measurement> {
+  if (options.rate) {
+    // A steady rate, open loop (see pacedLoad): not autocannon's per-second bursts.
+    const paced = await pacedLoad({ url: `http://127.0.0.1:${port}`, rate: options.rate, seconds: options.seconds, next: requestSource(requests()) });
+    const measurement: Measurement = {
+      rps: round(paced.ok / paced.seconds, 1),
+      p50_ms: round(paced.p50),
+      p99_ms: round(paced.p99),
+      non2xx: paced.non2xx,
+      errors: paced.errors,
+    };
+    const codes = Object.entries(paced.statusCounts)
+      .map(([code, count]) => `${code}:${count}`)
+      .join(' ');
+    log(`${label}: ${JSON.stringify(measurement)} status=[${codes}] load=${load().join(',')}`);
+    return measurement;
+  }
   const result = await autocannon({
     url: `http://127.0.0.1:${port}`,
     connections: CONNECTIONS,
     duration: options.seconds,
     timeout: 10,
-    ...(options.rate ? { overallRate: options.rate } : {}),
     requests: requests(),
   });
   const measurement: Measurement = {
