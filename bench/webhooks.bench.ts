@@ -107,7 +107,10 @@ function writeClients(dir: string, count: number): BenchClient[] {
 const RUN_TAG = randomBytes(4).toString('hex');
 let sequence = 0;
 
-function callEndedBody(client: BenchClient, callId: string): string {
+/** Callers vary as in real traffic (one number for every call would make one hot customer row per client). */
+const callerFor = (n: number) => `+1415555${String(1000 + (n % 9000)).padStart(4, '0')}`;
+
+function callEndedBody(client: BenchClient, callId: string, n: number): string {
   return JSON.stringify({
     event: 'call_ended',
     call: {
@@ -117,7 +120,7 @@ function callEndedBody(client: BenchClient, callId: string): string {
       agent_version: 1,
       call_status: 'ended',
       direction: 'inbound',
-      from_number: '+14155550142',
+      from_number: callerFor(n),
       to_number: '+14155550100',
       start_timestamp: 1_795_000_000_000,
       end_timestamp: 1_795_000_095_000,
@@ -135,7 +138,7 @@ function webhookRequests(clients: readonly BenchClient[]): AutocannonOptions['re
       setupRequest: (request) => {
         const n = sequence++;
         const client = clients[n % clients.length]!;
-        const body = callEndedBody(client, `call_${RUN_TAG}_${n}`);
+        const body = callEndedBody(client, `call_${RUN_TAG}_${n}`, n);
         return {
           ...request,
           method: 'POST',
@@ -154,7 +157,7 @@ function insertRequests(clients: readonly BenchClient[]): AutocannonOptions['req
       method: 'POST',
       setupRequest: (request) => {
         const n = sequence++;
-        const body = callEndedBody(clients[n % clients.length]!, `ins_${RUN_TAG}_${n}`);
+        const body = callEndedBody(clients[n % clients.length]!, `ins_${RUN_TAG}_${n}`, n);
         return { ...request, method: 'POST', path: '/bench/insert', headers: { 'content-type': 'application/json' }, body };
       },
     },

@@ -1,9 +1,10 @@
-import { statSync, watch } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readFileSync, statSync, watch } from 'node:fs';
 import type { FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { ClientFileResult, ClientLoadStatus, ConfigIssue, ResolvedClientConfig } from './client-loader.ts';
-import { listClientFileNames, loadClientFileSync, mapYielding } from './client-loader.ts';
+import { listClientFileNames, loadClientFileSync, mapYielding, parseClientSource } from './client-loader.ts';
 
 /** What the rest of the platform sees of a client. Frozen; a new record replaces it on change. */
 export type ClientRecord = {
@@ -64,12 +65,15 @@ export type ClientRegistry = {
   close(): Promise<void>;
 };
 
-/** `readAt` is the wall-clock time the bytes behind `record` were read. */
+/**
+ * `readAt` is the wall-clock time the bytes behind `record` were read; `bytesHash` their hash, so
+ * re-reading unchanged bytes (a racy mtime) costs a read, not a parse and validation.
+ */
 /** 'start' is the initial load: it is not a change, so it is neither emitted nor announced. */
 /** local: a change seen here (fs.watch, reload()); poll: the timer's re-scan; signal: another instance's. */
 type ReloadOrigin = 'start' | 'local' | 'poll' | 'signal';
 
-type FileState = { mtimeMs: number; size: number; readAt: number; record: ClientRecord };
+type FileState = { mtimeMs: number; size: number; readAt: number; bytesHash: string; record: ClientRecord };
 
 const watchDebounceMs = 100;
 // A file read within this long of its mtime may have been rewritten in the same mtime tick with
@@ -168,13 +172,24 @@ export function createClientRegistry(opts: ClientRegistryOptions): ClientRegistr
         return;
       }
       const readAt = Date.now();
-      const result = loadClientFileSync(file, loaderContext);
+      let bytes: Buffer | undefined;
+      try {
+        bytes = readFileSync(file);
+      } catch {
+        bytes = undefined; // the loader turns the read error into an invalid record
+      }
+      const bytesHash = bytes ? createHash('sha256').update(bytes).digest('base64') : '';
+      if (bytes && old !== undefined && old.bytesHash === bytesHash) {
+        next.set(name, { mtimeMs: info.mtimeMs, size: info.size, readAt, bytesHash, record: old.record });
+        return;
+      }
+      const result = bytes ? parseClientSource(file, bytes, loaderContext) : loadClientFileSync(file, loaderContext);
       if (old !== undefined && old.record.configHash === result.configHash) {
-        next.set(name, { mtimeMs: info.mtimeMs, size: info.size, readAt, record: old.record });
+        next.set(name, { mtimeMs: info.mtimeMs, size: info.size, readAt, bytesHash, record: old.record });
         return;
       }
       report(result);
-      next.set(name, { mtimeMs: info.mtimeMs, size: info.size, readAt, record: toRecord(result) });
+      next.set(name, { mtimeMs: info.mtimeMs, size: info.size, readAt, bytesHash, record: toRecord(result) });
       (old === undefined ? added : updated).push(result.id);
     });
 
