@@ -80,7 +80,10 @@ describe('job queue', () => {
     expect(dead[0]?.n).toBe(1);
   });
 
-  it("per-client fairness: a 10,000-job burst from one client does not hold another client's job back", async () => {
+  // A latency bound on a shared machine: with the whole suite running against one PostgreSQL, a
+  // fetch past the 10,000 queued jobs occasionally stalls for seconds (seen once at 8.5 s; usually
+  // 0.03-3 s). One more try tells a stall from a lost fairness cap, which fails every time (~50 s).
+  it("per-client fairness: a 10,000-job burst from one client does not hold another client's job back", { retry: 1 }, async () => {
     const job = defineJob({ name: `test.fair-${uniqueId('q')}`, payload });
     await queue.register([job]);
     const noisy = uniqueId('noisy');
