@@ -69,6 +69,8 @@ export interface DepsOptions {
   /** Watch the clients folder with fs.watch (default true). */
   watchClients?: boolean;
   defaultMetrics?: boolean;
+  /** pg-boss's schema instead of QUEUE_SCHEMA (tests sharing a database keep their jobs apart). */
+  queueSchema?: string;
 }
 
 export async function createDeps(config: PlatformConfig, options: DepsOptions = {}): Promise<Deps> {
@@ -124,7 +126,7 @@ export async function createDeps(config: PlatformConfig, options: DepsOptions = 
       metrics: { requests: metrics.providerRequests, duration: metrics.providerDuration },
     };
 
-    const queue = createJobQueue(database, logger);
+    const queue = createJobQueue(database, logger, options.queueSchema ?? config.queueSchema);
     await queue.start();
     closers.push(() => queue.stop());
     await queue.register(JOB_CATALOGUE);

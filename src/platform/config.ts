@@ -40,6 +40,14 @@ const envSchema = z.object({
   ),
   /** PostgreSQL connections per process. Each webhook holds one for a single round trip. */
   DB_POOL_SIZE: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(200).default(10)),
+  /** pg-boss's schema in the database; one per deployment (two deployments may share a database). */
+  QUEUE_SCHEMA: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier (letters, digits, _)')
+      .default('pgboss'),
+  ),
   REDIS_URL: z.preprocess(
     emptyAsUndefined,
     z
@@ -94,6 +102,7 @@ export interface PlatformConfig {
   readonly logLevel: (typeof LOG_LEVELS)[number];
   readonly databaseUrl: string | undefined;
   readonly dbPoolSize: number;
+  readonly queueSchema: string;
   readonly redisUrl: string | undefined;
   readonly dataDir: string;
   readonly clientsDir: string;
@@ -216,6 +225,7 @@ export function loadPlatformConfig(env: Readonly<Record<string, string | undefin
     logLevel: e.LOG_LEVEL ?? (e.NODE_ENV === 'test' ? 'silent' : 'info'),
     databaseUrl: e.DATABASE_URL,
     dbPoolSize: e.DB_POOL_SIZE,
+    queueSchema: e.QUEUE_SCHEMA,
     redisUrl: e.REDIS_URL,
     dataDir,
     clientsDir: resolve(e.CLIENTS_DIR),

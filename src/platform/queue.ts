@@ -107,11 +107,19 @@ export function jobIdForKey(name: string, key: string): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${((parseInt(hex.slice(16, 18), 16) & 0x3f) | 0x80).toString(16)}${hex.slice(18, 20)}-${hex.slice(20, 32)}`;
 }
 
-export function createJobQueue(database: Database, logger: Logger): JobQueue {
+export const DEFAULT_QUEUE_SCHEMA = 'pgboss';
+
+/**
+ * `schema`: where pg-boss keeps its tables (default `pgboss`). Every instance of one deployment
+ * must use the same; a test sharing a database with other tests can use its own, so other test
+ * apps' workers never fetch its jobs.
+ */
+export function createJobQueue(database: Database, logger: Logger, schema: string = DEFAULT_QUEUE_SCHEMA): JobQueue {
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`Invalid job queue schema name: ${schema}`);
   const boss =
     database.kind === 'pglite'
-      ? new PgBoss({ db: fromPglite(database.pglite!), backend: 'pglite', schedule: false })
-      : new PgBoss({ db: database.executor, schedule: false });
+      ? new PgBoss({ db: fromPglite(database.pglite!), backend: 'pglite', schedule: false, schema })
+      : new PgBoss({ db: database.executor, schedule: false, schema });
   boss.on('error', (error: Error) => logger.error({ err: error }, 'job queue error'));
 
   const registered = new Set<string>();
@@ -135,11 +143,11 @@ export function createJobQueue(database: Database, logger: Logger): JobQueue {
       await boss.start();
       // Tenant transactions run as the non-owner role and enqueue jobs: let that role insert them.
       for (const statement of [
-        `GRANT USAGE ON SCHEMA pgboss TO ${TENANT_ROLE}`,
-        `GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA pgboss TO ${TENANT_ROLE}`,
-        `GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA pgboss TO ${TENANT_ROLE}`,
-        `GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA pgboss TO ${TENANT_ROLE}`,
-        `ALTER DEFAULT PRIVILEGES IN SCHEMA pgboss GRANT SELECT, INSERT, UPDATE ON TABLES TO ${TENANT_ROLE}`,
+        `GRANT USAGE ON SCHEMA ${schema} TO ${TENANT_ROLE}`,
+        `GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA ${schema} TO ${TENANT_ROLE}`,
+        `GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA ${schema} TO ${TENANT_ROLE}`,
+        `GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA ${schema} TO ${TENANT_ROLE}`,
+        `ALTER DEFAULT PRIVILEGES IN SCHEMA ${schema} GRANT SELECT, INSERT, UPDATE ON TABLES TO ${TENANT_ROLE}`,
       ]) {
         await database.db.execute(sql.raw(statement));
       }
@@ -232,7 +240,7 @@ export function createJobQueue(database: Database, logger: Logger): JobQueue {
         `select name as queue, coalesce(group_id, '') as client_id,
                 case when state = 'created' and start_after > now() then 'scheduled' else state::text end as state,
                 count(*)::int as count
-           from pgboss.job where state in ('created', 'retry', 'active') group by 1, 2, 3`,
+           from ${schema}.job where state in ('created', 'retry', 'active') group by 1, 2, 3`,
       )) as { rows: { queue: string; client_id: string; state: string; count: number }[] };
       return rows.rows;
     },

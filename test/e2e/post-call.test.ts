@@ -10,6 +10,7 @@ import { startTwilioFake, type TwilioFake } from '../fakes/twilio-fake.ts';
 import { startZohoFake, type ZohoFake } from '../fakes/zoho-fake.ts';
 import { agentFor, callEvent, postSigned } from '../helpers/retell.ts';
 import { createTestApp, tempDir, testClientConfig, uniqueId, writeClientFile, type TestApp } from '../helpers/test-app.ts';
+import { dropSchema } from '../helpers/test-db.ts';
 
 const ALWAYS_OPEN = Object.fromEntries(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'].map((d) => [d, ['00:00-24:00']]));
 const NO_QUIET_HOURS = { start: '00:00', end: '00:00' };
@@ -62,11 +63,14 @@ describe('post-call workflow end to end, against the vendor fakes', () => {
   };
 
   // The summary fallback waits 10 minutes by default: it is not work these tests wait for.
+  // Its own pg-boss schema: on a PostgreSQL shared with the other test files, their pending jobs
+  // (for clients this app does not know, so retried) would otherwise sit ahead of these in the queue.
+  const queueSchema = `pgboss_${uniqueId('e2e').replaceAll('-', '_')}`;
   const pendingJobs = async (clientId: string) =>
     (
       await sqlRows<{ n: number }>(
         t.deps.database.db,
-        sql`select count(*)::int as n from pgboss.job where group_id = ${clientId} and state in ('created', 'retry', 'active') and name <> ${summaryFallback.job.name}`,
+        sql`select count(*)::int as n from ${sql.identifier(queueSchema)}.job where group_id = ${clientId} and state in ('created', 'retry', 'active') and name <> ${summaryFallback.job.name}`,
       )
     )[0]?.n ?? 0;
   const messageRows = (clientId: string) =>
@@ -108,11 +112,12 @@ describe('post-call workflow end to end, against the vendor fakes', () => {
       email: { enabled: true, provider: 'sendgrid', api_key: 'env:E2E_SENDGRID_KEY', from: 'FB <hello@fb.example>', api_base_url: sendgrid.url },
       notifications: { business_email: 'office@fb.example', summary_wait_minutes: 0 },
     });
-    t = await createTestApp({ clientsDir: dir, env: { ...secrets, E2E_ZOHO_REFRESH_MAIL: `${secrets.E2E_ZOHO_REFRESH}-mail` } });
+    t = await createTestApp({ clientsDir: dir, env: { ...secrets, E2E_ZOHO_REFRESH_MAIL: `${secrets.E2E_ZOHO_REFRESH}-mail` }, queueSchema });
     await startWorkers(t.deps, { concurrency: 4, perClientConcurrency: 2, pollingIntervalSeconds: 0.5 });
   });
   afterAll(async () => {
     await t.close();
+    await dropSchema(queueSchema);
     await Promise.all([zoho.close(), twilio.close(), sendgrid.close(), text180.close()]);
   });
 

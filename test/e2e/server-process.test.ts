@@ -1,15 +1,22 @@
+import { randomBytes } from 'node:crypto';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
 import { createServer } from 'node:net';
 import { sql } from 'drizzle-orm';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/platform/db/database.ts';
 import { sqlRows } from '../../src/platform/db/database.ts';
 import { signRetellBody } from '../../src/webhooks/retell/retell-signature.ts';
 import { ROOT } from '../helpers/paths.ts';
 import { callEvent, retellKeyFor } from '../helpers/retell.ts';
 import { tempDir, testClientConfig, uniqueId, writeClientFile } from '../helpers/test-app.ts';
-import { TEST_DATABASE_URL } from '../helpers/test-db.ts';
+import { dropSchema, TEST_DATABASE_URL } from '../helpers/test-db.ts';
+
+// On the run's shared PostgreSQL these servers keep their jobs in a pg-boss schema of their own, so
+// jobs other test files left for clients these servers do not know never sit ahead of theirs.
+const QUEUE_SCHEMA = `pgboss_proc_${randomBytes(4).toString('hex')}`;
+const SHARED_DATABASE_ENV: Record<string, string> = TEST_DATABASE_URL ? { DATABASE_URL: TEST_DATABASE_URL, QUEUE_SCHEMA } : {};
+afterAll(() => dropSchema(QUEUE_SCHEMA));
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -56,7 +63,7 @@ describe('the server process', () => {
     const { child, output } = startServer({
       PORT: String(port),
       DATA_DIR: tempDir('proc-'),
-      ...(TEST_DATABASE_URL ? { DATABASE_URL: TEST_DATABASE_URL } : {}),
+      ...SHARED_DATABASE_ENV,
     });
     try {
       expect(await waitFor(`http://127.0.0.1:${port}/health`, 15_000)).toBeLessThan(15_000);
@@ -82,7 +89,7 @@ describe('the server process', () => {
       PORT: String(port),
       DATA_DIR: dataDir,
       CLIENTS_DIR: clientsDir,
-      ...(TEST_DATABASE_URL ? { DATABASE_URL: TEST_DATABASE_URL } : {}),
+      ...SHARED_DATABASE_ENV,
     };
     const first = startServer(env);
     await waitFor(`http://127.0.0.1:${port}/health`, 45_000);
@@ -155,7 +162,7 @@ describe('the server process', () => {
   it('`xlnc simulate-call --scenario booked` against the server books in the internal calendar, shows the sandbox SMS, and stores a complete call', async () => {
     const port = await freePort();
     const dataDir = tempDir('sim-');
-    const env = { PORT: String(port), DATA_DIR: dataDir, ...(TEST_DATABASE_URL ? { DATABASE_URL: TEST_DATABASE_URL } : {}) };
+    const env = { PORT: String(port), DATA_DIR: dataDir, ...SHARED_DATABASE_ENV };
     const server = startServer(env);
     let stdout = '';
     try {
@@ -216,7 +223,7 @@ describe('the server process', () => {
     const clientsDir = tempDir('clients-');
     writeClientFile(clientsDir, testClientConfig(clientId));
     const port = await freePort();
-    const env = { PORT: String(port), DATA_DIR: tempDir('split-'), CLIENTS_DIR: clientsDir, DATABASE_URL: TEST_DATABASE_URL!, WORKERS_IN_PROCESS: 'false' };
+    const env = { PORT: String(port), DATA_DIR: tempDir('split-'), CLIENTS_DIR: clientsDir, ...SHARED_DATABASE_ENV, WORKERS_IN_PROCESS: 'false' };
     const api = startServer(env);
     const worker = spawn(process.execPath, ['bin/xlnc.js', 'worker'], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', NODE_ENV: 'development', LOG_LEVEL: 'warn', ...env }, stdio: 'ignore' });
     const database = await openDatabase({ url: TEST_DATABASE_URL, dataDir: tempDir('split-db-') });

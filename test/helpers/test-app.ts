@@ -57,7 +57,14 @@ export interface TestApp {
 }
 
 export async function createTestApp(
-  options: { clientsDir?: string; env?: Record<string, string>; pollIntervalMs?: number; watchClients?: boolean } = {},
+  options: {
+    clientsDir?: string;
+    env?: Record<string, string>;
+    pollIntervalMs?: number;
+    watchClients?: boolean;
+    /** pg-boss schema of its own: with a shared PostgreSQL, no other test app's workers fetch these jobs. */
+    queueSchema?: string;
+  } = {},
 ): Promise<TestApp> {
   const clientsDir = options.clientsDir ?? tempDir('clients-');
   const dataDir = tempDir('data-');
@@ -81,6 +88,7 @@ export async function createTestApp(
     defaultMetrics: false,
     pollIntervalMs: options.pollIntervalMs ?? 200,
     ...(options.watchClients !== undefined ? { watchClients: options.watchClients } : {}),
+    ...(options.queueSchema !== undefined ? { queueSchema: options.queueSchema } : {}),
     logDestination: { write: (line: string) => void logs.push(line) },
   });
   const app = await buildApp(deps);
