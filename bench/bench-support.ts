@@ -362,3 +362,17 @@ export async function pacedLoad(options: {
     statusCounts,
   };
 }
+
+/** Runs a bench's main: temp dirs and child servers are cleaned up, and a failure exits 1. */
+export function runBench(main: () => Promise<void>, log: (message: string) => void): void {
+  main()
+    .then(() => {
+      cleanupSync();
+      process.exit(0);
+    })
+    .catch((error: unknown) => {
+      log(`failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+      cleanupSync();
+      process.exit(1);
+    });
+}

@@ -40,9 +40,9 @@ import {
   onCleanup,
   REDIS_URL,
   round,
+  runBench,
   startBenchServer,
   trackTempDir,
-  cleanupSync,
   type AutocannonRequestSpec,
 } from './bench-support.ts';
 
@@ -394,13 +394,4 @@ async function main(): Promise<void> {
   process.stdout.write(`${JSON.stringify(report)}\n`);
 }
 
-main()
-  .then(() => {
-    cleanupSync();
-    process.exit(0);
-  })
-  .catch((error: unknown) => {
-    log(`failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    cleanupSync();
-    process.exit(1);
-  });
+runBench(main, log);

@@ -23,7 +23,6 @@ import { join, resolve } from 'node:path';
 import { signRetellBody } from '../src/webhooks/retell/retell-signature.ts';
 import {
   autocannon,
-  cleanupSync,
   installCleanupHandlers,
   intEnv,
   load,
@@ -33,6 +32,7 @@ import {
   requestSource,
   REDIS_URL,
   round,
+  runBench,
   startBenchServer,
   trackTempDir,
   type AutocannonOptions,
@@ -343,13 +343,4 @@ async function main(): Promise<void> {
   process.stdout.write(`${JSON.stringify(report)}\n`);
 }
 
-main()
-  .then(() => {
-    cleanupSync();
-    process.exit(0);
-  })
-  .catch((error: unknown) => {
-    log(`failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    cleanupSync();
-    process.exit(1);
-  });
+runBench(main, log);

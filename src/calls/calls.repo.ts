@@ -89,11 +89,15 @@ export interface EventInsert {
 
 /** Stores an event unless its dedupe key is already stored; returns `event_id` only when stored. */
 export function insertEventStatement(clientId: string, event: EventInsert): SqlStatement {
-  return toStatement(sql`
+  return toStatement(sql`${storeEvent(clientId, event)} returning id as event_id`);
+}
+
+/** The event insert both statements share: a redelivery (same dedupe key) inserts nothing. */
+function storeEvent(clientId: string, event: EventInsert): SQL {
+  return sql`
     insert into call_events (id, client_id, call_id, event, dedupe_key, payload)
     values (${event.eventId}::uuid, ${clientId}, ${event.callId}, ${event.event}, ${event.dedupeKey}, ${json(event.payload)}::jsonb)
-    on conflict (client_id, dedupe_key) do nothing
-    returning id as event_id`);
+    on conflict (client_id, dedupe_key) do nothing`;
 }
 
 /**
@@ -115,9 +119,7 @@ export function ingestCallStatements(
 ): SqlStatement[] {
   const store = sql`
     with event as (
-      insert into call_events (id, client_id, call_id, event, dedupe_key, payload)
-      values (${event.eventId}::uuid, ${clientId}, ${event.callId}, ${event.event}, ${event.dedupeKey}, ${json(event.payload)}::jsonb)
-      on conflict (client_id, dedupe_key) do nothing
+      ${storeEvent(clientId, event)}
       returning id
     ),
     customer as (
