@@ -112,13 +112,18 @@ describe('the server process', () => {
         // The process died mid-request: not acknowledged, so Retell would retry it.
       }
     };
-    const burst = (async () => {
-      for (let i = 0; i < 2000 && !killed; i += 8) await Promise.all(Array.from({ length: 8 }, (_, k) => sendOne(i + k)));
-    })();
+    // Eight senders, each sending its next request as soon as the last one settles, so requests are
+    // in flight whenever the kill lands; they go on until the process is gone (those fail unacked).
+    let next = 0;
+    const burst = Promise.all(
+      Array.from({ length: 8 }, async () => {
+        while (!killed && next < 2000) await sendOne(next++);
+      }),
+    );
     while (acked.size < 60) await new Promise((r) => setTimeout(r, 20));
     first.child.kill('SIGKILL');
-    killed = true;
     await exited(first.child);
+    killed = true;
     await burst;
     expect(sent).toBeGreaterThan(acked.size);
 
