@@ -109,6 +109,19 @@ export function jobIdForKey(name: string, key: string): string {
 
 export const DEFAULT_QUEUE_SCHEMA = 'pgboss';
 
+/**
+ * A worker beats for each job it runs (every half of this); a job whose beats stop (its process
+ * died) is failed and retried at the next supervision pass, instead of staying claimed until it
+ * expires. pg-boss's minimum.
+ */
+const JOB_HEARTBEAT_SECONDS = 10;
+
+/**
+ * Supervision (stale heartbeats, expired jobs) and the queue statistics every 10 s, not every
+ * minute: a job a killed worker held is running again within ~20 s.
+ */
+const BOSS_OPTIONS = { schedule: false, superviseIntervalSeconds: 10, monitorIntervalSeconds: 10 } as const;
+
 /** Jobs a worker claims per fetch, and runs side by side. */
 const JOBS_PER_FETCH = 2;
 
@@ -121,8 +134,8 @@ export function createJobQueue(database: Database, logger: Logger, schema: strin
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`Invalid job queue schema name: ${schema}`);
   const boss =
     database.kind === 'pglite'
-      ? new PgBoss({ db: fromPglite(database.pglite!), backend: 'pglite', schedule: false, schema })
-      : new PgBoss({ db: database.executor, schedule: false, schema });
+      ? new PgBoss({ db: fromPglite(database.pglite!), backend: 'pglite', ...BOSS_OPTIONS, schema })
+      : new PgBoss({ db: database.executor, ...BOSS_OPTIONS, schema });
   boss.on('error', (error: Error) => logger.error({ err: error }, 'job queue error'));
 
   const registered = new Set<string>();
@@ -134,6 +147,7 @@ export function createJobQueue(database: Database, logger: Logger, schema: strin
   ) {
     return {
       group: { id: data.client_id },
+      heartbeatSeconds: JOB_HEARTBEAT_SECONDS,
       ...(options.key ? { id: jobIdForKey(definition.name, options.key) } : {}),
       ...(options.startAfterSeconds ? { startAfter: options.startAfterSeconds } : {}),
       ...(options.startAfter ? { startAfter: options.startAfter } : {}),
