@@ -260,6 +260,7 @@ export interface PacedResult {
   errors: number;
   seconds: number;
   p50: number;
+  p90: number;
   p99: number;
   max: number;
   statusCounts: Record<string, number>;
@@ -289,6 +290,8 @@ export async function pacedLoad(options: {
   seconds: number;
   next: () => AutocannonRequest;
   timeoutMs?: number;
+  /** Sees every reply's status and body (read only when this is given). */
+  onResponse?: (status: number, body: string) => void;
 }): Promise<PacedResult> {
   const target = new URL(options.url);
   const agent = new Agent({ keepAlive: true, maxSockets: 256 });
@@ -320,10 +323,13 @@ export async function pacedLoad(options: {
           timeout: options.timeoutMs ?? 10_000,
         },
         (response) => {
-          response.resume();
+          const chunks: Buffer[] = [];
+          if (options.onResponse) response.on('data', (chunk: Buffer) => chunks.push(chunk));
+          else response.resume();
           response.on('end', () => {
             latencies.push(performance.now() - due);
             const status = response.statusCode ?? 0;
+            options.onResponse?.(status, Buffer.concat(chunks).toString('utf8'));
             statusCounts[status] = (statusCounts[status] ?? 0) + 1;
             if (status >= 200 && status < 300) ok += 1;
             else non2xx += 1;
@@ -357,6 +363,7 @@ export async function pacedLoad(options: {
     errors,
     seconds: options.seconds,
     p50: percentileOf(latencies, 50),
+    p90: percentileOf(latencies, 90),
     p99: percentileOf(latencies, 99),
     max: latencies.at(-1) ?? 0,
     statusCounts,

@@ -7,7 +7,7 @@
  * are set, else embedded PGlite and in-memory state; job workers never started) and measures, with
  * requests signed at send time:
  *   check_availability  p50/p99 with a warm slot cache (one warm-up call first), both clients,
- *                       at BENCH_RATE req/s over BENCH_CONNECTIONS connections for BENCH_SECONDS
+ *                       at a steady BENCH_RATE req/s (evenly spaced, open loop) for BENCH_SECONDS
  *   call_inbound        p50/p99 warm, both clients, the same load
  *   book_appointment    p50/p99 on the Zoho client: BENCH_BOOKINGS bookings, each a unique call id
  *                       and a distinct slot (collected first with check_availability per date and
@@ -19,7 +19,7 @@
  *
  * Environment: BENCH_SECONDS (10) per steady measurement, BENCH_WARMUP_SECONDS (2: unmeasured
  * traffic at the same rate first, so the server's code is JIT-warm as in production), BENCH_RATE (50),
- * BENCH_CONNECTIONS (8), BENCH_BOOKINGS (150), BENCH_BOOK_CONNECTIONS (4), BENCH_ZOHO_LATENCY_MS (100),
+ * BENCH_BOOKINGS (150), BENCH_BOOK_CONNECTIONS (4), BENCH_ZOHO_LATENCY_MS (100),
  * BENCH_CPU_PROF=<dir> (server --cpu-prof), BENCH_START_TIMEOUT_SECONDS (900), BENCH_TRACE_SQL=1 (the
  * server prints per-statement round-trip times on exit).
  */
@@ -38,6 +38,7 @@ import {
   logger,
   MODE,
   onCleanup,
+  pacedLoad,
   REDIS_URL,
   round,
   runBench,
@@ -48,7 +49,6 @@ import {
 
 const SECONDS = intEnv('BENCH_SECONDS', 10);
 const WARMUP_SECONDS = intEnv('BENCH_WARMUP_SECONDS', 2);
-const CONNECTIONS = intEnv('BENCH_CONNECTIONS', 8);
 const RATE = intEnv('BENCH_RATE', 50);
 const BOOKINGS = intEnv('BENCH_BOOKINGS', 150);
 const BOOK_CONNECTIONS = intEnv('BENCH_BOOK_CONNECTIONS', 4);
@@ -193,48 +193,65 @@ async function measure(
   baseUrl: string,
   next: () => SignedRequest,
   check: Check,
-  options: { seconds?: number; amount?: number; rate?: number; connections: number; warmupSeconds?: number },
+  options: { seconds?: number; amount?: number; rate?: number; connections?: number; warmupSeconds?: number },
 ): Promise<Measurement> {
-  if (options.warmupSeconds) {
-    const spec: AutocannonRequestSpec = { method: 'POST', setupRequest: (request) => ({ ...request, ...next() }) };
-    await autocannon({ url: baseUrl, connections: options.connections, duration: options.warmupSeconds, ...(options.rate ? { overallRate: options.rate } : {}), requests: [spec] });
-  }
   let bad = 0;
   let sample: string | undefined;
-  const requests: AutocannonRequestSpec[] = [
-    {
-      method: 'POST',
-      setupRequest: (request) => ({ ...request, ...next() }),
-      onResponse: (status, body) => {
-        if (status >= 200 && status < 300 && !check(parseJson(body))) {
-          bad += 1;
-          sample ??= body.slice(0, 300);
-        }
-      },
-    },
-  ];
-  const result = await autocannon({
-    url: baseUrl,
-    connections: options.connections,
-    timeout: 10,
-    ...(options.amount !== undefined ? { amount: options.amount } : { duration: options.seconds ?? SECONDS }),
-    ...(options.rate ? { overallRate: options.rate } : {}),
-    requests,
-  });
-  const measurement: Measurement = {
-    requests: result['2xx'] + result.non2xx,
-    rps: round(result['2xx'] / result.duration, 1),
-    p50_ms: round(result.latency.p50),
-    p90_ms: round(result.latency.p90),
-    p99_ms: round(result.latency.p99),
-    max_ms: round(result.latency.max),
-    non2xx: result.non2xx,
-    errors: result.errors + result.timeouts,
-    bad,
+  const onResponse = (status: number, body: string) => {
+    if (status >= 200 && status < 300 && !check(parseJson(body))) {
+      bad += 1;
+      sample ??= body.slice(0, 300);
+    }
   };
-  const codes = Object.entries(result.statusCodeStats)
-    .map(([code, { count }]) => `${code}:${count}`)
-    .join(' ');
+  let measurement: Measurement;
+  let codes: string;
+  if (options.rate) {
+    // A steady rate, open loop (see pacedLoad): not autocannon's per-second bursts.
+    const source = next;
+    if (options.warmupSeconds) await pacedLoad({ url: baseUrl, rate: options.rate, seconds: options.warmupSeconds, next: source });
+    const seconds = options.seconds ?? SECONDS;
+    const result = await pacedLoad({ url: baseUrl, rate: options.rate, seconds, next: source, onResponse });
+    measurement = {
+      requests: result.ok + result.non2xx,
+      rps: round(result.ok / seconds, 1),
+      p50_ms: round(result.p50),
+      p90_ms: round(result.p90),
+      p99_ms: round(result.p99),
+      max_ms: round(result.max),
+      non2xx: result.non2xx,
+      errors: result.errors,
+      bad,
+    };
+    codes = Object.entries(result.statusCounts)
+      .map(([code, count]) => `${code}:${count}`)
+      .join(' ');
+  } else {
+    // Closed loop: a fixed amount over a few connections, each sending when its last reply is in.
+    const requests: AutocannonRequestSpec[] = [
+      { method: 'POST', setupRequest: (request) => ({ ...request, ...next() }), onResponse: (status, body) => onResponse(status, body) },
+    ];
+    const result = await autocannon({
+      url: baseUrl,
+      connections: options.connections ?? 1,
+      timeout: 10,
+      ...(options.amount !== undefined ? { amount: options.amount } : { duration: options.seconds ?? SECONDS }),
+      requests,
+    });
+    measurement = {
+      requests: result['2xx'] + result.non2xx,
+      rps: round(result['2xx'] / result.duration, 1),
+      p50_ms: round(result.latency.p50),
+      p90_ms: round(result.latency.p90),
+      p99_ms: round(result.latency.p99),
+      max_ms: round(result.latency.max),
+      non2xx: result.non2xx,
+      errors: result.errors + result.timeouts,
+      bad,
+    };
+    codes = Object.entries(result.statusCodeStats)
+      .map(([code, { count }]) => `${code}:${count}`)
+      .join(' ');
+  }
   log(`${label}: ${JSON.stringify(measurement)} status=[${codes}] load=${load().join(',')}`);
   if (sample !== undefined) log(`${label}: first bad reply: ${sample}`);
   return measurement;
@@ -278,7 +295,7 @@ async function main(): Promise<void> {
   const loadStart = load();
   log(
     `mode=${MODE} redis=${REDIS_URL ? 'yes' : 'no (in-memory)'} zoho_latency_ms=${ZOHO_LATENCY_MS} seconds=${SECONDS} ` +
-      `connections=${CONNECTIONS} rate=${RATE} bookings=${BOOKINGS} book_connections=${BOOK_CONNECTIONS} load=${loadStart.join(',')}`,
+      `rate=${RATE} bookings=${BOOKINGS} book_connections=${BOOK_CONNECTIONS} load=${loadStart.join(',')}`,
   );
 
   const zoho = await startZohoFake({ latencyMs: ZOHO_LATENCY_MS });
@@ -329,7 +346,7 @@ async function main(): Promise<void> {
   const loadDuring: Record<string, number[]> = {};
   try {
     const base = server.url;
-    const steady = { seconds: SECONDS, rate: RATE, connections: CONNECTIONS, warmupSeconds: WARMUP_SECONDS };
+    const steady = { seconds: SECONDS, rate: RATE, warmupSeconds: WARMUP_SECONDS };
 
     // 1. check_availability with a warm cache. Each run starts right after its warm-up call, well
     //    inside the slot cache's 60 s lifetime.
@@ -376,7 +393,6 @@ async function main(): Promise<void> {
     zoho_latency_ms: ZOHO_LATENCY_MS,
     seconds: SECONDS,
     warmup_seconds: WARMUP_SECONDS,
-    connections: CONNECTIONS,
     rate: RATE,
     bookings: BOOKINGS,
     book_connections: BOOK_CONNECTIONS,
