@@ -1,12 +1,16 @@
 /**
- * Per-client fixed-window rate limits: Redis (shared by every instance) when configured,
- * process memory otherwise. Keys go through clientKey, so one client never spends another's budget.
+ * Per-client rate limits as a smooth budget (GCRA, the token bucket's single-timestamp form): a
+ * client may send `limit` requests at once, and its budget refills at `limit` per minute. Unlike a
+ * fixed one-minute window, there is no second full burst right after a window boundary, and a
+ * refusal's Retry-After is the wait until the next request fits. Redis (shared by every instance)
+ * when configured, process memory otherwise. Keys go through clientKey, so one client never spends
+ * another's budget.
  */
 import { clientKey, type Redis } from './redis.ts';
 
 export interface RateDecision {
   allowed: boolean;
-  /** Seconds until the window resets (for Retry-After). */
+  /** Seconds until the next request fits (for Retry-After). */
   retryAfterSeconds: number;
   remaining: number;
 }
@@ -16,50 +20,62 @@ export interface RateLimiter {
 }
 
 const WINDOW_MS = 60_000;
+/** Floating-point slack when counting the requests left (60,000 / 7 is not exact). */
+const EPSILON = 1e-9;
 
-function decide(count: number, limit: number, windowStart: number, now: number): RateDecision {
-  return {
-    allowed: count <= limit,
-    retryAfterSeconds: Math.max(1, Math.ceil((windowStart + WINDOW_MS - now) / 1000)),
-    remaining: Math.max(0, limit - count),
-  };
+/**
+ * `tat`: the time at which the client's budget is whole again ("theoretical arrival time"). A
+ * request moves it one interval on; it may run at most one minute ahead of now.
+ */
+function admit(tat: number, now: number, limit: number): { decision: RateDecision; nextTat?: number } {
+  const interval = WINDOW_MS / limit;
+  const nextTat = Math.max(tat, now) + interval;
+  const ahead = nextTat - now;
+  if (ahead > WINDOW_MS) {
+    return { decision: { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((ahead - WINDOW_MS) / 1000)), remaining: 0 } };
+  }
+  return { decision: { allowed: true, retryAfterSeconds: 0, remaining: Math.floor((WINDOW_MS - ahead) / interval + EPSILON) }, nextTat };
 }
 
 export function createMemoryRateLimiter(now: () => number = Date.now): RateLimiter {
-  const windows = new Map<string, { start: number; count: number }>();
+  const budgets = new Map<string, number>();
   return {
     async hit(clientId, bucket, limit) {
       const t = now();
-      const start = t - (t % WINDOW_MS);
       const key = clientKey(clientId, 'rl', bucket);
-      let window = windows.get(key);
-      if (!window || window.start !== start) {
-        window = { start, count: 0 };
-        windows.set(key, window);
-        if (windows.size > 50_000) {
-          for (const [k, w] of windows) if (w.start !== start) windows.delete(k);
+      const { decision, nextTat } = admit(budgets.get(key) ?? t, t, limit);
+      if (nextTat !== undefined) {
+        budgets.set(key, nextTat);
+        if (budgets.size > 50_000) {
+          for (const [k, tat] of budgets) if (tat <= t) budgets.delete(k);
         }
       }
-      window.count += 1;
-      return decide(window.count, limit, start, t);
+      return decision;
     },
   };
 }
 
-/** One command per hit: count, and give a new window's key its expiry. */
-const COUNT_IN_WINDOW = `
-local count = redis.call('INCR', KEYS[1])
-if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-return count`;
+/** admit() in one Redis command; the key expires when the budget is whole again. */
+const ADMIT = `
+local now = tonumber(ARGV[1])
+local limit = tonumber(ARGV[2])
+local window = tonumber(ARGV[3])
+local interval = window / limit
+local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tat < now then tat = now end
+local next_tat = tat + interval
+local ahead = next_tat - now
+if ahead > window then return {0, math.ceil(ahead - window)} end
+redis.call('SET', KEYS[1], string.format('%.3f', next_tat), 'PX', math.ceil(ahead))
+return {1, math.floor((window - ahead) / interval + ${EPSILON})}`;
 
 export function createRedisRateLimiter(redis: Redis, now: () => number = Date.now): RateLimiter {
   return {
     async hit(clientId, bucket, limit) {
-      const t = now();
-      const start = t - (t % WINDOW_MS);
-      const key = clientKey(clientId, 'rl', bucket, start);
-      const count = Number(await redis.eval(COUNT_IN_WINDOW, 1, key, WINDOW_MS * 2));
-      return decide(count, limit, start, t);
+      const [allowed, value] = (await redis.eval(ADMIT, 1, clientKey(clientId, 'rl', bucket), now(), limit, WINDOW_MS)) as [number, number];
+      return allowed === 1
+        ? { allowed: true, retryAfterSeconds: 0, remaining: value }
+        : { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(value / 1000)), remaining: 0 };
     },
   };
 }
