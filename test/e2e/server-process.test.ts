@@ -130,8 +130,9 @@ describe('the server process', () => {
     const second = startServer(env);
     try {
       await waitFor(`http://127.0.0.1:${port}/health`, 45_000);
-      // Wait until this client's post-call jobs have drained.
-      const deadline = Date.now() + 45_000;
+      // Wait until this client's post-call jobs have drained: those the killed process had claimed
+      // run again once their heartbeat is stale (10 s) at the next supervision pass (every 30 s).
+      const deadline = Date.now() + 75_000;
       for (;;) {
         const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
         const pending = metrics
@@ -162,7 +163,7 @@ describe('the server process', () => {
     } finally {
       await database.close();
     }
-  }, 120_000);
+  }, 150_000);
 
   it('`xlnc simulate-call --scenario booked` against the server books in the internal calendar, shows the sandbox SMS, and stores a complete call', async () => {
     const port = await freePort();
