@@ -28,6 +28,7 @@ import { setFlagsFromString } from 'node:v8';
 import { sql } from 'drizzle-orm';
 import { buildApp } from '../src/app.ts';
 import { issueAccessToken } from '../src/auth/access-token.ts';
+import { createUser } from '../src/auth/users.service.ts';
 import { createDeps, type Deps } from '../src/deps.ts';
 import { loadPlatformConfig } from '../src/platform/config.ts';
 
@@ -336,8 +337,6 @@ async function main(): Promise<void> {
     ENCRYPTION_KEY: randomBytes(32).toString('hex'),
     WORKERS_IN_PROCESS: 'false',
   });
-  const token = issueAccessToken({ id: 'bench-admin', role: 'platform_admin', clientId: null }, config.jwtSecret);
-
   // A fresh deps (and so a fresh in-memory rate limiter) per phase.
   const openDeps = () => createDeps(config, { defaultMetrics: false, pollIntervalMs: 0, watchClients: false });
   const deps = await openDeps();
@@ -348,6 +347,11 @@ async function main(): Promise<void> {
       log('seeding 1,000 clients and 1,000,000 calls');
       await seed(deps);
     }
+    // A real platform admin: a token is only good while its user exists.
+    const admin = await deps.tenancy.withPlatform((tx) =>
+      createUser(tx, { email: `bench-${randomBytes(5).toString('hex')}@example.test`, password: randomBytes(18).toString('base64url'), role: 'platform_admin', clientId: null }, () => true),
+    );
+    const token = issueAccessToken({ id: admin.id, role: 'platform_admin', clientId: null }, config.jwtSecret);
     const started = Date.now();
     const schemaAsMigrated = await phase('schema as migrated', deps, token);
     const result = {

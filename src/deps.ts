@@ -12,6 +12,7 @@ import { JOB_CATALOGUE } from './core/jobs.ts';
 import { calendarServiceFor, type CalendarService } from './integrations/calendar/calendar.ts';
 import type { PlatformConfig } from './platform/config.ts';
 import { openDatabase, type Database } from './platform/db/database.ts';
+import { findSessionsRevokedAt } from './auth/auth.repo.ts';
 import { createSessionRevocations, type SessionRevocations } from './auth/session-revocations.ts';
 import { createTenancy, type Tenancy } from './platform/db/tenancy.ts';
 import { createLogger, createSecretScrubber, type Logger, type SecretScrubber } from './platform/logging.ts';
@@ -193,7 +194,10 @@ export async function createDeps(config: PlatformConfig, options: DepsOptions = 
       tenancy,
       redis,
       cache,
-      sessions: createSessionRevocations(cache),
+      sessions: createSessionRevocations(cache, async (userId) => {
+        const { exists, revokedAt } = await tenancy.withPlatform((tx) => findSessionsRevokedAt(tx, userId));
+        return exists ? revokedAt : 'gone';
+      }),
       metrics,
       registry,
       dbClients,

@@ -1,6 +1,6 @@
 import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { issueAccessToken } from '../auth/access-token.ts';
+import { loginAs } from '../../test/helpers/auth.ts';
 import { appointments, calls, functionCalls, messages } from '../platform/db/schema.ts';
 import { createTestApp, tempDir, testClientConfig, uniqueId, writeClientFile, type TestApp } from '../../test/helpers/test-app.ts';
 import { NO_ANSWER_REASONS, type CallOutcome } from './call-outcome.ts';
@@ -225,7 +225,7 @@ describe('analytics match a per-call computation', () => {
     const dir = tempDir('clients-');
     for (const { id, timezone } of clients) writeClientFile(dir, testClientConfig(id, { timezone }));
     t = await createTestApp({ clientsDir: dir });
-    bearer = issueAccessToken({ id: 'u-platform', role: 'platform_admin', clientId: null }, t.deps.config.jwtSecret);
+    bearer = (await loginAs(t, 'platform_admin')).accessToken;
     for (const [i, { id, timezone }] of clients.entries()) {
       const fixture = generate(id, timezone, 1_000 + i);
       fixtures.set(id, fixture);

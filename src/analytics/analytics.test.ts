@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { issueAccessToken } from '../auth/access-token.ts';
+import { loginAs } from '../../test/helpers/auth.ts';
 import { appointments, calls, functionCalls, messages } from '../platform/db/schema.ts';
 import { callEvent, postSigned } from '../../test/helpers/retell.ts';
 import { createTestApp, tempDir, testClientConfig, uniqueId, writeClientFile, type TestApp } from '../../test/helpers/test-app.ts';
@@ -23,7 +23,7 @@ describe('GET /api/clients/:clientId/analytics', () => {
     writeClientFile(dir, testClientConfig(client));
     writeClientFile(dir, testClientConfig(neighbour));
     t = await createTestApp({ clientsDir: dir });
-    bearer = issueAccessToken({ id: 'u-platform', role: 'platform_admin', clientId: null }, t.deps.config.jwtSecret);
+    bearer = (await loginAs(t, 'platform_admin')).accessToken;
 
     // o1 arrives through the real webhook: Saturday 16:00 local, 90 s, negative, other.
     const o1 = callEvent(client, 'call_analyzed', 'o1', {

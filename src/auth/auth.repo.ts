@@ -49,11 +49,12 @@ export async function insertUser(
 export async function updateUser(
   tx: Tx,
   id: string,
-  values: Partial<Pick<UserRow, 'passwordHash' | 'role' | 'clientId' | 'disabled' | 'lastLoginAt'>>,
+  values: Partial<Pick<UserRow, 'passwordHash' | 'role' | 'clientId' | 'disabled' | 'lastLoginAt'>> & { endSessions?: boolean },
 ): Promise<UserRow | undefined> {
+  const { endSessions, ...columns } = values;
   const [row] = await tx
     .update(users)
-    .set({ ...values, updatedAt: sql`now()` })
+    .set({ ...columns, ...(endSessions ? { sessionsRevokedAt: sql`now()` } : {}), updatedAt: sql`now()` })
     .where(eq(users.id, id))
     .returning();
   return row;
@@ -90,4 +91,10 @@ export async function revokeAllForUser(tx: Tx, userId: string): Promise<void> {
     .update(refreshTokens)
     .set({ revokedAt: sql`now()` })
     .where(and(eq(refreshTokens.userId, userId), isNull(refreshTokens.revokedAt)));
+}
+
+/** When the user's access tokens were last voided (null: never), and whether the user exists. */
+export async function findSessionsRevokedAt(tx: Tx, userId: string): Promise<{ exists: boolean; revokedAt: Date | null }> {
+  const [row] = await tx.select({ revokedAt: users.sessionsRevokedAt }).from(users).where(eq(users.id, userId));
+  return { exists: row !== undefined, revokedAt: row?.revokedAt ?? null };
 }

@@ -1,33 +1,66 @@
 /**
- * Ends a user's sessions at once. Access tokens are stateless and live 15 minutes; when an admin
- * disables a user, changes their role or client, or sets their password, their refresh tokens are
- * revoked in the database and this records "tokens issued before now are void" for the life of an
- * access token, so the tokens they already hold stop working on the next request.
+ * Ends a user's sessions at once. Access tokens are stateless and live 15 minutes; when a user's
+ * password, role or client changes or they are disabled (admin API or `xlnc users`), their refresh
+ * tokens are revoked and `users.sessions_revoked_at` is set in the same transaction, so the access
+ * tokens they already hold stop working too.
  *
- * Kept in the shared cache: Redis when configured (every instance sees it), process memory otherwise.
+ * Two sources, checked in order: the shared cache (Redis when configured, process memory
+ * otherwise), which the admin API writes so every instance sees a revocation on the next request;
+ * and the database, read at most every STORED_TTL_MS per user and process, which also carries
+ * revocations made by the CLI or before a restart.
  */
 import { platformKey, type KeyValueCache } from '../platform/redis.ts';
 import { ACCESS_TOKEN_TTL_SECONDS } from './access-token.ts';
 
 export interface SessionRevocations {
-  /** Voids every access token of `userId` issued up to now. */
+  /** Voids every access token of `userId` issued up to now (after the database has recorded it). */
   revoke(userId: string): Promise<void>;
   /** Whether an access token of `userId` issued at `issuedAtSeconds` has been voided. */
   isRevoked(userId: string, issuedAtSeconds: number): Promise<boolean>;
 }
 
+/** The stored revocation time of a user (null: never), or `gone` when the user no longer exists. */
+export type StoredRevocation = (userId: string) => Promise<Date | null | 'gone'>;
+
+/** How long a process trusts what it read from the database about one user. */
+export const STORED_TTL_MS = 5_000;
+const MAX_REMEMBERED = 10_000;
+
 const keyFor = (userId: string) => platformKey('sessions-revoked', userId);
 
-export function createSessionRevocations(cache: KeyValueCache, now: () => number = Date.now): SessionRevocations {
+export function createSessionRevocations(
+  cache: KeyValueCache,
+  stored?: StoredRevocation,
+  now: () => number = Date.now,
+): SessionRevocations {
+  const remembered = new Map<string, { revokedAtMs: number | null; gone: boolean; readAt: number }>();
+
+  async function storedRevocation(userId: string) {
+    const known = remembered.get(userId);
+    if (known !== undefined && now() - known.readAt < STORED_TTL_MS) return known;
+    const value = await stored!(userId);
+    const entry = { revokedAtMs: value instanceof Date ? value.getTime() : null, gone: value === 'gone', readAt: now() };
+    if (remembered.size >= MAX_REMEMBERED) remembered.clear();
+    remembered.set(userId, entry);
+    return entry;
+  }
+
+  // `iat` has whole seconds: a token from the second of the revocation counts as before it.
+  const voidedBy = (revokedAtMs: number | null | undefined, issuedAtSeconds: number) =>
+    revokedAtMs !== null && revokedAtMs !== undefined && issuedAtSeconds * 1000 <= revokedAtMs;
+
   return {
     async revoke(userId) {
+      remembered.delete(userId);
       // Outlives every token issued before it; a minute more for clock skew between instances.
       await cache.set(keyFor(userId), String(now()), (ACCESS_TOKEN_TTL_SECONDS + 60) * 1000);
     },
     async isRevoked(userId, issuedAtSeconds) {
-      const revokedAt = await cache.get(keyFor(userId));
-      // `iat` has whole seconds: a token from the second of the revocation counts as before it.
-      return revokedAt !== undefined && issuedAtSeconds * 1000 <= Number(revokedAt);
+      const cached = await cache.get(keyFor(userId));
+      if (cached !== undefined && voidedBy(Number(cached), issuedAtSeconds)) return true;
+      if (stored === undefined) return false;
+      const { revokedAtMs, gone } = await storedRevocation(userId);
+      return gone || voidedBy(revokedAtMs, issuedAtSeconds);
     },
   };
 }

@@ -77,9 +77,14 @@ describe('xlnc users', () => {
   it('reset-password sets a new password and ends existing sessions', async () => {
     const email = `${uniqueId('reset')}@example.test`;
     expect(await usersCreate(['--email', email, '--role', 'client_viewer', '--client', clientId, '--password-stdin'], io('old-password-123').io, ctx())).toBe(0);
-    const refreshToken = (await login(email, 'old-password-123')).json().refresh_token as string;
+    const session = (await login(email, 'old-password-123')).json<{ access_token: string; refresh_token: string }>();
+    const refreshToken = session.refresh_token;
     const run = io('new-password-456\n');
     expect(await usersResetPassword(['--email', email, '--password-stdin'], run.io, ctx())).toBe(0);
+    // The running server hears nothing from the CLI; the access token it issued is void anyway.
+    const me = await t.app.inject({ method: 'GET', url: '/api/auth/me', headers: { authorization: `Bearer ${session.access_token}` } });
+    expect(me.statusCode).toBe(401);
+    expect(me.headers['www-authenticate']).toContain('revoked');
     expect((await login(email, 'old-password-123')).statusCode).toBe(401);
     expect((await login(email, 'new-password-456')).statusCode).toBe(200);
     expect((await t.app.inject({ method: 'POST', url: '/api/auth/refresh', payload: { refresh_token: refreshToken } })).statusCode).toBe(401);

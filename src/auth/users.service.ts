@@ -78,15 +78,16 @@ export async function changeUser(
   // Promoting to platform admin drops the client; the opposite needs one named.
   if (change.role === 'platform_admin' && change.clientId === undefined) clientId = null;
   await checkScope(role, clientId, clientExists);
+  const sessionsEnd =
+    role !== existing.role || clientId !== existing.clientId || (change.disabled === true && !existing.disabled) || change.password !== undefined;
   const updated = await updateUser(tx, id, {
     role,
     clientId,
     ...(change.disabled !== undefined ? { disabled: change.disabled } : {}),
     ...(change.password !== undefined ? { passwordHash: await hashPassword(change.password) } : {}),
+    endSessions: sessionsEnd,
   });
   if (updated === undefined) throw new AppError('not_found', `No user ${id}`);
-  const sessionsEnd =
-    role !== existing.role || clientId !== existing.clientId || (change.disabled === true && !existing.disabled) || change.password !== undefined;
   if (sessionsEnd) await revokeAllForUser(tx, id);
   return { before: toUserView(existing), after: toUserView(updated), sessionsEnded: sessionsEnd };
 }

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { issueAccessToken } from '../auth/access-token.ts';
+import { loginAs } from '../../test/helpers/auth.ts';
 import { sqlRows } from '../platform/db/database.ts';
 import { appointments, calls, functionCalls, messages } from '../platform/db/schema.ts';
 import { callEvent, postSigned, retellKeyFor } from '../../test/helpers/retell.ts';
@@ -82,7 +82,7 @@ describe('client API routes', () => {
       }),
     );
     t = await createTestApp({ clientsDir: dir });
-    bearer = issueAccessToken({ id: 'u-platform', role: 'platform_admin', clientId: null }, t.deps.config.jwtSecret);
+    bearer = (await loginAs(t, 'platform_admin')).accessToken;
   });
   afterAll(() => t.close());
 

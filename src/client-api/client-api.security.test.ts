@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueAccessToken, type AuthUser } from '../auth/access-token.ts';
 import { nowSeconds } from '../auth/jwt.ts';
+import { loginAs } from '../../test/helpers/auth.ts';
 import { callEvent, postSigned, retellKeyFor } from '../../test/helpers/retell.ts';
 import { createTestApp, tempDir, testClientConfig, uniqueId, writeClientFile, type TestApp } from '../../test/helpers/test-app.ts';
 import { CLIENT_API_REQUESTS_PER_MINUTE } from './client-api.routes.ts';
@@ -13,10 +14,11 @@ describe('client API: who may read what', () => {
   const bodies: string[] = [];
 
   const token = (user: AuthUser, now?: number) => issueAccessToken(user, t.deps.config.jwtSecret, now);
-  const viewerA: AuthUser = { id: 'u-viewer-a', role: 'client_viewer', clientId: a };
-  const adminA: AuthUser = { id: 'u-admin-a', role: 'client_admin', clientId: a };
-  const adminB: AuthUser = { id: 'u-admin-b', role: 'client_admin', clientId: b };
-  const platform: AuthUser = { id: 'u-platform', role: 'platform_admin', clientId: null };
+  // Real users: a token is only good while its user exists and has not had its sessions ended.
+  let viewerA: AuthUser;
+  let adminA: AuthUser;
+  let adminB: AuthUser;
+  let platform: AuthUser;
 
   const get = async (url: string, bearer?: string, method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' = 'GET') => {
     const res = await t.app.inject({ method, url, headers: bearer ? { authorization: `Bearer ${bearer}` } : {} });
@@ -33,6 +35,10 @@ describe('client API: who may read what', () => {
     writeClientFile(dir, testClientConfig(b));
     writeClientFile(dir, testClientConfig(limited, { limits: { client_api_per_minute: 5 } }));
     t = await createTestApp({ clientsDir: dir });
+    viewerA = (await loginAs(t, 'client_viewer', a)).auth;
+    adminA = (await loginAs(t, 'client_admin', a)).auth;
+    adminB = (await loginAs(t, 'client_admin', b)).auth;
+    platform = (await loginAs(t, 'platform_admin')).auth;
     expect((await postSigned(t.app, a, callEvent(a, 'call_ended', 'call_sec_1'))).statusCode).toBe(204);
     expect((await postSigned(t.app, b, callEvent(b, 'call_ended', 'call_sec_1', { from_number: '+14155550199' }))).statusCode).toBe(204);
   });

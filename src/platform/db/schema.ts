@@ -272,6 +272,8 @@ export const users = pgTable(
     clientId: text('client_id'),
     disabled: boolean('disabled').notNull().default(false),
     lastLoginAt: timestamp('last_login_at', { withTimezone: true }),
+    /** Access tokens issued up to this time are void (password, role, client or disabled changed). */
+    sessionsRevokedAt: timestamp('sessions_revoked_at', { withTimezone: true }),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
