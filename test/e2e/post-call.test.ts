@@ -175,7 +175,9 @@ describe('post-call workflow end to end, against the vendor fakes', () => {
       postSigned(t.app, fb, callEvent(fb, event, 'call_fb_1', extra), { key: secrets.E2E_RETELL_FB });
     expect((await post('call_started')).statusCode).toBe(204);
     expect((await post('call_ended', { transcript: 'Agent: Hello. User: Call me back please.' })).statusCode).toBe(204);
-    await until(async () => mailsTo().length >= 1 && (await sqlRows(t.deps.database.db, sql`select 1 from workflow_runs where client_id = ${fb} and kind = 'post_call:summary_fallback'`)).length === 1, 20_000, 'the fallback summary');
+    // The message is marked sent after the provider answers: wait for the row, not just the fake.
+    const delivered = async () => (await messageRows(fb)).every((m) => m.status === 'sent');
+    await until(async () => mailsTo().length >= 1 && (await sqlRows(t.deps.database.db, sql`select 1 from workflow_runs where client_id = ${fb} and kind = 'post_call:summary_fallback'`)).length === 1 && (await delivered()), 20_000, 'the fallback summary');
     expect(mailsTo()).toHaveLength(1);
     expect((await messageRows(fb)).map((m) => `${m.channel}:${m.kind}:${m.status}`)).toEqual(['email:summary:sent']);
 
