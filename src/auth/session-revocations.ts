@@ -35,10 +35,10 @@ export function createSessionRevocations(
 ): SessionRevocations {
   const remembered = new Map<string, { revokedAtMs: number | null; gone: boolean; readAt: number }>();
 
-  async function storedRevocation(userId: string) {
+  async function storedRevocation(read: StoredRevocation, userId: string) {
     const known = remembered.get(userId);
     if (known !== undefined && now() - known.readAt < STORED_TTL_MS) return known;
-    const value = await stored!(userId);
+    const value = await read(userId);
     const entry = { revokedAtMs: value instanceof Date ? value.getTime() : null, gone: value === 'gone', readAt: now() };
     if (remembered.size >= MAX_REMEMBERED) remembered.clear();
     remembered.set(userId, entry);
@@ -46,8 +46,7 @@ export function createSessionRevocations(
   }
 
   // `iat` has whole seconds: a token from the second of the revocation counts as before it.
-  const voidedBy = (revokedAtMs: number | null | undefined, issuedAtSeconds: number) =>
-    revokedAtMs !== null && revokedAtMs !== undefined && issuedAtSeconds * 1000 <= revokedAtMs;
+  const voidedBy = (revokedAtMs: number | null, issuedAtSeconds: number) => revokedAtMs !== null && issuedAtSeconds * 1000 <= revokedAtMs;
 
   return {
     async revoke(userId) {
@@ -59,7 +58,7 @@ export function createSessionRevocations(
       const cached = await cache.get(keyFor(userId));
       if (cached !== undefined && voidedBy(Number(cached), issuedAtSeconds)) return true;
       if (stored === undefined) return false;
-      const { revokedAtMs, gone } = await storedRevocation(userId);
+      const { revokedAtMs, gone } = await storedRevocation(stored, userId);
       return gone || voidedBy(revokedAtMs, issuedAtSeconds);
     },
   };

@@ -26,6 +26,10 @@ const booleanFlag = z.preprocess(
     .transform((v) => v === 'true' || v === '1'),
 );
 
+/** pg-boss's schema by default, and what a schema name may be (it is written into SQL). */
+export const DEFAULT_QUEUE_SCHEMA = 'pgboss';
+export const QUEUE_SCHEMA_PATTERN = /^[a-z_][a-z0-9_]{0,62}$/;
+
 const envSchema = z.object({
   NODE_ENV: z.preprocess(emptyAsUndefined, z.enum(['development', 'test', 'production']).default('development')),
   PORT: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(65_535).default(3000)),
@@ -45,8 +49,8 @@ const envSchema = z.object({
     emptyAsUndefined,
     z
       .string()
-      .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier (letters, digits, _)')
-      .default('pgboss'),
+      .regex(QUEUE_SCHEMA_PATTERN, 'must be a lower-case SQL identifier (letters, digits, _)')
+      .default(DEFAULT_QUEUE_SCHEMA),
   ),
   REDIS_URL: z.preprocess(
     emptyAsUndefined,

@@ -10,6 +10,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { fromDrizzle, fromPglite, PgBoss, type JobResult, type JobWithMetadata } from 'pg-boss';
 import type { z } from 'zod';
+import { DEFAULT_QUEUE_SCHEMA, QUEUE_SCHEMA_PATTERN } from './config.ts';
 import type { Database, SqlStatement, Tx } from './db/database.ts';
 import { TENANT_ROLE } from './db/tenancy.ts';
 import type { Logger } from './logging.ts';
@@ -107,8 +108,6 @@ export function jobIdForKey(name: string, key: string): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${((parseInt(hex.slice(16, 18), 16) & 0x3f) | 0x80).toString(16)}${hex.slice(18, 20)}-${hex.slice(20, 32)}`;
 }
 
-export const DEFAULT_QUEUE_SCHEMA = 'pgboss';
-
 /**
  * A worker beats for each job it runs (every half of this); a job whose beats stop (its process
  * died) is failed and retried at the next supervision pass, instead of staying claimed until it
@@ -132,7 +131,7 @@ const JOBS_PER_FETCH = 2;
  * apps' workers never fetch its jobs.
  */
 export function createJobQueue(database: Database, logger: Logger, schema: string = DEFAULT_QUEUE_SCHEMA): JobQueue {
-  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`Invalid job queue schema name: ${schema}`);
+  if (!QUEUE_SCHEMA_PATTERN.test(schema)) throw new Error(`Invalid job queue schema name: ${schema}`);
   const boss =
     database.kind === 'pglite'
       ? new PgBoss({ db: fromPglite(database.pglite!), backend: 'pglite', ...BOSS_OPTIONS, schema })
