@@ -6,7 +6,7 @@ import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { encryptSecret } from '../platform/secrets.ts';
 import type { ClientLoaderContext } from './client-loader.ts';
-import { loadClientFile, loadClientsDir } from './client-loader.ts';
+import { loadClientFile, loadClientsDir, mapYielding } from './client-loader.ts';
 
 const example = JSON.parse(readFileSync(new URL('../../test/fixtures/client-canonical-example.json', import.meta.url), 'utf8'));
 const legacyFixtures = new URL('../../test/fixtures/clients-legacy/', import.meta.url).pathname;
@@ -211,5 +211,49 @@ describe('loadClientsDir', () => {
     const elapsed = performance.now() - started;
     expect(results.filter((result) => result.status === 'active')).toHaveLength(1000);
     expect(elapsed).toBeLessThan(3000);
+  });
+});
+
+describe('mapYielding', () => {
+  /** Keeps the thread busy for `ms`, as a slow stat would. */
+  const spin = (ms: number) => {
+    const until = performance.now() + ms;
+    while (performance.now() < until);
+  };
+
+  /** Runs a 2 ms timer beside the map and returns the longest gap between its ticks. */
+  async function longestTimerGap(run: () => Promise<unknown>): Promise<number> {
+    let last = performance.now();
+    let longest = 0;
+    const timer = setInterval(() => {
+      const now = performance.now();
+      longest = Math.max(longest, now - last);
+      last = now;
+    }, 2);
+    await run();
+    clearInterval(timer);
+    return longest;
+  }
+
+  it('keeps order and results, and lets timers run between slices', async () => {
+    const items = Array.from({ length: 150 }, (_, i) => i);
+    let results: number[] = [];
+    const gap = await longestTimerGap(async () => {
+      results = await mapYielding(items, (i) => {
+        spin(1);
+        return i * 2;
+      });
+    });
+    expect(results).toEqual(items.map((i) => i * 2));
+    expect(gap).toBeLessThan(100); // flat out: a turn every ~4 ms, never the 150 ms of work in one go
+  });
+
+  it('rests between slices when paced, so a background scan takes a small share of the thread', async () => {
+    const items = Array.from({ length: 20 }, (_, i) => i);
+    const started = performance.now();
+    await mapYielding(items, () => spin(1), { sliceMs: 2, restMs: 10 });
+    const elapsed = performance.now() - started;
+    // 20 ms of work in slices of ~3 items, each followed by a 10 ms rest: well over twice the work.
+    expect(elapsed).toBeGreaterThan(50);
   });
 });

@@ -72,14 +72,27 @@ export async function loadClientsDir(dir: string, ctx: ClientLoaderContext): Pro
   return mapYielding(names, (name) => loadClientFileSync(join(dir, name), ctx));
 }
 
-/** Maps synchronously but gives the event loop a turn every few ms, so a large scan never stalls requests. */
-export async function mapYielding<T, R>(items: readonly T[], fn: (item: T) => R): Promise<R[]> {
+/**
+ * How a long scan shares the main thread. `sliceMs`: the longest stretch of work between turns
+ * given to the event loop. `restMs`: a pause after each slice (0: resume at once, as soon as
+ * pending I/O has run). A loader someone waits for runs flat out; a background re-scan rests, so
+ * it takes a small share of the thread however many files it stats.
+ */
+export interface Pace {
+  sliceMs: number;
+  restMs: number;
+}
+
+const FLAT_OUT: Pace = { sliceMs: yieldEveryMs, restMs: 0 };
+
+/** Maps synchronously in slices of `pace.sliceMs`, so a large scan never stalls requests. */
+export async function mapYielding<T, R>(items: readonly T[], fn: (item: T) => R, pace: Pace = FLAT_OUT): Promise<R[]> {
   const results: R[] = [];
   let sliceStarted = performance.now();
   for (const item of items) {
     results.push(fn(item));
-    if (performance.now() - sliceStarted > yieldEveryMs) {
-      await new Promise<void>((resolve) => setImmediate(resolve));
+    if (performance.now() - sliceStarted > pace.sliceMs) {
+      await new Promise<void>((resolve) => (pace.restMs > 0 ? setTimeout(resolve, pace.restMs) : setImmediate(resolve)));
       sliceStarted = performance.now();
     }
   }
