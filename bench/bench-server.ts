@@ -103,7 +103,7 @@ function tracePglite(pglite: object, record: (key: string, ms: number) => void):
 async function main(): Promise<void> {
   const printTrace = process.env.BENCH_TRACE_SQL === '1' ? traceSql() : undefined;
   const config = loadPlatformConfig(process.env);
-  const deps = await createDeps(config, { defaultMetrics: false });
+  const deps = await createDeps(config, { defaultMetrics: false, superviseJobs: config.workersInProcess });
   const { db } = deps.database;
   if (recordTrace && deps.database.pglite) tracePglite(deps.database.pglite, recordTrace);
 

@@ -72,6 +72,11 @@ export interface DepsOptions {
   defaultMetrics?: boolean;
   /** pg-boss's schema instead of QUEUE_SCHEMA (tests sharing a database keep their jobs apart). */
   queueSchema?: string;
+  /**
+   * Run the job queue's supervision passes here (default true). A process that runs no workers
+   * (WORKERS_IN_PROCESS=false) passes false: the worker processes supervise.
+   */
+  superviseJobs?: boolean;
 }
 
 export async function createDeps(config: PlatformConfig, options: DepsOptions = {}): Promise<Deps> {
@@ -127,7 +132,7 @@ export async function createDeps(config: PlatformConfig, options: DepsOptions = 
       metrics: { requests: metrics.providerRequests, duration: metrics.providerDuration },
     };
 
-    const queue = createJobQueue(database, logger, options.queueSchema ?? config.queueSchema);
+    const queue = createJobQueue(database, logger, options.queueSchema ?? config.queueSchema, { supervise: options.superviseJobs ?? true });
     await queue.start();
     closers.push(() => queue.stop());
     await queue.register(JOB_CATALOGUE);

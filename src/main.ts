@@ -9,7 +9,7 @@ import { ConfigError, loadPlatformConfig } from './platform/config.ts';
 
 async function main(): Promise<void> {
   const config = loadPlatformConfig();
-  const deps = await createDeps(config);
+  const deps = await createDeps(config, { superviseJobs: config.workersInProcess });
   const app = await buildApp(deps);
   await app.listen({ port: config.port, host: config.host });
   if (config.workersInProcess) await startWorkers(deps);

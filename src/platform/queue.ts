@@ -128,14 +128,23 @@ const JOBS_PER_FETCH = 2;
 /**
  * `schema`: where pg-boss keeps its tables (default `pgboss`). Every instance of one deployment
  * must use the same; a test sharing a database with other tests can use its own, so other test
- * apps' workers never fetch its jobs.
+ * apps' workers never fetch its jobs. `supervise` (default true): this process runs the
+ * supervision passes (dead workers' jobs, expiry, queue statistics). Processes that run workers do;
+ * an API-only process enqueues and leaves them to the workers, so its request path never shares
+ * the database with a count over every waiting job.
  */
-export function createJobQueue(database: Database, logger: Logger, schema: string = DEFAULT_QUEUE_SCHEMA): JobQueue {
+export function createJobQueue(
+  database: Database,
+  logger: Logger,
+  schema: string = DEFAULT_QUEUE_SCHEMA,
+  options: { supervise?: boolean } = {},
+): JobQueue {
   if (!QUEUE_SCHEMA_PATTERN.test(schema)) throw new Error(`Invalid job queue schema name: ${schema}`);
+  const bossOptions = { ...BOSS_OPTIONS, supervise: options.supervise ?? true, schema };
   const boss =
     database.kind === 'pglite'
-      ? new PgBoss({ db: fromPglite(database.pglite!), backend: 'pglite', ...BOSS_OPTIONS, schema })
-      : new PgBoss({ db: database.executor, ...BOSS_OPTIONS, schema });
+      ? new PgBoss({ db: fromPglite(database.pglite!), backend: 'pglite', ...bossOptions })
+      : new PgBoss({ db: database.executor, ...bossOptions });
   boss.on('error', (error: Error) => logger.error({ err: error }, 'job queue error'));
 
   const registered = new Set<string>();
