@@ -85,8 +85,9 @@ const POLL_BUDGET_FACTOR = 20;
 /**
  * The timer's re-scans work in 2 ms slices with 8 ms rests: at most a fifth of the main thread
  * while one runs. Flat out, a re-scan of 10,000 files (~120 ms of stat calls) doubled the webhook
- * route's p99 against 10 clients (bench:webhooks); paced, the two match. Reloads someone waits for
- * (start, fs.watch, reload(), another instance's signal) still run flat out.
+ * route's p99 against 10 clients (bench:webhooks); paced, the gap is within the noise between
+ * runs. Reloads someone waits for (start, fs.watch, reload(), another instance's signal) still
+ * run flat out.
  */
 const BACKGROUND_PACE: Pace = { sliceMs: 2, restMs: 8 };
 
