@@ -132,7 +132,7 @@ export async function createDeps(config: PlatformConfig, options: DepsOptions = 
       metrics: { requests: metrics.providerRequests, duration: metrics.providerDuration },
     };
 
-    const queue = createJobQueue(database, logger, options.queueSchema ?? config.queueSchema, { supervise: options.superviseJobs ?? true });
+    const queue = createJobQueue(database, logger, options.queueSchema ?? config.queueSchema, { supervise: options.superviseJobs });
     await queue.start();
     closers.push(() => queue.stop());
     await queue.register(JOB_CATALOGUE);

@@ -200,7 +200,7 @@ export function createClientRegistry(opts: ClientRegistryOptions): ClientRegistr
       next.set(name, { mtimeMs: info.mtimeMs, size: info.size, readAt, bytesHash, record: toRecord(result) });
       (old === undefined ? added : updated).push(result.id);
     };
-    await (origin === 'poll' ? mapYielding(names, checkFile, BACKGROUND_PACE) : mapYielding(names, checkFile));
+    await mapYielding(names, checkFile, origin === 'poll' ? BACKGROUND_PACE : undefined);
 
     const removed = [...previous.keys()].filter((name) => !next.has(name)).map((name) => previous.get(name)?.record.id ?? name);
     if (origin === 'poll' && added.length + updated.length + removed.length === 0) {
