@@ -4,7 +4,8 @@
 import { keysRotate } from './admin/keys.cli.ts';
 import { usersCreate, usersResetPassword } from './auth/users.cli.ts';
 import { clientsList, clientsSchema, clientsValidate, secretsEncrypt } from './clients/clients.cli.ts';
-import { ConfigError, loadPlatformConfig } from './platform/config.ts';
+import { ConfigError, loadPlatformConfig, type PlatformConfig } from './platform/config.ts';
+import { publicBaseNotice, publicBaseOf, type PublicBase } from './platform/public-urls.ts';
 import { openDatabase } from './platform/db/database.ts';
 
 type Io = Parameters<typeof clientsValidate>[1];
@@ -15,7 +16,8 @@ async function migrate(_args: string[], io: Io): Promise<number> {
   const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolSize });
   try {
     await database.migrate();
-    io.stdout(`Migrations applied (${database.kind}).\n`);
+    const where = database.sharedBy !== undefined ? `the embedded database of the server running as process ${database.sharedBy}` : database.kind;
+    io.stdout(`Migrations applied (${where}).\n`);
     return 0;
   } finally {
     await database.close();
@@ -29,10 +31,63 @@ async function worker(): Promise<number> {
   return new Promise<number>(() => undefined);
 }
 
+/**
+ * Where a command on this machine reaches the server: `--base-url`, else the live server described
+ * in DATA_DIR (whatever PORT it was given), else PUBLIC_BASE_URL, else http://localhost:$PORT.
+ */
+async function serverTarget(config: PlatformConfig, flag: string | undefined): Promise<{ url: string; source: string }> {
+  if (flag) return { url: flag.replace(/\/+$/, ''), source: '--base-url' };
+  const { readRunningServer, SERVER_RECORD_FILE } = await import('./platform/running-server.ts');
+  const running = readRunningServer(config.dataDir);
+  if (running) return { url: running.localUrl, source: `the server running as process ${running.pid} (${SERVER_RECORD_FILE} in DATA_DIR)` };
+  if (config.publicBaseUrlConfigured) return { url: config.publicBaseUrl, source: 'PUBLIC_BASE_URL' };
+  return { url: `http://localhost:${config.port}`, source: `PORT=${config.port}; no running server is described in ${config.dataDir}` };
+}
+
+/** The public base this machine's server hands out: PUBLIC_BASE_URL here, else the running server's, else the default. */
+async function publicBaseHere(config: PlatformConfig): Promise<PublicBase> {
+  const own = publicBaseOf(config);
+  if (own.configured) return own;
+  const { readRunningServer } = await import('./platform/running-server.ts');
+  const running = readRunningServer(config.dataDir);
+  if (!running) return own;
+  return {
+    url: running.publicBaseUrl,
+    configured: running.publicBaseUrlConfigured,
+    source: running.publicBaseUrlConfigured
+      ? `the PUBLIC_BASE_URL of the server running as process ${running.pid}`
+      : `the server running as process ${running.pid}, whose PUBLIC_BASE_URL is not set`,
+  };
+}
+
+async function loadClientForCommand(id: string, config: PlatformConfig, io: Io) {
+  const { clientIdPattern } = await import('./clients/client.schema.ts');
+  const { loadClientFile } = await import('./clients/client-loader.ts');
+  if (!clientIdPattern.test(id)) {
+    io.stderr(`"${id}" is not a client id (a-z, 0-9 and "-").\n`);
+    return undefined;
+  }
+  const file = `${config.clientsDir}/${id}.json`;
+  if (!(await import('node:fs')).existsSync(file)) {
+    io.stderr(`No client ${id}: ${file} does not exist.\n`);
+    return undefined;
+  }
+  const loaded = await loadClientFile(file, {
+    env: config.env,
+    encryptionKeys: [...config.encryptionKeys],
+    logger: (await import('pino')).pino({ level: 'silent' }),
+  });
+  if (!loaded.config) {
+    io.stderr(`Client ${id} is not loadable from ${config.clientsDir}:\n${loaded.issues.map((i) => `  ${i.path}: ${i.message}`).join('\n')}\n`);
+    return undefined;
+  }
+  if (loaded.status === 'disabled') io.stderr(`Note: client ${id} is disabled.\n`);
+  return { ...loaded, config: loaded.config };
+}
+
 async function simulate(args: string[], io: Io): Promise<number> {
   const { parseArgs } = await import('node:util');
-  const { SCENARIOS, simulateCall } = await import('./webhooks/retell/call-simulator.ts');
-  const { loadClientFile } = await import('./clients/client-loader.ts');
+  const { FALLBACK_BUSINESS_NUMBER, SCENARIOS, simulateCall, SimulatorUnreachableError } = await import('./webhooks/retell/call-simulator.ts');
   const { values } = parseArgs({
     args,
     options: {
@@ -48,23 +103,32 @@ async function simulate(args: string[], io: Io): Promise<number> {
     return 2;
   }
   const config = loadPlatformConfig();
-  const loaded = await loadClientFile(`${config.clientsDir}/${values.client}.json`, {
-    env: config.env,
-    encryptionKeys: [...config.encryptionKeys],
-    logger: (await import('pino')).pino({ level: 'silent' }),
-  });
-  if (!loaded.config) {
-    io.stderr(`Client ${values.client} is not loadable from ${config.clientsDir}:\n${loaded.issues.map((i) => `  ${i.path}: ${i.message}`).join('\n')}\n`);
+  const loaded = await loadClientForCommand(values.client, config, io);
+  if (!loaded) return 1;
+  const target = await serverTarget(config, values['base-url']);
+  const businessNumber = loaded.config.retell.phone_numbers[0];
+  io.stdout(`Simulating a ${scenario} call to ${loaded.id} at ${target.url} (from ${target.source})\n`);
+  if (!businessNumber) io.stderr(`Note: ${loaded.id} lists no retell.phone_numbers; the call dials ${FALLBACK_BUSINESS_NUMBER}.\n`);
+  let steps;
+  try {
+    steps = await simulateCall({
+      baseUrl: target.url,
+      clientId: loaded.id,
+      apiKey: loaded.config.retell.api_key,
+      agentId: loaded.config.retell.agent_ids[0] ?? '',
+      scenario,
+      ...(businessNumber ? { businessNumber } : {}),
+      ...(values.from ? { customerNumber: values.from } : {}),
+    });
+  } catch (error) {
+    if (!(error instanceof SimulatorUnreachableError)) throw error;
+    io.stderr(
+      `${error.message}: no server answered there (the address came from ${target.source}).\n` +
+        `Start the server with \`npm start\` (it listens on PORT, default 3000) in this folder, so it describes itself in DATA_DIR, ` +
+        'or pass --base-url http://host:port.\n',
+    );
     return 1;
   }
-  const steps = await simulateCall({
-    baseUrl: values['base-url'] ?? `http://localhost:${config.port}`,
-    clientId: loaded.id,
-    apiKey: loaded.config.retell.api_key,
-    agentId: loaded.config.retell.agent_ids[0] ?? '',
-    scenario,
-    ...(values.from ? { customerNumber: values.from } : {}),
-  });
   for (const step of steps) io.stdout(`${String(step.status).padEnd(4)} ${step.label}${step.body && typeof step.body === 'object' ? `  ${JSON.stringify(step.body).slice(0, 300)}` : ''}\n`);
   for (const step of steps) {
     const sms = (step.body as { confirmation_sms?: { status: string; body?: string } } | null)?.confirmation_sms;
@@ -75,35 +139,19 @@ async function simulate(args: string[], io: Io): Promise<number> {
 }
 
 async function clientsTools(args: string[], io: Io): Promise<number> {
-  const { clientIdPattern } = await import('./clients/client.schema.ts');
-  const { loadClientFile } = await import('./clients/client-loader.ts');
   const { retellToolsFor } = await import('./functions/tool-definitions.ts');
   const [id, ...extra] = args;
   if (!id || extra.length > 0) {
     io.stderr('Usage: xlnc clients tools <client-id>\n');
     return 2;
   }
-  if (!clientIdPattern.test(id)) {
-    io.stderr(`"${id}" is not a client id (a-z, 0-9 and "-").\n`);
-    return 1;
-  }
   const config = loadPlatformConfig();
-  const file = `${config.clientsDir}/${id}.json`;
-  if (!(await import('node:fs')).existsSync(file)) {
-    io.stderr(`No client ${id}: ${file} does not exist.\n`);
-    return 1;
-  }
-  const loaded = await loadClientFile(file, {
-    env: config.env,
-    encryptionKeys: [...config.encryptionKeys],
-    logger: (await import('pino')).pino({ level: 'silent' }),
-  });
-  if (!loaded.config) {
-    io.stderr(`Client ${id} is not loadable from ${config.clientsDir}:\n${loaded.issues.map((i) => `  ${i.path}: ${i.message}`).join('\n')}\n`);
-    return 1;
-  }
-  if (loaded.status === 'disabled') io.stderr(`Note: client ${id} is disabled.\n`);
-  io.stdout(`${JSON.stringify(retellToolsFor({ id: loaded.id, config: loaded.config }, config.publicBaseUrl), null, 2)}\n`);
+  const loaded = await loadClientForCommand(id, config, io);
+  if (!loaded) return 1;
+  const base = await publicBaseHere(config);
+  const notice = publicBaseNotice(base);
+  io.stderr(`${notice ?? `Public URLs use ${base.url}, from ${base.source}.`}\n`);
+  io.stdout(`${JSON.stringify(retellToolsFor({ id: loaded.id, config: loaded.config }, base.url), null, 2)}\n`);
   return 0;
 }
 

@@ -12,6 +12,7 @@ import { JOB_CATALOGUE } from './core/jobs.ts';
 import { calendarServiceFor, type CalendarService } from './integrations/calendar/calendar.ts';
 import type { PlatformConfig } from './platform/config.ts';
 import { openDatabase, type Database } from './platform/db/database.ts';
+import { shareEmbeddedDatabase } from './platform/db/embedded-access.ts';
 import { findSessionsRevokedAt } from './auth/auth.repo.ts';
 import { createSessionRevocations, type SessionRevocations } from './auth/session-revocations.ts';
 import { createTenancy, type Tenancy } from './platform/db/tenancy.ts';
@@ -109,9 +110,19 @@ export async function createDeps(config: PlatformConfig, options: DepsOptions = 
 
   try {
     const database =
-      options.database ?? (await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolSize }));
+      options.database ?? (await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolSize, role: 'server' }));
     closers.push(() => database.close());
     if (!options.skipMigrations) await database.migrate();
+    if (!options.database && database.pglite) {
+      // Commands (`xlnc users create`, …) reach this process's embedded database through this share.
+      const share = await shareEmbeddedDatabase({
+        pglite: database.pglite,
+        dataDir: config.dataDir,
+        onProblem: (message) => logger.warn(message),
+      });
+      closers.push(() => share.close());
+      logger.debug({ port: share.port }, 'embedded database shared with xlnc commands on the loopback interface');
+    }
     const tenancy = createTenancy(database);
 
     let redis: Redis | undefined;

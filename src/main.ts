@@ -6,6 +6,8 @@ import { buildApp } from './app.ts';
 import { startWorkers } from './core/dispatch.ts';
 import { createDeps } from './deps.ts';
 import { ConfigError, loadPlatformConfig } from './platform/config.ts';
+import { publicBaseNotice, publicBaseOf } from './platform/public-urls.ts';
+import { localUrlFor, recordRunningServer } from './platform/running-server.ts';
 
 async function main(): Promise<void> {
   const config = loadPlatformConfig();
@@ -13,6 +15,15 @@ async function main(): Promise<void> {
   const app = await buildApp(deps);
   await app.listen({ port: config.port, host: config.host });
   if (config.workersInProcess) await startWorkers(deps);
+  const publicBase = publicBaseOf(config);
+  const localUrl = localUrlFor(config.host, config.port);
+  // Commands on this machine find this server here (simulate-call, clients tools).
+  let forgetServer: () => void = () => undefined;
+  try {
+    forgetServer = recordRunningServer(config.dataDir, { localUrl, publicBaseUrl: publicBase.url, publicBaseUrlConfigured: publicBase.configured });
+  } catch (error) {
+    deps.logger.warn({ err: error }, `could not describe this server in ${config.dataDir}; xlnc commands need --base-url to find it`);
+  }
   deps.logger.info(
     {
       port: config.port,
@@ -20,9 +31,12 @@ async function main(): Promise<void> {
       redis: Boolean(deps.redis),
       workers: config.workersInProcess,
       clients: deps.registry.countsByStatus(),
+      public_base_url: publicBase.url,
     },
-    `XLNC Perception listening on ${config.publicBaseUrl}`,
+    `XLNC Perception listening on ${localUrl}`,
   );
+  const notice = publicBaseNotice(publicBase);
+  if (notice) deps.logger.warn(notice);
 
   let stopping = false;
   const shutdown = (signal: string) => {
@@ -34,6 +48,7 @@ async function main(): Promise<void> {
       process.exit(1);
     }, config.shutdownTimeoutMs);
     deadline.unref();
+    forgetServer();
     app
       .close()
       .then(() => deps.close())

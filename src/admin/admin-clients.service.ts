@@ -14,6 +14,7 @@ import { writeAudit } from './audit.service.ts';
 import { changedSecretPaths, diffConfigs, maskResolvedConfig, maskStoredConfig, sealForStorage } from './client-secrets.ts';
 import { findClientConfig, insertClientConfig, listClientConfigs, updateClientConfig, type ClientConfigRow } from './db-clients.repo.ts';
 import type { DbClientStore } from './db-clients.service.ts';
+import { publicUrls } from '../platform/public-urls.ts';
 
 /** Who is acting, for the audit log. */
 export interface Actor {
@@ -100,7 +101,7 @@ function storedConfig(row: ClientConfigRow): ClientConfig {
 export function createAdminClientsService(options: AdminClientsOptions): AdminClientsService {
   const { tenancy, registry, dbClients, encryptionKeys } = options;
   const sealingKey = encryptionKeys[0];
-  const webhookUrl = (id: string) => `${options.publicBaseUrl}/api/webhooks/retell/${id}`;
+  const webhookUrl = publicUrls(options.publicBaseUrl).retellWebhook;
 
   const integrationsFor = async (clientId?: string): Promise<Map<string, IntegrationView[]>> => {
     const rows = await tenancy.withPlatform((tx) => {

@@ -68,6 +68,18 @@ async function readPassword(io: CliIo, ctx: UsersCliContext, fromStdin: boolean)
   return first;
 }
 
+/** The password, read and checked against the password rules; undefined (after saying why) otherwise. */
+async function readCheckedPassword(io: CliIo, ctx: UsersCliContext, fromStdin: boolean): Promise<string | undefined> {
+  const password = await readPassword(io, ctx, fromStdin);
+  if (password === undefined) return undefined;
+  const checked = passwordSchema.safeParse(password);
+  if (!checked.success) {
+    io.stderr(`Password ${checked.error.issues[0]?.message ?? 'is invalid'}\n`);
+    return undefined;
+  }
+  return checked.data;
+}
+
 function problem(io: CliIo, error: unknown): number {
   if (error instanceof AppError) {
     io.stderr(`${error.message}\n`);
@@ -93,14 +105,10 @@ export async function usersCreate(args: string[], io: CliIo, ctx: UsersCliContex
     io.stderr(role === 'platform_admin' ? 'A platform_admin belongs to no client: drop --client\n' : `--client is required for role ${role}\n`);
     return 2;
   }
-  const password = await readPassword(io, ctx, values['password-stdin'] === true);
-  if (password === undefined) return 1;
-  const checked = passwordSchema.safeParse(password);
-  if (!checked.success) {
-    io.stderr(`Password ${checked.error.issues[0]?.message ?? 'is invalid'}\n`);
-    return 1;
-  }
+  // The database first: a folder another process holds is reported before anyone types a password.
   return withDatabase(ctx, async (database, clientsDir) => {
+    const checked = await readCheckedPassword(io, ctx, values['password-stdin'] === true);
+    if (checked === undefined) return 1;
     const tenancy = createTenancy(database);
     try {
       const user = await tenancy.withPlatform(async (tx) => {
@@ -108,7 +116,7 @@ export async function usersCreate(args: string[], io: CliIo, ctx: UsersCliContex
           existsSync(join(clientsDir, `${id}.json`)) ||
           (await tx.select({ id: clients.id }).from(clients).where(eq(clients.id, id))).length > 0 ||
           (await tx.select({ id: clientConfigs.id }).from(clientConfigs).where(eq(clientConfigs.id, id))).length > 0;
-        const created = await createUser(tx, { email: email.data, password: checked.data, role, clientId: client?.data ?? null }, exists);
+        const created = await createUser(tx, { email: email.data, password: checked, role, clientId: client?.data ?? null }, exists);
         await writeAudit(tx, {
           actorUserId: null,
           action: 'user.create',
@@ -134,20 +142,15 @@ export async function usersResetPassword(args: string[], io: CliIo, ctx: UsersCl
     io.stderr('Usage: xlnc users reset-password --email you@example.com [--password-stdin]\n');
     return 2;
   }
-  const password = await readPassword(io, ctx, values['password-stdin'] === true);
-  if (password === undefined) return 1;
-  const checked = passwordSchema.safeParse(password);
-  if (!checked.success) {
-    io.stderr(`Password ${checked.error.issues[0]?.message ?? 'is invalid'}\n`);
-    return 1;
-  }
   return withDatabase(ctx, async (database) => {
+    const checked = await readCheckedPassword(io, ctx, values['password-stdin'] === true);
+    if (checked === undefined) return 1;
     const tenancy = createTenancy(database);
     try {
       await tenancy.withPlatform(async (tx) => {
         const user = await findUserByEmail(tx, email.data);
         if (user === undefined) throw new AppError('not_found', `No user with email ${email.data}`);
-        await changeUser(tx, user.id, { password: checked.data }, () => true);
+        await changeUser(tx, user.id, { password: checked }, () => true);
         await writeAudit(tx, {
           actorUserId: null,
           action: 'user.update',

@@ -37,6 +37,7 @@ import type {
 } from './client-api.schemas.ts';
 import { decodeCursor, encodeCursor, type CursorKind } from './cursor.ts';
 import { csvRow } from './csv.ts';
+import { publicUrls } from '../platform/public-urls.ts';
 
 export interface Page<T> {
   data: T[];
@@ -321,7 +322,7 @@ export function createClientApiService(deps: { tenancy: Tenancy; publicBaseUrl: 
     },
 
     settings(record: ClientRecord): SettingsView {
-      const webhookUrl = `${deps.publicBaseUrl}/api/webhooks/retell/${encodeURIComponent(record.id)}`;
+      const webhookUrl = publicUrls(deps.publicBaseUrl).retellWebhook(record.id);
       const functions = record.config ? enabledFunctions(record.config).map((fn) => fn.name) : [];
       return {
         client_id: record.id,

@@ -8,6 +8,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import { createJsonSchemaTransform } from 'fastify-type-provider-zod';
 import type { Deps } from '../deps.ts';
+import { publicUrls } from '../platform/public-urls.ts';
 
 const DOCS_PREFIX = '/api/docs';
 
@@ -22,7 +23,7 @@ export async function registerOpenApi(app: FastifyInstance, deps: Deps): Promise
           'Client API: a client user sees their own client only; platform admins see any. Another client answers 404. ' +
           'Authenticate with `Authorization: Bearer <access token>` from POST /api/auth/login.',
       },
-      servers: [{ url: deps.config.publicBaseUrl }],
+      servers: [{ url: publicUrls(deps.config.publicBaseUrl).root }],
       components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
     },
     transform: createJsonSchemaTransform({

@@ -5,6 +5,7 @@
 import type { ResolvedClientConfig } from '../clients/client-loader.ts';
 import type { BuiltinFunctionName } from '../clients/client.schema.ts';
 import { enabledFunctions, parametersFor, type EnabledFunction } from './function-catalog.ts';
+import { publicUrls } from '../platform/public-urls.ts';
 
 /** A Retell custom tool (`type: "custom"`) as accepted by create/update-retell-llm. */
 export interface RetellCustomTool {
@@ -77,12 +78,12 @@ function toolParameters(fn: EnabledFunction): Record<string, unknown> {
 }
 
 export function retellToolsFor(client: { id: string; config: ResolvedClientConfig }, publicBaseUrl: string): RetellCustomTool[] {
-  const base = `${publicBaseUrl.replace(/\/+$/, '')}/api/webhooks/retell/${encodeURIComponent(client.id)}/functions`;
+  const urls = publicUrls(publicBaseUrl);
   return enabledFunctions(client.config).map((fn) => ({
     type: 'custom',
     name: fn.name,
     description: fn.description,
-    url: `${base}/${encodeURIComponent(fn.name)}`,
+    url: urls.retellFunction(client.id, fn.name),
     method: 'POST',
     parameters: toolParameters(fn),
     args_at_root: false,

@@ -15,6 +15,7 @@ import { customers } from '../platform/db/schema.ts';
 import { and, eq, sql } from 'drizzle-orm';
 import { integrationHealthFor } from '../integrations/integration-health.ts';
 import { claimForSending, findMessage, settleMessage, type MessageRow } from './messages.repo.ts';
+import { publicUrls } from '../platform/public-urls.ts';
 
 export type SendOutcome = 'sent' | 'failed' | 'unknown' | 'suppressed' | 'skipped' | 'retry';
 
@@ -45,7 +46,7 @@ async function reconcile(client: ServableClient, message: MessageRow, deps: Deps
 
 async function deliver(client: ServableClient, message: MessageRow, deps: Deps): Promise<{ providerMessageId?: string }> {
   if (message.channel === 'sms') {
-    const statusCallbackUrl = client.config.sms?.provider === 'twilio' ? `${deps.config.publicBaseUrl}/api/webhooks/twilio/${client.id}/status` : undefined;
+    const statusCallbackUrl = client.config.sms?.provider === 'twilio' ? publicUrls(deps.config.publicBaseUrl).twilioStatusCallback(client.id) : undefined;
     return smsSender(client, deps).send({ to: message.toAddress, body: message.body, reference: message.id, ...(statusCallbackUrl ? { statusCallbackUrl } : {}) });
   }
   return emailSenderFor(client, deps.providers, { zohoTokenCache: deps.cache }).send({

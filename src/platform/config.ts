@@ -110,7 +110,10 @@ export interface PlatformConfig {
   readonly redisUrl: string | undefined;
   readonly dataDir: string;
   readonly clientsDir: string;
+  /** PUBLIC_BASE_URL, or http://localhost:$PORT; build URLs from it with platform/public-urls.ts. */
   readonly publicBaseUrl: string;
+  /** Whether PUBLIC_BASE_URL is set (the default is only reachable from this machine). */
+  readonly publicBaseUrlConfigured: boolean;
   readonly configStrict: boolean;
   readonly jwtSecret: string;
   readonly jwtRefreshSecret: string;
@@ -234,6 +237,7 @@ export function loadPlatformConfig(env: Readonly<Record<string, string | undefin
     dataDir,
     clientsDir: resolve(e.CLIENTS_DIR),
     publicBaseUrl: (e.PUBLIC_BASE_URL ?? `http://localhost:${port}`).replace(/\/+$/, ''),
+    publicBaseUrlConfigured: e.PUBLIC_BASE_URL !== undefined,
     configStrict: e.CONFIG_STRICT,
     jwtSecret: pick('JWT_SECRET'),
     jwtRefreshSecret: pick('JWT_REFRESH_SECRET'),

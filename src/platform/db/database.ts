@@ -16,6 +16,8 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
+import { embeddedAccessUrl, EMBEDDED_ACCESS_FILE, readEmbeddedAccess, removeStaleEmbeddedAccess, type EmbeddedAccessRecord } from './embedded-access.ts';
+import { isProcessAlive } from '../processes.ts';
 import { schema } from './schema.ts';
 
 type Schema = typeof schema;
@@ -40,6 +42,8 @@ export interface Database {
   readonly executor: SqlExecutor;
   /** Present in embedded mode: the PGlite instance (pg-boss's `fromPglite` wants it). */
   readonly pglite?: PGlite;
+  /** Set when this is another process's embedded database, reached through its share: that process's pid. */
+  readonly sharedBy?: number;
   /**
    * Runs the statements in one transaction, all or nothing, and returns their rows in order. The
    * statements are fixed up front (none depends on another's result in JavaScript), so on
@@ -97,12 +101,22 @@ export interface OpenDatabaseOptions {
   inMemory?: boolean;
   /** PostgreSQL: connections in the pool (DB_POOL_SIZE). */
   poolSize?: number;
+  /**
+   * Embedded mode: `server` for a long-lived process that shares the folder with commands once
+   * it is open; `command` (default) for a one-off command, which uses a server's share if one holds it.
+   */
+  role?: DataDirRole;
 }
 
 export const DEFAULT_POOL_SIZE = 10;
 
+/**
+ * Embedded mode from a command (`role: 'command'`, the default) while a server holds DATA_DIR:
+ * the server's database, reached through the loopback port it shares it on (embedded-access.ts),
+ * so every command works while `npm start` runs. A server (`role: 'server'`) opens the folder itself.
+ */
 export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
-  return options.url ? openPostgres(options.url, options.poolSize ?? DEFAULT_POOL_SIZE) : openPglite(options);
+  return options.url ? openPostgres(options.url, options.poolSize ?? DEFAULT_POOL_SIZE) : openEmbedded(options);
 }
 
 /**
@@ -196,37 +210,112 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
 
 /**
  * PGlite allows one process per data folder; a second one would corrupt it. A lock file holding
- * our PID guards the folder; a lock left by a dead process is taken over.
+ * our PID and role guards the folder; a lock left by a dead process is taken over.
  */
-function lockDataDir(dir: string): () => void {
-  const lockPath = join(dir, 'xlnc.lock');
+const LOCK_FILE = 'xlnc.lock';
+
+/** Who holds a data folder: a long-lived process that shares it, or a one-off command. */
+export type DataDirRole = 'server' | 'command';
+
+interface LockHolder {
+  pid: number;
+  role: DataDirRole;
+}
+
+/** The live process holding `dir`, if any (a lock left by a dead process does not count). */
+function lockHolder(dir: string): LockHolder | undefined {
+  let text: string;
+  try {
+    text = readFileSync(join(dir, LOCK_FILE), 'utf8');
+  } catch {
+    return undefined;
+  }
+  const [pidText, role] = text.trim().split(/\s+/);
+  const pid = Number(pidText);
+  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid || !isProcessAlive(pid)) return undefined;
+  return { pid, role: role === 'server' ? 'server' : 'command' };
+}
+
+function lockDataDir(dir: string, role: DataDirRole): () => void {
+  const lockPath = join(dir, LOCK_FILE);
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = openSync(lockPath, 'wx', 0o600);
-      writeSync(fd, String(process.pid));
+      writeSync(fd, `${process.pid} ${role}\n`);
       closeSync(fd);
       return () => rmSync(lockPath, { force: true });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const holder = Number(readFileSync(lockPath, 'utf8').trim());
-      if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && isAlive(holder)) {
-        throw new Error(
-          `The embedded database in ${dir} is in use by process ${holder}. PGlite allows one process per data ` +
-            'folder: stop that process, use another DATA_DIR, or set DATABASE_URL to share a PostgreSQL server.',
-        );
-      }
+      const holder = lockHolder(dir);
+      if (holder) throw inUseError(dir, holder);
       rmSync(lockPath, { force: true });
+      removeStaleEmbeddedAccess(dir);
     }
   }
   throw new Error(`Could not lock the data folder ${dir}`);
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+function inUseError(dir: string, holder: LockHolder): Error {
+  const who = holder.role === 'server' ? 'an xlnc server' : 'another xlnc command';
+  return new Error(
+    `The embedded database in ${dir} is in use by ${who} (process ${holder.pid}). PGlite allows one process per data folder: ` +
+      (holder.role === 'server'
+        ? 'stop that server, use another DATA_DIR, or set DATABASE_URL to share a PostgreSQL server.'
+        : 'run this again when that command has finished, or set DATABASE_URL to share a PostgreSQL server.'),
+  );
+}
+
+/** How long a command waits for a server that holds the folder to share it (it migrates first). */
+const SHARE_WAIT_MS = 30_000;
+
+/**
+ * Embedded mode, folder held by a live server: the address it shares the database at. A server
+ * that is still starting (lock taken, migrations running) is waited for; a record written by an
+ * earlier process (a crash leaves it) is ignored, since its pid is not the holder's.
+ */
+async function sharedAccess(dir: string, holder: LockHolder): Promise<EmbeddedAccessRecord> {
+  const deadline = Date.now() + SHARE_WAIT_MS;
+  for (;;) {
+    const record = readEmbeddedAccess(dir);
+    if (record?.pid === holder.pid) return record;
+    const current = lockHolder(dir);
+    if (!current || current.pid !== holder.pid) throw new RetryOpen();
+    if (Date.now() > deadline) {
+      throw new Error(
+        `The embedded database in ${dir} is held by process ${holder.pid}, which has not shared it within ${SHARE_WAIT_MS / 1000} s ` +
+          `(no ${EMBEDDED_ACCESS_FILE} of its own). If it is an xlnc server still starting, try again; otherwise stop it.`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** The holder went away while we waited: open the folder ourselves. */
+class RetryOpen extends Error {}
+
+async function openEmbedded(options: OpenDatabaseOptions): Promise<Database> {
+  if (options.inMemory) return openPglite(options);
+  mkdirSync(options.dataDir, { recursive: true });
+  for (let attempt = 0; ; attempt++) {
+    const holder = lockHolder(options.dataDir);
+    if (!holder || options.role === 'server') return openPglite(options);
+    if (holder.role !== 'server') throw inUseError(options.dataDir, holder);
+    try {
+      const record = await sharedAccess(options.dataDir, holder);
+      const database = await openPostgres(embeddedAccessUrl(record), Math.min(options.poolSize ?? 2, 2));
+      try {
+        await database.ping();
+      } catch (error) {
+        await database.close();
+        throw new Error(
+          `The server (process ${holder.pid}) holds the embedded database in ${options.dataDir} but did not answer at ${record.host}:${record.port}: ` +
+            `${error instanceof Error ? error.message : String(error)}`,
+        );
+      }
+      return { ...database, sharedBy: holder.pid };
+    } catch (error) {
+      if (!(error instanceof RetryOpen) || attempt > 2) throw error;
+    }
   }
 }
 
@@ -235,7 +324,7 @@ async function openPglite(options: OpenDatabaseOptions): Promise<Database> {
   let dataDir: string | undefined;
   if (!options.inMemory) {
     mkdirSync(options.dataDir, { recursive: true });
-    unlock = lockDataDir(options.dataDir);
+    unlock = lockDataDir(options.dataDir, options.role ?? 'command');
     dataDir = join(options.dataDir, 'pglite');
   }
   let client: PGlite;

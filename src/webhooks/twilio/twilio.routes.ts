@@ -16,6 +16,7 @@ import { customers } from '../../platform/db/schema.ts';
 import { AppError } from '../../platform/errors.ts';
 import { and, eq, sql } from 'drizzle-orm';
 import { rawBodyParsing } from '../retell/webhooks.routes.ts';
+import { publicUrls } from '../../platform/public-urls.ts';
 
 const params = z.object({ clientId: z.string().min(1).max(100) });
 
@@ -40,7 +41,7 @@ function verified(deps: Deps, request: FastifyRequest): { client: ServableClient
   const form: Record<string, string> = {};
   for (const [key, value] of new URLSearchParams(raw)) form[key] = value;
   const header = request.headers['x-twilio-signature'];
-  const url = `${deps.config.publicBaseUrl}${request.url}`;
+  const url = publicUrls(deps.config.publicBaseUrl).ofRequest(request.url);
   if (!verifyTwilioSignature(sms.auth_token, url, form, typeof header === 'string' ? header : undefined)) {
     throw new AppError('invalid_signature', 'Missing or invalid X-Twilio-Signature');
   }
