@@ -97,7 +97,12 @@ export async function createDeps(config: PlatformConfig, options: DepsOptions = 
   if (config.generatedSecrets.length > 0) {
     logger.warn(
       { generated: config.generatedSecrets, file: config.generatedSecretsFile },
-      'Development secrets were generated and kept in DATA_DIR; set them in the environment for production',
+      `Development secrets ${config.generatedSecrets.join(', ')} were generated and kept in ${config.generatedSecretsFile ?? 'DATA_DIR'} (mode 0600); set them in the environment for production`,
+    );
+  } else if (config.developmentSecrets.length > 0) {
+    logger.info(
+      { secrets: config.developmentSecrets, file: config.generatedSecretsFile },
+      `Development secrets read from ${config.generatedSecretsFile ?? 'DATA_DIR'}; set them in the environment for production`,
     );
   }
 

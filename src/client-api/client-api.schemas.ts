@@ -82,7 +82,7 @@ export const appointmentSchema = z.object({
   starts_at: isoTime,
   ends_at: isoTime,
   status: z.string().describe('booked | cancelled'),
-  provider: z.string().describe('internal | zoho'),
+  provider: z.string().describe("internal | zoho | sandbox (a test client's Zoho calendar without calendar.api_base_url: kept in our own book, nothing sent)"),
   provider_event_id: z.string().nullable(),
   customer_name: z.string().nullable(),
   customer_phone: z.string().nullable(),

@@ -14,8 +14,12 @@ export type LegacyNormalization = {
   hint: string;
   /** Canonical JSON path → the legacy key it came from, so issues can point at the original key. */
   sourceKeys: Record<string, string>;
-  /** Top-level legacy keys that have no canonical meaning and were dropped. */
-  ignoredKeys: string[];
+  /** Canonical JSON path → the flat key that would fill it (the first spelling), for issues about a missing key. */
+  expectedKeys: Record<string, string>;
+  /** Top-level keys the flat format does not know (typos): errors, as in the nested format. */
+  unknownKeys: string[];
+  /** Flat keys that do not apply to this file (e.g. twilio_* with Text180): ignored, with a warning. */
+  inapplicableKeys: string[];
 };
 
 /** Keys that exist only in the flat style; any one of them (and no `retell` block) marks a file legacy. */
@@ -35,8 +39,57 @@ const legacyMarkers = [
   'company_name',
 ] as const;
 
-/** Canonical top-level keys a legacy file may already use as-is. */
-const passThroughKeys = [
+/**
+ * Every key of the flat format and the canonical field it fills: the one list the normalizer
+ * reads from (its key parameters are typed by it) and the README prints (a test compares them).
+ */
+export const LEGACY_FLAT_KEYS = {
+  company_name: 'name (when `name` is absent)',
+  business_hours: 'business_hours (also `monday`-style day names, `"09:00-17:00"` strings, `{ "open", "close" }` and `{ "closed": true }`)',
+  retell_api_key: 'retell.api_key (required)',
+  retell_agent_ids: 'retell.agent_ids',
+  retell_agent_id: 'retell.agent_ids (one agent)',
+  retell_phone_numbers: 'retell.phone_numbers',
+  retell_phone_number: 'retell.phone_numbers (one number)',
+  phone_number: 'retell.phone_numbers (one number)',
+  retell_overflow_agent_id: 'retell.overflow_agent_id',
+  zoho_calendar_id: 'calendar.calendar_id (and calendar.provider "zoho"; without it the calendar is "internal")',
+  zoho_data_center: 'calendar.data_center, and email.data_center for Zoho Mail (default "us")',
+  zoho_region: 'calendar.data_center',
+  zoho_client_id: 'calendar.oauth.client_id, and email.oauth.client_id for Zoho Mail',
+  zoho_client_secret: 'calendar.oauth.client_secret, and email.oauth.client_secret for Zoho Mail',
+  zoho_refresh_token: 'calendar.oauth.refresh_token, and email.oauth.refresh_token for Zoho Mail',
+  zoho_user_email: 'calendar.user_email',
+  appointment_minutes: 'calendar.appointment_minutes',
+  buffer_minutes: 'calendar.buffer_minutes',
+  min_notice_minutes: 'calendar.min_notice_minutes',
+  horizon_days: 'calendar.horizon_days',
+  sms_enabled: 'sms.enabled',
+  sms_provider: 'sms.provider (`txt180` is read as `text180`; default: inferred from text180_* or twilio_* keys)',
+  text180_auth_key: 'sms.auth_key',
+  text180_account_id: 'sms.account_id',
+  text180_short_code: 'sms.short_code',
+  text180_keyword: 'sms.keyword',
+  twilio_account_sid: 'sms.account_sid',
+  twilio_auth_token: 'sms.auth_token',
+  twilio_from_number: 'sms.from_number',
+  twilio_phone_number: 'sms.from_number',
+  twilio_messaging_service_sid: 'sms.messaging_service_sid',
+  email_provider: 'email.provider (default "sendgrid" when sendgrid_api_key is present)',
+  email_enabled: 'email.enabled (default true when a provider is configured)',
+  sendgrid_api_key: 'email.api_key',
+  sendgrid_from: 'email.from',
+  email_from: 'email.from',
+  zoho_mail_account_id: 'email.account_id',
+  zoho_mail_data_center: 'email.data_center',
+  business_email: 'notifications.business_email',
+  notification_email: 'notifications.business_email',
+} as const;
+
+export type LegacyFlatKey = keyof typeof LEGACY_FLAT_KEYS;
+
+/** Canonical top-level keys a legacy file may already use as-is (its other keys are errors). */
+export const LEGACY_PASS_THROUGH_KEYS = [
   '$schema',
   'client_id',
   'name',
@@ -50,6 +103,7 @@ const passThroughKeys = [
   'limits',
   'templates',
   'functions',
+  'business',
 ] as const;
 
 const dayAliases: Record<string, string> = {
@@ -72,13 +126,16 @@ export function isLegacyClientConfig(raw: unknown): raw is Json {
 export function normalizeLegacyClientConfig(raw: Json): LegacyNormalization {
   const used = new Set<string>();
   const sourceKeys: Record<string, string> = {};
-  const take = (key: string, canonicalPath?: string): unknown => {
+  const expectedKeys: Record<string, string> = {};
+  const take = (key: LegacyFlatKey, canonicalPath?: string): unknown => {
+    if (canonicalPath !== undefined) expectedKeys[canonicalPath] ??= `$.${key}`;
     if (!(key in raw)) return undefined;
     used.add(key);
     if (canonicalPath !== undefined) sourceKeys[canonicalPath] = `$.${key}`;
     return raw[key];
   };
-  const first = (canonicalPath: string, ...keys: string[]): unknown => {
+  const first = (canonicalPath: string, ...keys: LegacyFlatKey[]): unknown => {
+    if (keys[0] !== undefined) expectedKeys[canonicalPath] ??= `$.${keys[0]}`;
     for (const key of keys) {
       if (key in raw) {
         const value = take(key, canonicalPath);
@@ -90,8 +147,9 @@ export function normalizeLegacyClientConfig(raw: Json): LegacyNormalization {
   };
 
   const config: Json = {};
-  for (const key of passThroughKeys) {
-    if (key in raw) config[key] = take(key);
+  for (const key of LEGACY_PASS_THROUGH_KEYS) {
+    if (key in raw) config[key] = raw[key];
+    used.add(key);
   }
   const companyName = take('company_name', '$.name');
   if (config.name === undefined && companyName !== undefined) config.name = companyName;
@@ -101,8 +159,9 @@ export function normalizeLegacyClientConfig(raw: Json): LegacyNormalization {
   const agentIds = first('$.retell.agent_ids', 'retell_agent_ids', 'retell_agent_id');
   const phoneNumbers = first('$.retell.phone_numbers', 'retell_phone_numbers', 'retell_phone_number', 'phone_number');
   config.retell = compact({
-    // The flat design kept one platform-wide Retell key; point at it by name when the file has none.
-    api_key: first('$.retell.api_key', 'retell_api_key') ?? 'env:RETELL_API_KEY',
+    // No platform-wide fallback: a file without the key is invalid and says so by the key it lacks
+    // (to share one key, write "retell_api_key": "env:RETELL_API_KEY" in each file).
+    api_key: first('$.retell.api_key', 'retell_api_key'),
     agent_ids: agentIds === undefined ? undefined : Array.isArray(agentIds) ? agentIds : [agentIds],
     phone_numbers: phoneNumbers === undefined ? undefined : Array.isArray(phoneNumbers) ? phoneNumbers : [phoneNumbers],
     overflow_agent_id: first('$.retell.overflow_agent_id', 'retell_overflow_agent_id'),
@@ -190,11 +249,13 @@ export function normalizeLegacyClientConfig(raw: Json): LegacyNormalization {
     config.notifications = { ...(isObject(config.notifications) ? config.notifications : {}), business_email: businessEmail };
   }
 
-  const ignoredKeys = Object.keys(raw).filter((key) => !used.has(key));
+  const unusedKeys = Object.keys(raw).filter((key) => !used.has(key));
+  const unknownKeys = unusedKeys.filter((key) => !(key in LEGACY_FLAT_KEYS));
+  const inapplicableKeys = unusedKeys.filter((key) => key in LEGACY_FLAT_KEYS);
   const hint =
     'flat legacy format: still supported, but upgrade to the nested format ' +
-    '(retell/calendar/sms/email blocks, see config/client.schema.json) to get editor completion and strict key checks';
-  return { config, hint, sourceKeys, ignoredKeys };
+    '(retell/calendar/sms/email blocks, see config/client.schema.json) to get editor completion';
+  return { config, hint, sourceKeys, expectedKeys, unknownKeys, inapplicableKeys };
 }
 
 function normalizeBusinessHours(value: unknown): unknown {

@@ -6,6 +6,7 @@ import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { encryptSecret } from '../platform/secrets.ts';
 import type { ClientLoaderContext } from './client-loader.ts';
+import { LEGACY_FLAT_KEYS } from './client-legacy.ts';
 import { loadClientFile, loadClientsDir, mapYielding } from './client-loader.ts';
 
 const example = JSON.parse(readFileSync(new URL('../../test/fixtures/client-canonical-example.json', import.meta.url), 'utf8'));
@@ -86,7 +87,8 @@ describe('loadClientFile', () => {
     const testResult = await loadClientFile(write('smart-tax-nation.json', { ...live, environment: 'test' }), ctx);
     expect(testResult.status).toBe('active');
     expect(testResult.config?.sms?.provider === 'text180' && testResult.config.sms.auth_key).toBe(literal);
-    expect(testResult.warnings).toEqual(['$.sms.auth_key: literal secret (allowed only because environment is "test")']);
+    expect(testResult.warnings[0]).toBe('$.sms.auth_key: literal secret (allowed only because environment is "test")');
+    expect(testResult.warnings.slice(1).every((warning) => warning.includes('environment "test"'))).toBe(true);
     expect(logs.join('')).toContain('$.sms.auth_key');
     expect(logs.join('')).toContain('smart-tax-nation');
     expect(logs.join('')).not.toContain(literal);
@@ -175,16 +177,49 @@ describe('legacy flat files', () => {
     expect(result?.config?.business_hours.sun).toBeUndefined();
   });
 
-  it('points issues at the legacy key they came from', async () => {
+  it('names the flat keys the file uses, not the nested paths they become', async () => {
     const legacy = JSON.parse(readFileSync(join(legacyFixtures, 'legacy-salon.json'), 'utf8'));
     const file = write('legacy-salon.json', { ...legacy, text180_short_code: 'abc', sendgrid_api_key: 'literal-in-live' });
     const result = await loadClientFile(file, capturingContext({ env: legacyEnv }).ctx);
-    expect(result.issues.map((issue) => issue.path)).toEqual(['$.sms.short_code']);
-    expect(result.issues[0]?.message).toMatch(/legacy key \$\.text180_short_code/);
+    expect(result.issues.map((issue) => issue.path)).toEqual(['$.text180_short_code']);
+    expect(result.issues[0]?.message).toContain('sms.short_code in the nested format');
     const fixed = await loadClientFile(write('legacy-salon.json', { ...legacy, sendgrid_api_key: 'literal-in-live' }), capturingContext({ env: legacyEnv }).ctx);
     expect(fixed.issues).toEqual([
-      { file, path: '$.email.api_key', message: expect.stringMatching(/only allowed when environment is "test".*legacy key \$\.sendgrid_api_key/) as unknown },
+      { file, path: '$.sendgrid_api_key', message: expect.stringMatching(/only allowed when environment is "test".*email\.api_key in the nested format/) as unknown },
     ]);
+    // A missing key is named by the flat key that would fill it.
+    const { zoho_client_id: _dropped, ...withoutClientId } = legacy as Record<string, unknown>;
+    const missing = await loadClientFile(write('legacy-salon.json', withoutClientId), capturingContext({ env: legacyEnv }).ctx);
+    expect(missing.issues).toEqual([{ file, path: '$.zoho_client_id', message: 'required, missing (calendar.oauth.client_id in the nested format)' }]);
+  });
+
+  it('has no platform-wide Retell key: a flat file without retell_api_key is invalid, naming it', async () => {
+    const legacy = JSON.parse(readFileSync(join(legacyFixtures, 'legacy-salon.json'), 'utf8'));
+    const { retell_api_key: _dropped, ...withoutKey } = legacy as Record<string, unknown>;
+    const file = write('legacy-salon.json', withoutKey);
+    const result = await loadClientFile(file, capturingContext({ env: { ...legacyEnv, RETELL_API_KEY: 'a-shared-key' } }).ctx);
+    expect(result.status).toBe('invalid');
+    expect(result.issues).toEqual([{ file, path: '$.retell_api_key', message: 'required, missing (retell.api_key in the nested format)' }]);
+  });
+
+  it('refuses an unknown flat key as the nested format does, and warns about flat keys that do not apply', async () => {
+    const legacy = JSON.parse(readFileSync(join(legacyFixtures, 'legacy-salon.json'), 'utf8'));
+    const file = write('legacy-salon.json', { ...legacy, sms_enabeld: false, twilio_auth_token: 'env:UNUSED' });
+    const result = await loadClientFile(file, capturingContext({ env: legacyEnv }).ctx);
+    expect(result.status).toBe('invalid');
+    expect(result.issues).toEqual([{ file, path: '$.sms_enabeld', message: 'unknown key (check the spelling)' }]);
+    const nested = await loadClientFile(write('smart-tax-nation.json', { ...example, sms: { ...example.sms, enabeld: false } }), capturingContext().ctx);
+    expect(nested.issues).toEqual([{ file: join(dir, 'smart-tax-nation.json'), path: '$.sms.enabeld', message: 'unknown key (check the spelling)' }]);
+    const inapplicable = await loadClientFile(write('legacy-salon.json', { ...legacy, twilio_auth_token: 'env:UNUSED' }), capturingContext({ env: legacyEnv }).ctx);
+    expect(inapplicable.status).toBe('active');
+    expect(inapplicable.warnings).toContain("$.twilio_auth_token: does not apply to this client's providers, ignored");
+  });
+
+  it('the README lists every flat key', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('### The flat (legacy) format'));
+    const missing = Object.keys(LEGACY_FLAT_KEYS).filter((key) => !section.includes(`\`${key}\``));
+    expect(missing).toEqual([]);
   });
 });
 

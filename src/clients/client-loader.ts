@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { Logger } from 'pino';
+import { sandboxNotices } from '../integrations/provider-endpoint.ts';
 import { decryptSecret } from '../platform/secrets.ts';
 import { isLegacyClientConfig, normalizeLegacyClientConfig } from './client-legacy.ts';
 import type { ClientConfig, ClientStatus } from './client.schema.ts';
@@ -127,29 +128,32 @@ export function parseClientSource(file: string, bytes: Buffer, ctx: ClientLoader
   const warnings: string[] = [];
   let candidate: unknown = raw;
   let legacyHint: string | null = null;
-  let sourceKeys: Record<string, string> = {};
+  // A flat file's issues name the keys its author wrote (`$.zoho_client_id`), not the nested path.
+  let userPath = (path: string) => path;
+  const unknownKeyIssues: ConfigIssue[] = [];
   if (isLegacyClientConfig(raw)) {
     const normalized = normalizeLegacyClientConfig(raw);
     candidate = normalized.config;
     legacyHint = normalized.hint;
-    sourceKeys = normalized.sourceKeys;
-    for (const key of normalized.ignoredKeys) warnings.push(`${formatJsonPath([key])}: unknown legacy key, ignored`);
+    userPath = (path) => legacyPath(path, normalized.sourceKeys, normalized.expectedKeys);
+    for (const key of normalized.unknownKeys) unknownKeyIssues.push({ file, path: formatJsonPath([key]), message: UNKNOWN_KEY });
+    for (const key of normalized.inapplicableKeys) warnings.push(`${formatJsonPath([key])}: does not apply to this client's providers, ignored`);
   }
 
   const parsed = clientConfigSchema.safeParse(candidate);
   if (!parsed.success) {
     const issues = parsed.error.issues.flatMap((issue): ConfigIssue[] => {
       if (issue.code === 'unrecognized_keys') {
-        return issue.keys.map((key) => ({ file, path: formatJsonPath([...issue.path, key]), message: 'unknown key (check the spelling)' }));
+        return issue.keys.map((key) => ({ file, path: userPath(formatJsonPath([...issue.path, key])), message: UNKNOWN_KEY }));
       }
       const path = formatJsonPath(issue.path);
-      return [{ file, path, message: withLegacySource(issue.message, path, sourceKeys) }];
+      return [{ file, path: userPath(path), message: userPath(path) === path ? issue.message : legacyMessage(issue.message, path) }];
     });
-    return { ...invalidResult(file, configHash, issues), warnings, legacyHint };
+    return { ...invalidResult(file, configHash, [...unknownKeyIssues, ...issues]), warnings, legacyHint };
   }
 
   const config = parsed.data;
-  const issues: ConfigIssue[] = [];
+  const issues: ConfigIssue[] = [...unknownKeyIssues];
   if (config.client_id !== id) {
     issues.push({ file, path: '$.client_id', message: `"${config.client_id}" does not match the file name "${id}.json"` });
   }
@@ -171,12 +175,13 @@ export function parseClientSource(file: string, bytes: Buffer, ctx: ClientLoader
         }
         break;
       case 'issue':
-        issues.push({ file, path, message: withLegacySource(outcome.message, path, sourceKeys) });
+        issues.push({ file, path: userPath(path), message: userPath(path) === path ? outcome.message : legacyMessage(outcome.message, path) });
         break;
     }
   }
 
   if (issues.length > 0) return { ...invalidResult(file, configHash, issues), warnings, secretValues, legacyHint };
+  warnings.push(...sandboxNotices(config));
   return {
     id,
     file,
@@ -215,14 +220,27 @@ function resolveSecret(value: string, environment: ClientConfig['environment'], 
   };
 }
 
-function withLegacySource(message: string, path: string, sourceKeys: Record<string, string>): string {
+const UNKNOWN_KEY = 'unknown key (check the spelling)';
+
+/**
+ * The flat key behind a canonical path: the key the file used (longest matching prefix, the rest of
+ * the path kept), else the key that would fill it when it is missing; else the path unchanged.
+ */
+function legacyPath(path: string, sourceKeys: Record<string, string>, expectedKeys: Record<string, string>): string {
   let best: string | undefined;
   for (const canonical of Object.keys(sourceKeys)) {
     if ((path === canonical || path.startsWith(`${canonical}.`) || path.startsWith(`${canonical}[`)) && (best === undefined || canonical.length > best.length)) {
       best = canonical;
     }
   }
-  return best === undefined ? message : `${message} (from legacy key ${sourceKeys[best] ?? ''})`;
+  if (best !== undefined) return `${sourceKeys[best] ?? ''}${path.slice(best.length)}`;
+  return expectedKeys[path] ?? path;
+}
+
+/** A schema message for a flat key, with the nested field it stands for (for whoever upgrades the file). */
+function legacyMessage(message: string, canonicalPath: string): string {
+  const missing = /received undefined/.test(message);
+  return `${missing ? 'required, missing' : message} (${canonicalPath.replace(/^\$\./, '')} in the nested format)`;
 }
 
 function invalidResult(file: string, configHash: string, issues: ConfigIssue[]): ClientFileResult {

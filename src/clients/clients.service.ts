@@ -18,7 +18,8 @@ export function requireServableClient(registry: ClientRegistry, clientId: string
   if (!record) throw new AppError('unknown_client', `Unknown client ${clientId}`);
   if (record.status === 'disabled') throw new AppError('client_disabled', `Client ${clientId} is disabled`);
   if (!isServable(record)) {
-    throw new AppError('client_misconfigured', `Client ${clientId} has an invalid configuration; the operator has been told`);
+    // True to what exists: the problem is logged, counted (xlnc_client_config_invalid) and listed in /ready; nobody is paged.
+    throw new AppError('client_misconfigured', `Client ${clientId} has an invalid configuration; its requests are refused until it is fixed (the reasons are listed in /ready)`);
   }
   return record;
 }

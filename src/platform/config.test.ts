@@ -37,6 +37,9 @@ describe('platform config', () => {
     expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(first.generatedSecrets).toEqual(['JWT_SECRET', 'JWT_REFRESH_SECRET', 'ENCRYPTION_KEY']);
     const second = loadPlatformConfig({ NODE_ENV: 'development', DATA_DIR: dataDir });
+    // Read, not generated: the second start must not say it generated anything.
+    expect(second.generatedSecrets).toEqual([]);
+    expect(second.developmentSecrets).toEqual(['JWT_SECRET', 'JWT_REFRESH_SECRET', 'ENCRYPTION_KEY']);
     expect(second.jwtSecret).toBe(first.jwtSecret);
     expect(second.encryptionKeys[0]?.equals(first.encryptionKeys[0]!)).toBe(true);
     expect(JSON.parse(readFileSync(file, 'utf8'))).toHaveProperty('JWT_REFRESH_SECRET');

@@ -124,8 +124,10 @@ export interface PlatformConfig {
   /** CORS_ORIGINS: exact browser origins allowed to call the API; empty allows none. */
   readonly corsOrigins: readonly string[];
   readonly workersInProcess: boolean;
-  /** Secrets generated for development and where they were kept (empty in production). */
+  /** Development secrets created by this start (first start, or one newly missing); empty in production. */
   readonly generatedSecrets: readonly string[];
+  /** Every secret taken from the development file rather than the environment (generated now or earlier). */
+  readonly developmentSecrets: readonly string[];
   readonly generatedSecretsFile: string | undefined;
   /** A frozen snapshot of the environment, for client configs' `env:VAR` references. */
   readonly env: Readonly<Record<string, string | undefined>>;
@@ -170,23 +172,23 @@ function generateSecret(name: SecretName): string {
  * Development only: secrets generated on first start and kept in DATA_DIR (mode 0600), so tokens
  * and encrypted values survive restarts.
  */
-function developmentSecrets(dataDir: string, missing: SecretName[]): { values: Record<string, string>; file: string } {
+function developmentSecrets(dataDir: string, missing: SecretName[]): { values: Record<string, string>; file: string; generated: SecretName[] } {
   const file = join(dataDir, 'dev-secrets.json');
   let stored: Record<string, string> = {};
   if (existsSync(file)) stored = JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>;
-  let changed = false;
+  const generated: SecretName[] = [];
   for (const name of missing) {
     if (!stored[name]) {
       stored[name] = generateSecret(name);
-      changed = true;
+      generated.push(name);
     }
   }
-  if (changed) {
+  if (generated.length > 0) {
     mkdirSync(dataDir, { recursive: true });
     writeFileSync(file, `${JSON.stringify(stored, null, 2)}\n`, { mode: 0o600 });
     chmodSync(file, 0o600);
   }
-  return { values: stored, file };
+  return { values: stored, file, generated };
 }
 
 function deepFreeze<T>(value: T): T {
@@ -207,6 +209,7 @@ export function loadPlatformConfig(env: Readonly<Record<string, string | undefin
   const dataDir = resolve(e.DATA_DIR);
   let generated: Record<string, string> = {};
   let generatedFile: string | undefined;
+  let generatedNow: SecretName[] = [];
   if (missing.length > 0) {
     if (e.NODE_ENV === 'production') {
       throw new ConfigError(missing.map((name) => `${name} is required when NODE_ENV=production`));
@@ -214,6 +217,7 @@ export function loadPlatformConfig(env: Readonly<Record<string, string | undefin
     const dev = developmentSecrets(dataDir, missing);
     generated = dev.values;
     generatedFile = dev.file;
+    generatedNow = dev.generated;
   }
   const pick = (name: SecretName) => e[name] ?? generated[name] ?? '';
   const previous = (e.ENCRYPTION_KEYS_PREVIOUS ?? '')
@@ -246,7 +250,8 @@ export function loadPlatformConfig(env: Readonly<Record<string, string | undefin
     trustProxyHops: e.TRUST_PROXY_HOPS,
     corsOrigins: splitList(e.CORS_ORIGINS ?? ''),
     workersInProcess: e.WORKERS_IN_PROCESS,
-    generatedSecrets: missing,
+    generatedSecrets: generatedNow,
+    developmentSecrets: missing,
     generatedSecretsFile: generatedFile,
     env: { ...env },
   };

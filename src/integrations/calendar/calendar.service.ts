@@ -16,6 +16,7 @@ import type { BusyInterval, CalendarEventData, CalendarKind, CalendarProvider } 
 import { createCalendarRepo, type AppointmentRow, type CalendarRepo } from './calendar.repo.ts';
 import { integrationHealthFor, readIntegrationHealth, type IntegrationHealth } from '../integration-health.ts';
 import { createInternalCalendar } from './internal.ts';
+import { providerTarget } from '../provider-endpoint.ts';
 import { createZohoCalendar } from './zoho-calendar.ts';
 import {
   checkStart,
@@ -126,13 +127,17 @@ export function calendarProviderFor(client: CalendarClient, deps: CalendarDeps, 
     case 'internal':
       return createInternalCalendar({ repo, clientId: client.id });
     case 'zoho': {
+      const target = providerTarget(client.config.environment, calendar.api_base_url, zohoCalendarBaseUrl(calendar.data_center));
+      // A test client without a stand-in: its bookings live in our own book (sandboxNotices says so).
+      if (target.kind === 'sandbox') return createInternalCalendar({ repo, clientId: client.id, kind: 'sandbox' });
       const tokens = createZohoTokenSource({
         ctx: deps.providerContext,
         cache: deps.cache,
         clientId: client.id,
         dataCenter: calendar.data_center,
         oauth: calendar.oauth,
-        accountsBaseUrl: calendar.accounts_base_url,
+        // A test client's token requests go to its stand-in too, never to the real Zoho accounts.
+        accountsBaseUrl: calendar.accounts_base_url ?? (client.config.environment === 'test' ? target.baseUrl : undefined),
         ...(deps.timeoutMs !== undefined ? { timeoutMs: deps.timeoutMs } : {}),
       });
       return createZohoCalendar({
@@ -141,7 +146,7 @@ export function calendarProviderFor(client: CalendarClient, deps: CalendarDeps, 
         clientId: client.id,
         calendarId: calendar.calendar_id,
         userEmail: calendar.user_email,
-        baseUrl: zohoCalendarBaseUrl(calendar.data_center, calendar.api_base_url),
+        baseUrl: zohoCalendarBaseUrl(calendar.data_center, target.baseUrl),
         timezone: client.config.timezone,
         ...(deps.timeoutMs !== undefined ? { timeoutMs: deps.timeoutMs } : {}),
       });
@@ -170,7 +175,7 @@ export function calendarServiceFor(client: CalendarClient, deps: CalendarDeps): 
     start: toSlot({ start: row.startsAt, end: row.endsAt }, timezone).start,
     end: toSlot({ start: row.startsAt, end: row.endsAt }, timezone).end,
     status: row.status === 'cancelled' ? 'cancelled' : 'booked',
-    provider: row.provider === 'zoho' ? 'zoho' : 'internal',
+    provider: row.provider === 'zoho' || row.provider === 'sandbox' ? row.provider : 'internal',
     providerEventId: row.providerEventId,
     customerName: row.customerName,
     customerPhone: row.customerPhone,
@@ -185,7 +190,7 @@ export function calendarServiceFor(client: CalendarClient, deps: CalendarDeps): 
 
   /** Records integration_error for credentials only a person can fix, and ok again once calls succeed. */
   async function tracked<T>(work: () => Promise<T>): Promise<T> {
-    if (provider.kind === 'internal') return work();
+    if (provider.kind !== 'zoho') return work();
     try {
       const result = await work();
       await health.ok(provider.kind);
@@ -198,7 +203,7 @@ export function calendarServiceFor(client: CalendarClient, deps: CalendarDeps): 
 
   async function busyIn(range: TimeRange): Promise<BusyInterval[]> {
     const external = await tracked(() => provider.busy(range));
-    if (provider.kind === 'internal') return external;
+    if (provider.kind !== 'zoho') return external;
     // Our own rows too: a booking whose Zoho event is still being written is already busy.
     const own = await repo.booked(clientId, range);
     return [...external, ...own.map((row) => ({ id: row.id, start: row.startsAt, end: row.endsAt }))];
@@ -255,7 +260,7 @@ export function calendarServiceFor(client: CalendarClient, deps: CalendarDeps): 
    * ambiguous one (timeout, 5xx) looks for the event by its ref before creating it once more.
    */
   async function ensureEvent(row: AppointmentRow): Promise<AppointmentRow> {
-    if (provider.kind === 'internal' || row.providerEventId) return row;
+    if (provider.kind !== 'zoho' || row.providerEventId) return row;
     const event = eventFor(row);
     let created;
     try {

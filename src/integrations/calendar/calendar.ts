@@ -4,7 +4,8 @@
  */
 import type { TimeRange } from './slots.ts';
 
-export type CalendarKind = 'internal' | 'zoho';
+/** `sandbox`: a test client's Zoho calendar without a stand-in, kept in our own book (provider-endpoint.ts). */
+export type CalendarKind = 'internal' | 'zoho' | 'sandbox';
 
 /** A busy interval; `id` (appointment id or provider event id) lets a reschedule ignore its own event. */
 export interface BusyInterval extends TimeRange {

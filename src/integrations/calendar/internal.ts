@@ -6,10 +6,10 @@
 import type { CalendarProvider } from './calendar.ts';
 import type { CalendarRepo } from './calendar.repo.ts';
 
-export function createInternalCalendar(options: { repo: CalendarRepo; clientId: string }): CalendarProvider {
+export function createInternalCalendar(options: { repo: CalendarRepo; clientId: string; kind?: 'internal' | 'sandbox' }): CalendarProvider {
   const { repo, clientId } = options;
   return {
-    kind: 'internal',
+    kind: options.kind ?? 'internal',
     async busy(range) {
       const rows = await repo.booked(clientId, range);
       return rows.map((row) => ({ id: row.id, start: row.startsAt, end: row.endsAt }));

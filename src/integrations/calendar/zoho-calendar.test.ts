@@ -9,6 +9,7 @@ import { appointments } from '../../platform/db/schema.ts';
 import { createTenancy, type Tenancy } from '../../platform/db/tenancy.ts';
 import { createCircuitBreakers, ProviderError, type ProviderContext } from '../../platform/provider-http.ts';
 import { createMemoryCache, type KeyValueCache } from '../../platform/redis.ts';
+import { providerTarget, sandboxNotices } from '../provider-endpoint.ts';
 import { createZohoTokenSource } from '../zoho/zoho-oauth.ts';
 import { calendarServiceFor } from './calendar.service.ts';
 import { createZohoCalendar, formatZohoUtc, parseZohoDate } from './zoho-calendar.ts';
@@ -271,5 +272,42 @@ describe('Zoho Calendar (contract against the fake, and the calendar service on 
       }
       expect(fake.events(self.calendarId)).toHaveLength(1);
     }
+  });
+});
+
+describe('a test client with a Zoho calendar and no calendar.api_base_url', () => {
+  let database: Database;
+  beforeAll(async () => {
+    database = await openTestDatabase();
+  });
+  afterAll(() => database.close());
+
+  it('calls no provider: slots from business hours, bookings kept in our book as provider "sandbox", and the load says so', async () => {
+    const id = uniqueId('zsand');
+    const config = clientConfigSchema.parse(
+      testClientConfig(id, { calendar: { provider: 'zoho', data_center: 'us', calendar_id: 'cal-x', oauth: { client_id: '1000.X', client_secret: 'secret-x', refresh_token: '1000.refresh.x' } } }),
+    );
+    const requested: string[] = [];
+    const recordingFetch: typeof fetch = (input) => {
+      requested.push(String(input instanceof Request ? input.url : input));
+      return Promise.reject(new TypeError('fetch failed'));
+    };
+    const calendar = calendarServiceFor(
+      { id, config },
+      { tenancy: createTenancy(database), cache: createMemoryCache(), providerContext: { fetch: recordingFetch, breakers: createCircuitBreakers({ failureThreshold: 50, openMs: 30_000 }) }, now: () => NOW },
+    );
+    const slots = await calendar.findSlots({ limit: 2 });
+    expect(slots).toHaveLength(2);
+    const booked = await calendar.book({ start: slots[0]!.start, name: 'Jane Roe', phone: '+14155550142' });
+    expect(booked.status).toBe('booked');
+    if (booked.status === 'booked') expect(booked.appointment.provider).toBe('sandbox');
+    expect(requested).toEqual([]);
+    expect(sandboxNotices(config)[0]).toMatch(/nothing is sent to Zoho.*provider "sandbox"/);
+  });
+
+  it('the one decision: live clients go to the vendor, test clients only to a base URL they name', () => {
+    expect(providerTarget('live', undefined, 'https://calendar.zoho.com/api/v1')).toEqual({ kind: 'provider', baseUrl: 'https://calendar.zoho.com/api/v1' });
+    expect(providerTarget('test', undefined, 'https://calendar.zoho.com/api/v1')).toEqual({ kind: 'sandbox' });
+    expect(providerTarget('test', 'http://127.0.0.1:4000', 'https://calendar.zoho.com/api/v1')).toEqual({ kind: 'provider', baseUrl: 'http://127.0.0.1:4000' });
   });
 });

@@ -5,7 +5,9 @@
 import type { ResolvedClientConfig } from '../../clients/client-loader.ts';
 import type { ProviderContext } from '../../platform/provider-http.ts';
 import type { KeyValueCache } from '../../platform/redis.ts';
-import { createSendgridSender } from './sendgrid.ts';
+import { providerBaseUrl } from '../provider-endpoint.ts';
+import { zohoMailBaseUrl } from '../zoho/zoho-oauth.ts';
+import { createSendgridSender, sendgridDefaultBaseUrl } from './sendgrid.ts';
 import { createZohoMailSender } from './zoho-mail.ts';
 
 export interface EmailMessage {
@@ -48,15 +50,17 @@ export function emailSenderFor(client: EmailClient, ctx: ProviderContext, option
   const email = client.config.email;
   switch (email?.provider) {
     case 'sendgrid':
-      return createSendgridSender(client.id, email, ctx, { timeoutMs: options.timeoutMs });
-    case 'zoho':
+      return createSendgridSender(client.id, { ...email, api_base_url: providerBaseUrl(client, 'email', email.api_base_url, sendgridDefaultBaseUrl) }, ctx, { timeoutMs: options.timeoutMs });
+    case 'zoho': {
+      const baseUrl = providerBaseUrl(client, 'email', email.api_base_url, zohoMailBaseUrl(email.data_center));
       return createZohoMailSender({
         ctx,
         clientId: client.id,
-        config: email,
+        config: { ...email, api_base_url: baseUrl, accounts_base_url: email.accounts_base_url ?? (client.config.environment === 'test' ? baseUrl : undefined) },
         ...(options.zohoTokenCache !== undefined ? { cache: options.zohoTokenCache } : {}),
         ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
       });
+    }
     case undefined:
       throw new Error(`client ${client.id} has no email provider configured`);
   }

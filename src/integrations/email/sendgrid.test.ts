@@ -143,10 +143,10 @@ describe('emailSenderFor', () => {
   it('picks the adapter from the client’s provider, and throws a clear error without email', () => {
     const { ctx } = testProviderContext();
     expect(emailSenderFor(sendgridClient('client-a', keyA, 'http://127.0.0.1:1'), ctx).provider).toBe('sendgrid');
-    const zoho = messagingClient('client-z', {
-      email: { provider: 'zoho', account_id: '123', data_center: 'us', oauth: { client_id: '1000.X', client_secret: 's', refresh_token: 'r' }, from: 'Z <z@z.example>' },
-    });
-    expect(emailSenderFor(zoho, ctx).provider).toBe('zoho');
+    const zohoEmail = { provider: 'zoho', account_id: '123', data_center: 'us', oauth: { client_id: '1000.X', client_secret: 's', refresh_token: 'r' }, from: 'Z <z@z.example>' } as const;
+    expect(emailSenderFor(messagingClient('client-z', { environment: 'live', email: zohoEmail }), ctx).provider).toBe('zoho');
+    // A test client naming no api_base_url never gets a sender: nothing may leave for the real vendor.
+    expect(() => emailSenderFor(messagingClient('client-zt', { email: zohoEmail }), ctx)).toThrow(/test client without email.api_base_url/);
     expect(() => emailSenderFor(messagingClient('no-email', {}), ctx)).toThrow(/no email provider/);
   });
 });

@@ -58,8 +58,11 @@ describe('smsSegments', () => {
 describe('smsSenderFor', () => {
   it('picks the adapter from the client’s provider', () => {
     const { ctx } = testProviderContext();
-    const twilioClient = messagingClient('t1', { sms: { provider: 'twilio', account_sid: `AC${'1'.repeat(32)}`, auth_token: 't', from_number: '+15005550006' } });
-    const text180Client = messagingClient('t2', { sms: { provider: 'text180', auth_key: 'k', account_id: '1', short_code: '55512', keyword: 'K' } });
+    const twilioClient = messagingClient('t1', { environment: 'live', sms: { provider: 'twilio', account_sid: `AC${'1'.repeat(32)}`, auth_token: 't', from_number: '+15005550006' } });
+    const text180Sms = { provider: 'text180', auth_key: 'k', account_id: '1', short_code: '55512', keyword: 'K' } as const;
+    const text180Client = messagingClient('t2', { environment: 'live', sms: text180Sms });
+    // A test client naming no api_base_url never gets a sender: nothing may leave for the real vendor.
+    expect(() => smsSenderFor(messagingClient('t4', { sms: text180Sms }), ctx)).toThrow(/test client without sms.api_base_url/);
     expect(smsSenderFor(twilioClient, ctx).provider).toBe('twilio');
     expect(typeof smsSenderFor(twilioClient, ctx).lookup).toBe('function');
     expect(smsSenderFor(text180Client, ctx).provider).toBe('text180');

@@ -7,8 +7,9 @@ import { isSupportedCountry, parsePhoneNumberFromString } from 'libphonenumber-j
 import type { ResolvedClientConfig } from '../../clients/client-loader.ts';
 import type { ProviderContext } from '../../platform/provider-http.ts';
 import { ProviderError } from '../../platform/provider-http.ts';
-import { createText180Sender } from './text180.ts';
-import { createTwilioSender } from './twilio.ts';
+import { providerBaseUrl } from '../provider-endpoint.ts';
+import { createText180Sender, text180DefaultUrl } from './text180.ts';
+import { createTwilioSender, twilioDefaultBaseUrl } from './twilio.ts';
 
 export { smsSegments, type SmsSegments } from './sms-segments.ts';
 
@@ -62,9 +63,9 @@ export function smsSenderFor(client: SmsClient, ctx: ProviderContext, options: S
   const timeoutMs = options.timeoutMs ?? smsTimeoutMs;
   switch (sms?.provider) {
     case 'text180':
-      return createText180Sender(client.id, sms, ctx, { timeoutMs });
+      return createText180Sender(client.id, { ...sms, api_base_url: providerBaseUrl(client, 'sms', sms.api_base_url, text180DefaultUrl) }, ctx, { timeoutMs });
     case 'twilio':
-      return createTwilioSender(client.id, sms, ctx, { timeoutMs });
+      return createTwilioSender(client.id, { ...sms, api_base_url: providerBaseUrl(client, 'sms', sms.api_base_url, twilioDefaultBaseUrl) }, ctx, { timeoutMs });
     case undefined:
       throw new Error(`client ${client.id} has no SMS provider configured`);
   }

@@ -55,6 +55,9 @@ describe('POST /api/webhooks/retell/:clientId', () => {
     expect(bad.statusCode).toBe(503);
     expect(bad.json().error).toMatchObject({ code: 'client_misconfigured' });
     expect(bad.json().error.request_id).toBeTruthy();
+    // Says only what is true: nobody is told (a log line, a metric and /ready exist), and where to look.
+    expect(bad.json().error.message).not.toMatch(/has been told|notified/);
+    expect(bad.json().error.message).toContain('/ready');
   });
 
   it('answers 413 for a body over 1 MiB', async () => {
