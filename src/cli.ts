@@ -1,6 +1,7 @@
 /**
  * `xlnc`: the operator's command line. Each command is a function returning an exit code.
  */
+import { isAbsolute, join, relative } from 'node:path';
 import { keysRotate } from './admin/keys.cli.ts';
 import { usersCreate, usersResetPassword } from './auth/users.cli.ts';
 import { clientsList, clientsSchema, clientsValidate, secretsEncrypt } from './clients/clients.cli.ts';
@@ -35,11 +36,17 @@ async function worker(): Promise<number> {
  * Where a command on this machine reaches the server: `--base-url`, else the live server described
  * in DATA_DIR (whatever PORT it was given), else PUBLIC_BASE_URL, else http://localhost:$PORT.
  */
+/** A path as the user would type it: relative to where they are, when it is below. */
+function shownPath(path: string): string {
+  const shown = relative(process.cwd(), path);
+  return shown.startsWith('..') || isAbsolute(shown) ? path : shown;
+}
+
 async function serverTarget(config: PlatformConfig, flag: string | undefined): Promise<{ url: string; source: string }> {
   if (flag) return { url: flag.replace(/\/+$/, ''), source: '--base-url' };
   const { readRunningServer, SERVER_RECORD_FILE } = await import('./platform/running-server.ts');
   const running = readRunningServer(config.dataDir);
-  if (running) return { url: running.localUrl, source: `the server running as process ${running.pid} (${SERVER_RECORD_FILE} in DATA_DIR)` };
+  if (running) return { url: running.localUrl, source: `the server running as process ${running.pid}, described in ${shownPath(join(config.dataDir, SERVER_RECORD_FILE))}` };
   if (config.publicBaseUrlConfigured) return { url: config.publicBaseUrl, source: 'PUBLIC_BASE_URL' };
   return { url: `http://localhost:${config.port}`, source: `PORT=${config.port}; no running server is described in ${config.dataDir}` };
 }
@@ -107,7 +114,7 @@ async function simulate(args: string[], io: Io): Promise<number> {
   if (!loaded) return 1;
   const target = await serverTarget(config, values['base-url']);
   const businessNumber = loaded.config.retell.phone_numbers[0];
-  io.stdout(`Simulating a ${scenario} call to ${loaded.id} at ${target.url} (from ${target.source})\n`);
+  io.stdout(`Simulating a ${scenario} call to ${loaded.id} at ${target.url} (${target.source})\n`);
   if (!businessNumber) io.stderr(`Note: ${loaded.id} lists no retell.phone_numbers; the call dials ${FALLBACK_BUSINESS_NUMBER}.\n`);
   let steps;
   try {

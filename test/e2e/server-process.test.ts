@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
-import { createServer } from 'node:net';
 import { sql } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/platform/db/database.ts';
 import { sqlRows } from '../../src/platform/db/database.ts';
 import { signRetellBody } from '../../src/webhooks/retell/retell-signature.ts';
 import { ROOT } from '../helpers/paths.ts';
+import { exited, freePort, startServer, waitFor } from '../helpers/processes.ts';
 import { callEvent, retellKeyFor } from '../helpers/retell.ts';
 import { tempDir, testClientConfig, uniqueId, writeClientFile } from '../helpers/test-app.ts';
 import { dropSchema, TEST_DATABASE_URL } from '../helpers/test-db.ts';
@@ -17,45 +17,6 @@ import { dropSchema, TEST_DATABASE_URL } from '../helpers/test-db.ts';
 const QUEUE_SCHEMA = `pgboss_proc_${randomBytes(4).toString('hex')}`;
 const SHARED_DATABASE_ENV: Record<string, string> = TEST_DATABASE_URL ? { DATABASE_URL: TEST_DATABASE_URL, QUEUE_SCHEMA } : {};
 afterAll(() => dropSchema(QUEUE_SCHEMA));
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
-function startServer(env: Record<string, string>): { child: ChildProcess; output: () => string } {
-  let output = '';
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'development', LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout?.on('data', (c: Buffer) => (output += c.toString()));
-  child.stderr?.on('data', (c: Buffer) => (output += c.toString()));
-  return { child, output: () => output };
-}
-
-async function waitFor(url: string, timeoutMs: number): Promise<number> {
-  const started = Date.now();
-  for (;;) {
-    try {
-      const res = await fetch(url);
-      if (res.ok) return Date.now() - started;
-    } catch {
-      // not up yet
-    }
-    if (Date.now() - started > timeoutMs) throw new Error(`${url} not up within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-const exited = (child: ChildProcess) =>
-  new Promise<number | null>((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', (code) => resolve(code))));
 
 describe('the server process', () => {
   it('starts with the example client, answers /health within 15 s, and exits cleanly on SIGTERM', async () => {

@@ -190,8 +190,8 @@ export async function simulateCall(o: SimulationOptions): Promise<SimulationStep
       turns.push({ role: 'agent', content: "I'm sorry, I can't see any open times right now." });
     }
   } else if (o.scenario === 'message') {
-    turns.push({ role: 'user', content: 'Can you ask the owner to call me back about my return?' });
-    await functionCall('take_message', { name: 'Jane Roe', phone: caller, message: 'Please call back about my tax return.', urgency: 'normal' });
+    turns.push({ role: 'user', content: 'Could someone call me back about my appointment?' });
+    await functionCall('take_message', { name: 'Jane Roe', phone: caller, message: 'Please call me back about my appointment.', urgency: 'normal' });
     turns.push({ role: 'agent', content: "I've passed your message on. Someone will call you back." }, { role: 'user', content: 'Thanks, bye.' });
   } else if (o.scenario === 'voicemail') {
     turns.push({ role: 'user', content: 'Hello, this is an automated message from Springfield Pharmacy. Please call us back at your convenience.' });
@@ -223,7 +223,7 @@ export async function simulateCall(o: SimulationOptions): Promise<SimulationStep
       o.scenario === 'booked'
         ? `The caller booked an appointment${booked ? '' : ' (booking not confirmed by the platform)'}.`
         : o.scenario === 'message'
-          ? 'The caller left a message asking for a call back about their tax return.'
+          ? 'The caller left a message asking for a call back about their appointment.'
           : o.scenario === 'voicemail'
             ? 'An automated message from a pharmacy asked for a call back.'
             : 'The caller hung up before the call connected.',
