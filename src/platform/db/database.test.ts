@@ -23,7 +23,7 @@ describe.skipIf(process.env.DATABASE_URL)('embedded database (PGlite)', () => {
       child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
       const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
       expect(code).toBe(3);
-      expect(stderr).toContain(`in use by process ${process.pid}`);
+      expect(stderr).toContain(`is in use by another xlnc command (process ${process.pid})`);
     } finally {
       await first.close();
     }
