@@ -44,13 +44,14 @@ export function parseTour(readme: string): TourStep[] {
   return steps;
 }
 
+/** A line as the reader sees it: the tour runs on a free port, the reader on 3000. */
+function asOnPort3000(line: string, port: number): string {
+  return line.replaceAll(`localhost:${port}`, 'localhost:3000').replaceAll(`127.0.0.1:${port}`, '127.0.0.1:3000').trimEnd();
+}
+
 /** Lines compared without what differs between runs: the port, process ids. */
 export function normalizeTourLine(line: string, port: number): string {
-  return line
-    .replaceAll(`localhost:${port}`, 'localhost:3000')
-    .replaceAll(`127.0.0.1:${port}`, '127.0.0.1:3000')
-    .replace(/process \d+/g, 'process N')
-    .trimEnd();
+  return asOnPort3000(line, port).replace(/process \d+/g, 'process N');
 }
 
 /** Whether an actual line matches a shown one (`…` at the end: compared up to there). */
@@ -112,7 +113,8 @@ function bashSession(cwd: string, env: NodeJS.ProcessEnv) {
 
 export interface TourResult {
   port: number;
-  steps: (TourStep & { actual: string[] })[];
+  /** `actual`: normalized for comparison; `printed`: as the reader sees it (on port 3000). */
+  steps: (TourStep & { actual: string[]; printed: string[] })[];
 }
 
 /**
@@ -138,13 +140,13 @@ export async function runTour(readme: string, options: { keep?: boolean } = {}):
     for (const step of steps) {
       const command = step.command.replaceAll('localhost:3000', `localhost:${port}`);
       if (step.command === 'npm ci') {
-        results.push({ ...step, actual: [] }); // node_modules is linked into the copy instead
+        results.push({ ...step, actual: [], printed: [] }); // node_modules is linked into the copy instead
         continue;
       }
       if (step.command === 'npm start') {
         server = spawn('npm', ['start'], { cwd: dir, env: { ...env, PORT: String(port), LOG_LEVEL: 'warn' }, stdio: 'ignore', detached: true });
         await waitFor(`http://127.0.0.1:${port}/health`, 60_000);
-        results.push({ ...step, actual: [] });
+        results.push({ ...step, actual: [], printed: [] });
         continue;
       }
       // A reader runs the next command seconds after writing a client file; wait as they would.
@@ -153,7 +155,7 @@ export async function runTour(readme: string, options: { keep?: boolean } = {}):
       const output = await session.run(command);
       const lines = output.replace(/\n$/, '').split('\n');
       if (lines.at(-1) === '') lines.pop();
-      results.push({ ...step, actual: lines.map((line) => normalizeTourLine(line, port)) });
+      results.push({ ...step, actual: lines.map((line) => normalizeTourLine(line, port)), printed: lines.map((line) => asOnPort3000(line, port)) });
     }
   } finally {
     session.close();
@@ -181,5 +183,5 @@ async function waitForClient(port: number, clientId: string): Promise<void> {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const result = await runTour(readFileSync(join(ROOT, 'README.md'), 'utf8'));
-  for (const step of result.steps) process.stdout.write(`$ ${step.command}\n${step.actual.map((line) => `${line}\n`).join('')}`);
+  for (const step of result.steps) process.stdout.write(`$ ${step.command}\n${step.printed.map((line) => `${line}\n`).join('')}`);
 }
