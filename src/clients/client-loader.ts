@@ -400,7 +400,9 @@ function findJsonErrorOffset(text: string): number {
 }
 
 class JsonScanError extends Error {
-  constructor(readonly offset: number) {
+  readonly offset: number;
+  constructor(offset: number) {
     super('json scan error');
+    this.offset = offset;
   }
 }

@@ -36,11 +36,12 @@ export interface FunctionReply {
 
 /** A failure the agent should apologise for; `code` goes back in the reply and the log. */
 export class FunctionFailure extends Error {
-  constructor(
-    readonly code: string,
-    readonly speakable: string,
-  ) {
+  readonly code: string;
+  readonly speakable: string;
+  constructor(code: string, speakable: string) {
     super(speakable);
+    this.code = code;
+    this.speakable = speakable;
   }
 }
 

@@ -39,13 +39,13 @@ export type ErrorCode = keyof typeof ERROR_STATUS;
 
 export class AppError extends Error {
   override readonly name = 'AppError';
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-    /** Extra response headers (e.g. Retry-After). */
-    readonly headers: Readonly<Record<string, string>> = {},
-  ) {
+  readonly code: ErrorCode;
+  /** Extra response headers (e.g. Retry-After). */
+  readonly headers: Readonly<Record<string, string>>;
+  constructor(code: ErrorCode, message: string, headers: Readonly<Record<string, string>> = {}) {
     super(message);
+    this.code = code;
+    this.headers = headers;
   }
 
   get status(): number {
