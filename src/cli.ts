@@ -12,15 +12,24 @@ import { openDatabase } from './platform/db/database.ts';
 type Io = Parameters<typeof clientsValidate>[1];
 type Command = (args: string[], io: Io) => Promise<number>;
 
+/** The release step: the same schema preparation every instance runs at startup, then exit. */
 async function migrate(_args: string[], io: Io): Promise<number> {
+  const { prepareSchema } = await import('./deps.ts');
+  const { createJobQueue } = await import('./platform/queue.ts');
+  const { createLogger, createSecretScrubber } = await import('./platform/logging.ts');
   const config = loadPlatformConfig();
   const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolSize });
+  const queue = createJobQueue(database, createLogger({ level: config.logLevel, scrubber: createSecretScrubber() }), config.queueSchema, { supervise: false });
   try {
-    await database.migrate();
-    const where = database.sharedBy !== undefined ? `the embedded database of the server running as process ${database.sharedBy}` : database.kind;
-    io.stdout(`Migrations applied (${where}).\n`);
+    // A running server shares its embedded database once it has prepared the schema (queue included):
+    // through the share, the SQL migrations are all there is to check.
+    const shared = database.sharedBy !== undefined;
+    const applied = shared ? await database.migrate() : await prepareSchema(database, queue);
+    const where = shared ? `the embedded database of the server running as process ${database.sharedBy}` : database.kind;
+    io.stdout(`Migrations applied (${where}): ${applied} this run${shared ? '' : `; job queue schema "${config.queueSchema}" ready`}.\n`);
     return 0;
   } finally {
+    await queue.stop();
     await database.close();
   }
 }

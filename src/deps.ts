@@ -80,6 +80,22 @@ export interface DepsOptions {
   superviseJobs?: boolean;
 }
 
+/**
+ * Brings the schema up to date and starts the job queue: the SQL migrations, then pg-boss's own
+ * tables, the grants that let tenant transactions enqueue, and the job catalogue's queues, all
+ * under the database's schema lock. Several processes starting at once (instances, the release
+ * step `xlnc migrate`) take turns: the first applies, the others find it done. Returns how many
+ * SQL migrations this call applied.
+ */
+export async function prepareSchema(database: Database, queue: JobQueue, options: { skipMigrations?: boolean | undefined } = {}): Promise<number> {
+  return database.withSchemaLock(async () => {
+    const applied = options.skipMigrations ? 0 : await database.migrate();
+    await queue.start();
+    await queue.register(JOB_CATALOGUE);
+    return applied;
+  });
+}
+
 export async function createDeps(config: PlatformConfig, options: DepsOptions = {}): Promise<Deps> {
   const instanceId = randomUUID();
   const scrubber = createSecretScrubber();
@@ -117,17 +133,6 @@ export async function createDeps(config: PlatformConfig, options: DepsOptions = 
     const database =
       options.database ?? (await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolSize, role: 'server' }));
     closers.push(() => database.close());
-    if (!options.skipMigrations) await database.migrate();
-    if (!options.database && database.pglite) {
-      // Commands (`xlnc users create`, …) reach this process's embedded database through this share.
-      const share = await shareEmbeddedDatabase({
-        pglite: database.pglite,
-        dataDir: config.dataDir,
-        onProblem: (message) => logger.warn(message),
-      });
-      closers.push(() => share.close());
-      logger.debug({ port: share.port }, 'embedded database shared with xlnc commands on the loopback interface');
-    }
     const tenancy = createTenancy(database);
 
     let redis: Redis | undefined;
@@ -149,9 +154,20 @@ export async function createDeps(config: PlatformConfig, options: DepsOptions = 
     };
 
     const queue = createJobQueue(database, logger, options.queueSchema ?? config.queueSchema, { supervise: options.superviseJobs });
-    await queue.start();
     closers.push(() => queue.stop());
-    await queue.register(JOB_CATALOGUE);
+    const applied = await prepareSchema(database, queue, { skipMigrations: options.skipMigrations });
+    if (applied > 0) logger.info({ migrations: applied }, 'database migrations applied');
+    if (!options.database && database.pglite) {
+      // Commands (`xlnc users create`, …) reach this process's embedded database through this share,
+      // opened once the schema is prepared (commands wait for it).
+      const share = await shareEmbeddedDatabase({
+        pglite: database.pglite,
+        dataDir: config.dataDir,
+        onProblem: (message) => logger.warn(message),
+      });
+      closers.push(() => share.close());
+      logger.debug({ port: share.port }, 'embedded database shared with xlnc commands on the loopback interface');
+    }
 
     const registry = createClientRegistry({
       dir: config.clientsDir,

@@ -165,6 +165,8 @@ export function createJobQueue(
 
   return {
     boss,
+    // Installs or upgrades pg-boss's schema and grants: callers hold the schema lock (prepareSchema
+    // in deps.ts), since two processes doing this at once fail on each other's DDL and GRANTs.
     async start() {
       await boss.start();
       // Tenant transactions run as the non-owner role and enqueue jobs: let that role insert them.

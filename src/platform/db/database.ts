@@ -51,7 +51,16 @@ export interface Database {
    * per statement. That is what lets the webhook route take thousands of events a second.
    */
   batch(statements: readonly SqlStatement[]): Promise<{ rows: unknown[] }[]>;
-  migrate(): Promise<void>;
+  /**
+   * Runs `steps` holding the schema lock: on PostgreSQL a session advisory lock on a connection of
+   * its own, so of several processes starting together (instances, a release step) one changes the
+   * schema at a time and the others wait, then find the work done. Concurrent DDL and GRANTs
+   * otherwise fail ("tuple concurrently updated", "type … already exists"). Re-entrant: `migrate`
+   * inside `steps` does not wait for itself. PGlite: one process per data folder, nothing to wait for.
+   */
+  withSchemaLock<T>(steps: () => Promise<T>): Promise<T>;
+  /** Applies the migrations not yet applied, under the schema lock; returns how many it applied. */
+  migrate(): Promise<number>;
   /** Whether every migration in the repository has been applied. */
   migrationsApplied(): Promise<boolean>;
   ping(): Promise<void>;
@@ -59,7 +68,8 @@ export interface Database {
 }
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../../migrations', import.meta.url));
-const MIGRATION_LOCK_ID = 727_001;
+/** The advisory lock key of schema changes (migrations, the job queue's tables and grants). */
+const SCHEMA_LOCK_ID = 727_001;
 
 function journalSize(): number {
   const journal = JSON.parse(readFileSync(join(MIGRATIONS_DIR, 'meta/_journal.json'), 'utf8')) as {
@@ -172,6 +182,38 @@ async function pipelinedTransaction(pool: pg.Pool, statements: readonly SqlState
   }
 }
 
+/** Runs a migrator and returns how many migrations it applied. */
+async function countApplied(db: Db, run: () => Promise<void>): Promise<number> {
+  const before = await appliedCount(db);
+  await run();
+  return (await appliedCount(db)) - before;
+}
+
+/** The schema lock on PostgreSQL (see Database.withSchemaLock). */
+function postgresSchemaLock(url: string): Database['withSchemaLock'] {
+  let held = 0;
+  return async (steps) => {
+    if (held > 0) return steps();
+    const client = new pg.Client({ connectionString: url });
+    // A server restart while waiting fails the query below; it must not kill the process.
+    client.on('error', () => undefined);
+    await client.connect();
+    try {
+      await client.query('select pg_advisory_lock($1)', [SCHEMA_LOCK_ID]);
+      held++;
+      try {
+        return await steps();
+      } finally {
+        held--;
+      }
+    } finally {
+      // Ending the session releases the lock too, should the unlock not get through.
+      await client.query('select pg_advisory_unlock($1)', [SCHEMA_LOCK_ID]).catch(() => undefined);
+      await client.end().catch(() => undefined);
+    }
+  };
+}
+
 async function openPostgres(url: string, poolSize: number): Promise<Database> {
   const pool = new pg.Pool({ connectionString: url, max: poolSize });
   // Batches get their own connections in pipeline mode (queries issued without awaiting each other
@@ -181,23 +223,14 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
   pool.on('error', () => undefined);
   batchPool.on('error', () => undefined);
   const db = drizzlePg({ client: pool, schema }) as unknown as Db;
+  const withSchemaLock = postgresSchemaLock(url);
   return {
     kind: 'postgres',
     db,
     executor: { executeSql: async (text, values) => pool.query(text, values) },
     batch: (statements) => pipelinedTransaction(batchPool, statements),
-    async migrate() {
-      // One migrator at a time across instances: a session advisory lock on a dedicated connection.
-      const client = new pg.Client({ connectionString: url });
-      await client.connect();
-      try {
-        await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_ID]);
-        await migratePg(drizzlePg({ client }), { migrationsFolder: MIGRATIONS_DIR });
-      } finally {
-        await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK_ID]).catch(() => undefined);
-        await client.end();
-      }
-    },
+    withSchemaLock,
+    migrate: () => withSchemaLock(() => countApplied(db, () => migratePg(drizzlePg({ client: pool }), { migrationsFolder: MIGRATIONS_DIR }))),
     migrationsApplied: async () => (await appliedCount(db)) >= journalSize(),
     async ping() {
       await pool.query('select 1');
@@ -350,7 +383,8 @@ async function openPglite(options: OpenDatabaseOptions): Promise<Database> {
         for (const statement of statements) results.push(await tx.query(statement.text, statement.params));
         return results;
       }),
-    migrate: () => migratePglite(drizzlePglite({ client }), { migrationsFolder: MIGRATIONS_DIR }),
+    withSchemaLock: (steps) => steps(),
+    migrate: () => countApplied(db, () => migratePglite(drizzlePglite({ client }), { migrationsFolder: MIGRATIONS_DIR })),
     migrationsApplied: async () => (await appliedCount(db)) >= journalSize(),
     async ping() {
       await client.query('select 1');
