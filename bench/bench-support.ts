@@ -194,7 +194,7 @@ export async function startBenchServer(options: StartServerOptions): Promise<Run
     ...options.env,
   };
   const startTimeoutMs = options.startTimeoutMs ?? 900_000;
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', BENCH_SERVER_ENTRY], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), BENCH_SERVER_ENTRY], {
     cwd: REPO_ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

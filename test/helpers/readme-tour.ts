@@ -3,7 +3,7 @@
  * `tour:end` markers, with the output shown under it. `runTour` runs them in a fresh copy of the
  * repository (its tracked files, node_modules linked in place of `npm ci`): `npm start` in the
  * background on a free port, the rest one after the other in one bash session, as a person types
- * them in a second terminal. Run directly (`npx tsx test/helpers/readme-tour.ts [folder]`) it
+ * them in a second terminal. Run directly (`node test/helpers/readme-tour.ts [folder]`) it
  * prints what each command printed, for pasting into the README.
  */
 import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';

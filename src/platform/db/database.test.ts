@@ -16,7 +16,7 @@ describe.skipIf(process.env.DATABASE_URL)('embedded database (PGlite)', () => {
     try {
       const child = spawn(
         process.execPath,
-        ['--import', 'tsx', '-e', `import('${join(ROOT, 'src/platform/db/database.ts')}').then(m => m.openDatabase({ dataDir: ${JSON.stringify(dataDir)} })).then(() => process.exit(0), (e) => { console.error(e.message); process.exit(3); })`],
+        ['-e', `import('${join(ROOT, 'src/platform/db/database.ts')}').then(m => m.openDatabase({ dataDir: ${JSON.stringify(dataDir)} })).then(() => process.exit(0), (e) => { console.error(e.message); process.exit(3); })`],
         { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
       );
       let stderr = '';
