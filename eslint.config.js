@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'data/', 'migrations/', 'coverage/', '.tmp/'] },
+  { ignores: ['node_modules/', 'data/', 'migrations/', 'coverage/', '.tmp/', '.ci/node/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

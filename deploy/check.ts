@@ -7,7 +7,8 @@
  * - railway.json, railway.worker.json: Railway's documented config-as-code fields, strictly.
  * - deploy/kubernetes: each object against its Kubernetes schema (kubernetes-models), then probes,
  *   selectors, autoscaler and budget targets, non-root security contexts.
- * - yamllint (Debian's package) over every YAML file.
+ * - yamllint (Debian's package) over every YAML file; where kubectl is installed, `kubectl kustomize`
+ *   builds both kustomizations.
  * Every command a file runs must be one of DEPLOY_COMMANDS, the ones the production test runs.
  */
 import { spawnSync } from 'node:child_process';
@@ -565,8 +566,17 @@ export function checkRepository(root: string = REPO_ROOT): Problem[] {
   });
   if (lint.error) add('yamllint', [`not installed (${lint.error.message}): apt-get install yamllint`]);
   else if (lint.status !== 0) add('yamllint', [lint.stdout.trim() || lint.stderr.trim()]);
+
+  // Where kubectl is installed, its kustomize builds both kustomizations as `kubectl apply -k` will.
+  for (const dir of [KUBERNETES_DIR, `${KUBERNETES_DIR}/migrate`]) {
+    const build = spawnSync('kubectl', ['kustomize', dir], { cwd: root, encoding: 'utf8' });
+    if (build.error) break;
+    if (build.status !== 0) add(dir, [`kubectl kustomize: ${build.stderr.trim()}`]);
+  }
   return problems;
 }
+
+const kubectlInstalled = () => spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' }).error === undefined;
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const problems = checkRepository();
@@ -577,7 +587,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   } else {
     process.stdout.write(
       'Deployment files pass: Dockerfile (dockerfile-utils + rules), compose.yaml (Compose schema + rules), ' +
-        'railway.json and railway.worker.json, deploy/kubernetes (Kubernetes schemas + rules), yamllint\n',
+        `railway.json and railway.worker.json, deploy/kubernetes (Kubernetes schemas + rules${kubectlInstalled() ? ', kubectl kustomize' : ''}), yamllint\n`,
     );
   }
 }
