@@ -45,12 +45,13 @@ export interface SimulationStep {
 
 /** The server did not answer at all (nothing listening, DNS, TLS): says where it tried. */
 export class SimulatorUnreachableError extends Error {
-  constructor(
-    readonly url: string,
-    readonly reason: string,
-  ) {
+  readonly url: string;
+  readonly reason: string;
+  constructor(url: string, reason: string) {
     super(`Could not reach ${url} (${reason})`);
     this.name = 'SimulatorUnreachableError';
+    this.url = url;
+    this.reason = reason;
   }
 }
 
