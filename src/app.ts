@@ -18,6 +18,7 @@ import { adminRoutes } from './admin/admin.routes.ts';
 import { registerAuth } from './auth/auth.guard.ts';
 import { authRoutes } from './auth/auth.routes.ts';
 import { clientApiRoutes } from './client-api/client-api.routes.ts';
+import { dashboardRoutes } from './dashboard/dashboard.routes.ts';
 import { registerOpenApi } from './client-api/openapi.ts';
 import { opsRoutes } from './ops/ops.routes.ts';
 import { retellFunctionRoutes } from './functions/functions.routes.ts';
@@ -118,6 +119,7 @@ export async function buildApp(deps: Deps): Promise<App> {
   await app.register(authRoutes(deps), { prefix: '/api/auth' });
   await app.register(adminRoutes(deps), { prefix: '/api/admin' });
   await app.register(clientApiRoutes(deps), { prefix: '/api/clients' });
+  await app.register(dashboardRoutes(deps));
 
   return app;
 }

@@ -12,6 +12,7 @@ import type { Deps } from '../deps.ts';
 import { AppError } from '../platform/errors.ts';
 import { createAdminClientsService, type Actor, type ClientDetail } from './admin-clients.service.ts';
 import { AUDIT_ACTIONS, queryAudit, writeAudit } from './audit.service.ts';
+import { auditPageSchema, clientDetailSchema, clientListSchema } from './admin.schemas.ts';
 import { diffConfigs } from './client-secrets.ts';
 
 const idParams = z.object({ id: z.string().min(1).max(100) });
@@ -80,13 +81,13 @@ export function adminRoutes(deps: Deps): FastifyPluginAsync {
     });
     app.addContentTypeParser('application/merge-patch+json', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
 
-    app.get('/clients', async () => ({ clients: await clients.list() }));
+    app.get('/clients', { schema: { response: { 200: clientListSchema } } }, async () => ({ clients: await clients.list() }));
 
     app.post('/clients', { schema: { body: z.record(z.string(), z.unknown()) } }, async (request, reply) =>
       sendClient(reply, await clients.create(actorOf(request), request.body), 201),
     );
 
-    app.get('/clients/:id', { schema: { params: idParams } }, async (request, reply) =>
+    app.get('/clients/:id', { schema: { params: idParams, response: { 200: clientDetailSchema } } }, async (request, reply) =>
       sendClient(reply, await clients.get(request.params.id)),
     );
 
@@ -177,7 +178,7 @@ export function adminRoutes(deps: Deps): FastifyPluginAsync {
       },
     );
 
-    app.get('/audit', { schema: { querystring: auditQuery } }, async (request) => {
+    app.get('/audit', { schema: { querystring: auditQuery, response: { 200: auditPageSchema } } }, async (request) => {
       const q = request.query;
       return queryAudit(deps.tenancy, {
         clientId: q.client_id,

@@ -1,0 +1,106 @@
+import { useQuery } from '@tanstack/react-query';
+import { getRouteApi, Link } from '@tanstack/react-router';
+import { createColumnHelper } from '@tanstack/react-table';
+import { useMemo } from 'react';
+import { addDays, todayIn } from '../../lib/dates.ts';
+import { formatDateTime, formatPhone } from '../../lib/format.ts';
+import { Badge, statusTone } from '../../ui/badge.tsx';
+import { DataTable, type TableFeatureSet } from '../../ui/data-table.tsx';
+import { Pager } from '../../ui/pager.tsx';
+import { Empty, PageHeader, QueryState } from '../../ui/states.tsx';
+import { settingsQueries, timezoneOf } from '../settings/settings.queries.ts';
+import { appointmentQueries, type Appointment } from './appointments.queries.ts';
+import { APPOINTMENT_STATUSES } from './appointments.search.ts';
+
+const route = getRouteApi('/app/c/$clientId/appointments');
+const helper = createColumnHelper<TableFeatureSet, Appointment>();
+const PAGE_SIZE = 25;
+
+function columns(clientId: string, timezone: string) {
+  return helper.columns([
+    helper.accessor('starts_at', { header: 'When', cell: (info) => formatDateTime(info.getValue(), timezone) }),
+    helper.accessor('customer_name', {
+      header: 'Customer',
+      cell: (info) => (
+        <>
+          {info.getValue() ?? 'Unknown name'}
+          <br />
+          <span className="muted small">{formatPhone(info.row.original.customer_phone)}</span>
+        </>
+      ),
+    }),
+    helper.accessor('reason', { header: 'Reason', cell: (info) => info.getValue() ?? '–' }),
+    helper.accessor('status', { header: 'Status', cell: (info) => <Badge tone={statusTone(info.getValue())}>{info.getValue() === 'booked' ? 'Booked' : 'Cancelled'}</Badge> }),
+    helper.accessor('call_id', {
+      header: 'Booked on',
+      cell: (info) => {
+        const callId = info.getValue();
+        return callId ? (
+          <Link to="/c/$clientId/calls/$callId" params={{ clientId, callId }}>
+            View call
+          </Link>
+        ) : (
+          <span className="muted">–</span>
+        );
+      },
+    }),
+  ]);
+}
+
+export function AppointmentsPage() {
+  const { clientId } = route.useParams();
+  const search = route.useSearch();
+  const navigate = route.useNavigate();
+  const settings = useQuery(settingsQueries.detail(clientId));
+  const timezone = timezoneOf(settings.data);
+  const when = search.when ?? 'upcoming';
+  const today = todayIn(timezone);
+  // Upcoming: from today on, soonest first; past: up to yesterday, latest first.
+  const query =
+    when === 'upcoming'
+      ? { from: today, order: 'asc' as const, status: search.status, cursor: search.cursor, limit: PAGE_SIZE }
+      : { to: addDays(today, -1), order: 'desc' as const, status: search.status, cursor: search.cursor, limit: PAGE_SIZE };
+  const appointments = useQuery({ ...appointmentQueries.list(clientId, query), enabled: !settings.isPending });
+  const tableColumns = useMemo(() => columns(clientId, timezone), [clientId, timezone]);
+
+  return (
+    <>
+      <PageHeader title="Appointments" description={`Booked by your receptionist or added to your calendar through it. Times in ${timezone}.`} />
+      <div className="filters">
+        <div className="segmented" role="group" aria-label="Which appointments">
+          {(['upcoming', 'past'] as const).map((value) => (
+            <button key={value} type="button" aria-pressed={when === value} className={when === value ? 'active' : undefined} onClick={() => void navigate({ search: { when: value, status: search.status } })}>
+              {value === 'upcoming' ? 'Upcoming' : 'Past'}
+            </button>
+          ))}
+        </div>
+        <label className="field">
+          <span>Status</span>
+          <select value={search.status ?? ''} onChange={(e) => void navigate({ search: { when: search.when, status: (e.target.value || undefined) as (typeof APPOINTMENT_STATUSES)[number] | undefined } })}>
+            <option value="">Any</option>
+            <option value="booked">Booked</option>
+            <option value="cancelled">Cancelled</option>
+          </select>
+        </label>
+      </div>
+      <QueryState
+        query={appointments}
+        loadingLabel="Loading appointments…"
+        isEmpty={(page) => page.data.length === 0}
+        empty={<Empty title={when === 'upcoming' ? 'No upcoming appointments' : 'No past appointments'}>Appointments your receptionist books show up here.</Empty>}
+      >
+        {(page) => (
+          <>
+            <DataTable caption="Appointments" columns={tableColumns} data={page.data} rowKey={(a) => a.id} />
+            <Pager
+              nextCursor={page.next_cursor}
+              onFirst={search.cursor === undefined}
+              onNext={() => page.next_cursor && void navigate({ search: { ...search, cursor: page.next_cursor } })}
+              onFirstPage={() => void navigate({ search: { ...search, cursor: undefined } })}
+            />
+          </>
+        )}
+      </QueryState>
+    </>
+  );
+}

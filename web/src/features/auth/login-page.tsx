@@ -1,0 +1,77 @@
+import { useQueryClient } from '@tanstack/react-query';
+import { useNavigate } from '@tanstack/react-router';
+import { useState, type FormEvent } from 'react';
+import { isApiError } from '../../lib/api.ts';
+import { signIn } from '../../lib/session.ts';
+import { authQueries } from './auth.queries.ts';
+
+function messageFor(error: unknown): string {
+  if (isApiError(error, 401)) return 'That email and password do not match an active account.';
+  if (isApiError(error, 429)) return 'Too many attempts. Wait a minute, then try again.';
+  if (isApiError(error, 0)) return 'The server could not be reached. Check your connection and try again.';
+  return 'Signing in failed. Please try again.';
+}
+
+export function LoginPage({ reason, redirectTo }: { reason?: string | undefined; redirectTo?: string | undefined }) {
+  const queryClient = useQueryClient();
+  const navigate = useNavigate();
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  const submit = async (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    const form = new FormData(event.currentTarget);
+    setBusy(true);
+    setError(null);
+    try {
+      const user = await signIn(String(form.get('email') ?? ''), String(form.get('password') ?? ''));
+      queryClient.setQueryData(authQueries.me().queryKey, user);
+      // Only a path on this site: a crafted link must not send the user elsewhere.
+      const target = redirectTo?.startsWith('/') && !redirectTo.startsWith('//') ? redirectTo : '/';
+      await navigate({ to: target });
+    } catch (caught) {
+      setError(messageFor(caught));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <main className="login" id="main">
+      <div className="login-card">
+        <div className="brand brand-large" aria-hidden="true">
+          <span className="brand-mark">X</span> XLNC Perception
+        </div>
+        <h1>Sign in</h1>
+        <p className="muted">Your AI receptionist’s calls, bookings and messages.</p>
+        {reason === 'expired' ? (
+          <p className="notice" role="status">
+            Your session ended. Sign in again to continue.
+          </p>
+        ) : reason === 'signed_out' ? (
+          <p className="notice" role="status">
+            You are signed out.
+          </p>
+        ) : null}
+        <form onSubmit={(event) => void submit(event)} noValidate={false}>
+          <label className="field">
+            <span>Email</span>
+            <input name="email" type="email" autoComplete="username" required autoFocus />
+          </label>
+          <label className="field">
+            <span>Password</span>
+            <input name="password" type="password" autoComplete="current-password" required />
+          </label>
+          {error ? (
+            <p className="form-error" role="alert">
+              {error}
+            </p>
+          ) : null}
+          <button type="submit" className="button button-primary button-block" disabled={busy}>
+            {busy ? 'Signing in…' : 'Sign in'}
+          </button>
+        </form>
+      </div>
+    </main>
+  );
+}

@@ -1,0 +1,71 @@
+/** One client's frame: its name, test/live badge and the owner's sections. The operator gets a way back. */
+import { useQuery } from '@tanstack/react-query';
+import { getRouteApi, Link, Outlet } from '@tanstack/react-router';
+import { isApiError } from '../../lib/api.ts';
+import { Badge } from '../../ui/badge.tsx';
+import { ErrorState } from '../../ui/states.tsx';
+import { authQueries } from '../auth/auth.queries.ts';
+import { environmentOf, settingsQueries } from '../settings/settings.queries.ts';
+import { SectionNav } from '../shell/app-shell.tsx';
+
+const route = getRouteApi('/app/c/$clientId');
+
+const SECTIONS = [
+  { to: '/c/$clientId', label: 'Overview', exact: true },
+  { to: '/c/$clientId/calls', label: 'Calls', exact: false },
+  { to: '/c/$clientId/appointments', label: 'Appointments', exact: false },
+  { to: '/c/$clientId/messages', label: 'Messages', exact: false },
+  { to: '/c/$clientId/settings', label: 'Settings', exact: false },
+] as const;
+
+export function ClientLayout() {
+  const { clientId } = route.useParams();
+  const me = useQuery(authQueries.me());
+  const settings = useQuery(settingsQueries.detail(clientId));
+  const environment = environmentOf(settings.data);
+  const isOperator = me.data?.role === 'platform_admin';
+
+  return (
+    <>
+      <div className="context-bar">
+        <div className="context-inner">
+          {isOperator ? (
+            <nav aria-label="Breadcrumb" className="breadcrumb">
+              <Link to="/operator">Operator console</Link> <span aria-hidden="true">/</span>
+            </nav>
+          ) : null}
+          <div className="context-title">
+            <span className="client-name">{settings.data?.name ?? clientId}</span>
+            {environment === 'test' ? (
+              <Badge tone="info" title="Test client: messages are rendered and stored, never sent">
+                Test mode
+              </Badge>
+            ) : environment === 'live' ? (
+              <Badge tone="good">Live</Badge>
+            ) : null}
+            {settings.data && settings.data.status !== 'active' ? (
+              <Badge tone={settings.data.status === 'invalid' ? 'bad' : 'warn'}>{settings.data.status === 'invalid' ? 'Configuration invalid' : 'Disabled'}</Badge>
+            ) : null}
+          </div>
+        </div>
+        <SectionNav label="Client sections">
+          {SECTIONS.map((section) => (
+            <li key={section.to}>
+              <Link
+                to={section.to}
+                params={{ clientId }}
+                activeOptions={{ exact: section.exact, includeSearch: false }}
+                activeProps={{ 'aria-current': 'page', className: 'active' }}
+              >
+                {section.label}
+              </Link>
+            </li>
+          ))}
+        </SectionNav>
+      </div>
+      <main className="page" id="main">
+        {isApiError(settings.error, 404) ? <ErrorState error={settings.error} /> : <Outlet />}
+      </main>
+    </>
+  );
+}

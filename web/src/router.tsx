@@ -1,0 +1,181 @@
+/**
+ * Every page and its URL. Filters and pages live in the URL (validated here), so every view is a
+ * shareable link. Pages load on demand: a first visit downloads the shell and the sign-in page only.
+ */
+import type { QueryClient } from '@tanstack/react-query';
+import { createRootRouteWithContext, createRoute, createRouter, lazyRouteComponent, notFound, Outlet, redirect } from '@tanstack/react-router';
+import { isApiError } from './lib/api.ts';
+import { compact, oneOf, text } from './lib/search.ts';
+import { hasSession, type SessionEndReason } from './lib/session.ts';
+import { authQueries } from './features/auth/auth.queries.ts';
+import { LoginPage } from './features/auth/login-page.tsx';
+import { parseAppointmentsSearch } from './features/appointments/appointments.search.ts';
+import { parseCallsSearch } from './features/calls/calls.search.ts';
+import { parseMessagesSearch } from './features/messages/messages.search.ts';
+import { parseAuditSearch, parseClientsSearch, parseUsersSearch } from './features/operator/operator.search.ts';
+import { parseOverviewSearch } from './features/overview/overview.search.ts';
+import { AppShell } from './features/shell/app-shell.tsx';
+import { NotFoundPage, RouteError } from './features/shell/route-states.tsx';
+
+export interface RouterContext {
+  queryClient: QueryClient;
+}
+
+const rootRoute = createRootRouteWithContext<RouterContext>()({
+  component: Outlet,
+  notFoundComponent: NotFoundPage,
+  errorComponent: RouteError,
+});
+
+interface LoginSearch {
+  reason?: SessionEndReason | undefined;
+  /** Where to go after signing in (a path on this site). */
+  redirect?: string | undefined;
+}
+
+const loginRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: '/login',
+  validateSearch: (raw: Record<string, unknown>): LoginSearch =>
+    compact({ reason: oneOf(raw.reason, ['expired', 'signed_out'] as const), redirect: text(raw.redirect, 2000) }),
+  component: function Login() {
+    const search = loginRoute.useSearch();
+    return <LoginPage reason={search.reason} redirectTo={search.redirect} />;
+  },
+});
+
+/** Every page below needs a session; without one (or when it has ended) → sign in, then back here. */
+const appRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  id: 'app',
+  beforeLoad: async ({ context, location }) => {
+    const toLogin = () => redirect({ to: '/login', search: { redirect: location.href } });
+    if (!hasSession()) throw toLogin();
+    try {
+      return { user: await context.queryClient.ensureQueryData(authQueries.me()) };
+    } catch (error) {
+      if (isApiError(error, 401)) throw toLogin();
+      throw error;
+    }
+  },
+  component: AppShell,
+});
+
+const homeRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: '/',
+  beforeLoad: ({ context }) => {
+    const { user } = context;
+    if (user.role === 'platform_admin') throw redirect({ to: '/operator' });
+    if (user.client_id !== null) throw redirect({ to: '/c/$clientId', params: { clientId: user.client_id } });
+  },
+  component: NotFoundPage,
+});
+
+const operatorRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: '/operator',
+  beforeLoad: ({ context }) => {
+    // A client user sees no operator page, not even that one exists.
+    if (context.user.role !== 'platform_admin') throw notFound();
+  },
+  component: lazyRouteComponent(() => import('./features/operator/operator-layout.tsx'), 'OperatorLayout'),
+});
+
+const operatorClientsRoute = createRoute({
+  getParentRoute: () => operatorRoute,
+  path: '/',
+  validateSearch: parseClientsSearch,
+  component: lazyRouteComponent(() => import('./features/operator/clients-page.tsx'), 'ClientsPage'),
+});
+
+const operatorUsersRoute = createRoute({
+  getParentRoute: () => operatorRoute,
+  path: '/users',
+  validateSearch: parseUsersSearch,
+  component: lazyRouteComponent(() => import('./features/operator/users-page.tsx'), 'UsersPage'),
+});
+
+const operatorAuditRoute = createRoute({
+  getParentRoute: () => operatorRoute,
+  path: '/audit',
+  validateSearch: parseAuditSearch,
+  component: lazyRouteComponent(() => import('./features/operator/audit-page.tsx'), 'AuditPage'),
+});
+
+/** One client's pages: its own users, and the operator for any client. */
+const clientRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: '/c/$clientId',
+  beforeLoad: ({ context, params }) => {
+    const { user } = context;
+    if (user.role !== 'platform_admin' && user.client_id !== params.clientId) throw notFound();
+  },
+  component: lazyRouteComponent(() => import('./features/clients/client-layout.tsx'), 'ClientLayout'),
+});
+
+const overviewRoute = createRoute({
+  getParentRoute: () => clientRoute,
+  path: '/',
+  validateSearch: parseOverviewSearch,
+  component: lazyRouteComponent(() => import('./features/overview/overview-page.tsx'), 'OverviewPage'),
+});
+
+const callsRoute = createRoute({
+  getParentRoute: () => clientRoute,
+  path: '/calls',
+  validateSearch: parseCallsSearch,
+  component: lazyRouteComponent(() => import('./features/calls/calls-page.tsx'), 'CallsPage'),
+});
+
+const callRoute = createRoute({
+  getParentRoute: () => clientRoute,
+  path: '/calls/$callId',
+  component: lazyRouteComponent(() => import('./features/calls/call-detail-page.tsx'), 'CallDetailPage'),
+});
+
+const appointmentsRoute = createRoute({
+  getParentRoute: () => clientRoute,
+  path: '/appointments',
+  validateSearch: parseAppointmentsSearch,
+  component: lazyRouteComponent(() => import('./features/appointments/appointments-page.tsx'), 'AppointmentsPage'),
+});
+
+const messagesRoute = createRoute({
+  getParentRoute: () => clientRoute,
+  path: '/messages',
+  validateSearch: parseMessagesSearch,
+  component: lazyRouteComponent(() => import('./features/messages/messages-page.tsx'), 'MessagesPage'),
+});
+
+const settingsRoute = createRoute({
+  getParentRoute: () => clientRoute,
+  path: '/settings',
+  component: lazyRouteComponent(() => import('./features/settings/settings-page.tsx'), 'SettingsPage'),
+});
+
+const routeTree = rootRoute.addChildren([
+  loginRoute,
+  appRoute.addChildren([
+    homeRoute,
+    operatorRoute.addChildren([operatorClientsRoute, operatorUsersRoute, operatorAuditRoute]),
+    clientRoute.addChildren([overviewRoute, callsRoute, callRoute, appointmentsRoute, messagesRoute, settingsRoute]),
+  ]),
+]);
+
+export function createAppRouter(queryClient: QueryClient) {
+  return createRouter({
+    routeTree,
+    context: { queryClient },
+    defaultPreload: 'intent',
+    // Data freshness is TanStack Query's job; the router only loads code.
+    defaultPreloadStaleTime: 0,
+    scrollRestoration: true,
+  });
+}
+
+declare module '@tanstack/react-router' {
+  interface Register {
+    router: ReturnType<typeof createAppRouter>;
+  }
+}
