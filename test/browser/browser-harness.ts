@@ -120,13 +120,40 @@ export async function seriousViolations(page: Page): Promise<string[]> {
     .map((v) => `${v.impact} ${v.id}: ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
 }
 
-/** Desktop and 375 px screenshots of the page as it is, into .tmp/screenshots (gitignored). */
-export async function screenshots(page: Page, name: string): Promise<void> {
+/** Elements sticking out past the right edge (outside any scrolling box): the page scrolls sideways on a phone. */
+async function overflowing(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const width = document.documentElement.clientWidth;
+    const scrolls = (el: Element | null): boolean => {
+      for (let node = el?.parentElement ?? null; node; node = node.parentElement) {
+        const style = getComputedStyle(node);
+        if (style.overflowX === 'auto' || style.overflowX === 'scroll' || style.overflowX === 'hidden') return true;
+      }
+      return false;
+    };
+    const out: string[] = [];
+    for (const el of Array.from(document.body.querySelectorAll('*'))) {
+      const rect = el.getBoundingClientRect();
+      if (rect.width > 0 && rect.right > width + 1 && !scrolls(el)) out.push(`<${el.tagName.toLowerCase()} class="${el.getAttribute('class') ?? ''}"> right edge ${Math.round(rect.right)} px`);
+    }
+    return out.slice(0, 5);
+  });
+}
+
+/**
+ * Desktop and 375 px screenshots of the page as it is, into .tmp/screenshots (gitignored).
+ * Returns what makes the 375 px page wider than the phone.
+ */
+export async function screenshots(page: Page, name: string): Promise<string[]> {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
   await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}-desktop.png`), fullPage: true });
   await page.setViewportSize({ width: 375, height: 812 });
+  // Two frames: resize observers (the chart) redraw first.
+  await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
+  const wide = await overflowing(page);
   await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}-375.png`), fullPage: true });
   await page.setViewportSize({ width: 1280, height: 860 });
+  return wide;
 }
 
 /** Waits until no loading state is left on the page. */

@@ -32,6 +32,7 @@ function clientConfig(id: string, name: string) {
 describe('the dashboard in a browser', () => {
   const clientA = uniqueId('web-a');
   const clientB = uniqueId('web-b');
+  const clientBroken = uniqueId('web-x');
   const nameA = 'Acme Tax Office';
   const nameB = 'Bright Smile Dental';
   const password = `pw-${randomBytes(9).toString('base64url')}`;
@@ -46,6 +47,7 @@ describe('the dashboard in a browser', () => {
   let browser: BrowserContext;
   const consoleProblems: string[] = [];
   const a11y: string[] = [];
+  const layout: string[] = [];
   const callIdsB: string[] = [];
 
   const apiToken = async (email: string): Promise<string> => {
@@ -69,7 +71,7 @@ describe('the dashboard in a browser', () => {
   async function look(page: Page, name: string): Promise<void> {
     await settled(page);
     a11y.push(...(await seriousViolations(page)).map((v) => `${name}: ${v}`));
-    await screenshots(page, name);
+    layout.push(...(await screenshots(page, name)).map((v) => `${name} at 375 px: ${v}`));
   }
 
   async function signIn(page: Page, email: string): Promise<void> {
@@ -87,6 +89,8 @@ describe('the dashboard in a browser', () => {
     const clientsDir = tempDir('web-clients-');
     writeClientFile(clientsDir, clientConfig(clientA, nameA));
     writeClientFile(clientsDir, clientConfig(clientB, nameB));
+    // A broken file: the operator must see it and why.
+    writeClientFile(clientsDir, { client_id: clientBroken, name: 'Broken Salon', retell: { agent_ids: [] } });
     const env: Record<string, string> = {
       DATA_DIR: tempDir('web-data-'),
       CLIENTS_DIR: clientsDir,
@@ -241,7 +245,7 @@ describe('the dashboard in a browser', () => {
     await settled(page);
     const text = (await page.locator('main').textContent()) ?? '';
     expect(text).toContain(`${server.baseUrl}/api/webhooks/retell/${clientA}`);
-    expect(text).toContain('Test: messages are not sent');
+    expect(text).toContain('messages are rendered, not sent');
     for (const secret of [retellKeyFor(clientA), 'twilio_token_literal_0123', 'SG.literal_key_for_tests_0123']) expect(text).not.toContain(secret);
     expect(text).toContain('••••');
     await look(page, 'settings');
@@ -274,6 +278,9 @@ describe('the dashboard in a browser', () => {
     const table = page.getByRole('table', { name: 'Clients' });
     await expect.poll(() => table.getByRole('link', { name: nameA }).count()).toBe(1);
     await expect.poll(() => table.getByRole('link', { name: nameB }).count()).toBe(1);
+    const broken = table.getByRole('row').filter({ hasText: clientBroken });
+    await expect.poll(() => broken.textContent()).toContain('Configuration invalid');
+    expect(await broken.textContent()).toContain('timezone');
     await look(page, 'operator-clients');
 
     await page.getByRole('button', { name: /Client/ }).first().click();
@@ -305,8 +312,9 @@ describe('the dashboard in a browser', () => {
     await page.close();
   });
 
-  it('no page had a console error or a serious accessibility violation', () => {
+  it('no page had a console error, a serious accessibility violation, or anything wider than a 375 px phone', () => {
     expect(consoleProblems).toEqual([]);
     expect(a11y).toEqual([]);
+    expect(layout).toEqual([]);
   });
 });

@@ -7,7 +7,8 @@ export const formatCount = (n: number): string => integer.format(n);
 /** 0.4567 → "45.7%"; no denominator → "–". */
 export function formatPercent(ratio: number | null): string {
   if (ratio === null || !Number.isFinite(ratio)) return '–';
-  return `${(Math.round(ratio * 1000) / 10).toFixed(ratio === 0 || ratio === 1 ? 0 : 1)}%`;
+  const percent = Math.round(ratio * 1000) / 10;
+  return Number.isInteger(percent) ? `${percent}%` : `${percent.toFixed(1)}%`;
 }
 
 /** 95_000 → "1m 35s"; under a minute "42s"; null → "–". */

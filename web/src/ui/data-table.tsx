@@ -88,7 +88,9 @@ export function DataTable<Row extends object>({
             <tr key={row.id}>
               {row.getAllCells().map((cell) => (
                 <td key={cell.id} data-label={typeof cell.column.columnDef.header === 'string' ? cell.column.columnDef.header : undefined}>
-                  <table.FlexRender cell={cell} />
+                  <div className="cell">
+                    <table.FlexRender cell={cell} />
+                  </div>
                 </td>
               ))}
             </tr>

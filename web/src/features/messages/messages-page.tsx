@@ -30,28 +30,24 @@ export const STATUS_HELP: Record<(typeof MESSAGE_STATUSES)[number], string> = {
 
 function columns(clientId: string, timezone: string) {
   return helper.columns([
-    helper.accessor('created_at', { header: 'When', cell: (info) => formatDateTime(info.getValue(), timezone) }),
+    helper.accessor('created_at', { header: 'When', cell: (info) => <span className="nowrap">{formatDateTime(info.getValue(), timezone)}</span> }),
     helper.accessor('channel', { header: 'Type', cell: (info) => `${info.getValue() === 'sms' ? 'Text' : 'Email'} · ${humanize(info.row.original.kind).toLowerCase()}` }),
     helper.accessor('to_address', { header: 'To', cell: (info) => (info.row.original.channel === 'sms' ? formatPhone(info.getValue()) : info.getValue()) }),
     helper.accessor('status', {
       header: 'Status',
       cell: (info) => {
         const status = info.getValue() as (typeof MESSAGE_STATUSES)[number];
+        const { error_code: code, error_message: reason } = info.row.original;
         return (
           <>
             <Badge tone={statusTone(status)}>{humanize(status)}</Badge>
-            <br />
-            <span className="muted small">{STATUS_HELP[status] ?? ''}</span>
+            {reason || code ? (
+              <span className="cell-note error-text">{[reason, code ? `(${code})` : null].filter(Boolean).join(' ')}</span>
+            ) : (
+              <span className="cell-note muted small">{STATUS_HELP[status] ?? ''}</span>
+            )}
           </>
         );
-      },
-    }),
-    helper.accessor('error_message', {
-      header: 'Reason',
-      cell: (info) => {
-        const { error_code: code } = info.row.original;
-        const message = info.getValue();
-        return message || code ? <span className="error-text">{[message, code ? `(${code})` : null].filter(Boolean).join(' ')}</span> : <span className="muted">–</span>;
       },
     }),
     helper.accessor('body', { header: 'Message', cell: (info) => <span className="clamp">{info.row.original.subject ? `${info.row.original.subject}: ` : ''}{info.getValue()}</span> }),
@@ -60,7 +56,7 @@ function columns(clientId: string, timezone: string) {
       cell: (info) => {
         const callId = info.getValue();
         return callId ? (
-          <Link to="/c/$clientId/calls/$callId" params={{ clientId, callId }}>
+          <Link to="/c/$clientId/calls/$callId" params={{ clientId, callId }} className="nowrap">
             View call
           </Link>
         ) : (

@@ -30,7 +30,8 @@ export function CallsChart({ dates, calls, booked }: { dates: string[]; calls: n
           { label: 'Booked', fill: '#15803d', stroke: '#15803d', width: 1, ...(bars ? { paths: uPlot.paths.bars?.({ size: [0.35, 20], align: 0 }) } : {}), points: { show: false } },
         ],
       },
-      [xs, calls, booked],
+      // Days without calls are gaps, not hairlines along the axis.
+      [xs, calls.map((n) => n || null), booked.map((n) => n || null)],
       element,
     );
     const resize = new ResizeObserver(() => chart.setSize({ width: Math.max(element.clientWidth, 280), height: 220 }));

@@ -37,12 +37,14 @@ function compare(current: number | null, previous: number | null): Pick<Figure, 
   return { change: change === null ? null : `${change} vs previous period`, trend: current > previous ? 'up' : current < previous ? 'down' : 'flat' };
 }
 
-export function headlineFigures(current: Analytics, previous: Analytics | undefined): Figure[] {
+export function headlineFigures(current: Analytics, previousPeriod: Analytics | undefined): Figure[] {
   const sms = messageCounts(current.messages.sms);
   const email = messageCounts(current.messages.email);
+  // A period without calls compares with nothing: every change would read "new" or "no change".
+  const previous = previousPeriod !== undefined && previousPeriod.totals.calls > 0 ? previousPeriod : undefined;
+  const p = previous?.totals;
   const prevSms = previous ? messageCounts(previous.messages.sms) : null;
   const prevEmail = previous ? messageCounts(previous.messages.email) : null;
-  const p = previous?.totals;
   return [
     { key: 'calls', label: 'Calls', value: formatCount(current.totals.calls), ...compare(current.totals.calls, p?.calls ?? null) },
     {

@@ -89,12 +89,15 @@ function OverviewBody({ data, previous, range, timezone, clientId }: { data: Ana
         <h2 id="figures-title" className="visually-hidden">
           Figures
         </h2>
+        {previous !== undefined && previous.totals.calls === 0 ? (
+          <p className="muted small">No calls in the {daysInRange(range.from, range.to)} days before this period, so there is nothing to compare with yet.</p>
+        ) : null}
         <ul className="figures">
           {figures.map((figure) => (
             <li key={figure.key} className="figure" aria-label={`${figure.label}: ${figure.value}`} data-figure={figure.key}>
               <span className="figure-label">{figure.label}</span>
               <span className="figure-value">{figure.value}</span>
-              {figure.change ? <span className={`figure-change trend-${figure.trend ?? 'flat'}`}>{figure.change}</span> : <span className="figure-change muted">No earlier calls to compare</span>}
+              {figure.change ? <span className={`figure-change trend-${figure.trend ?? 'flat'}`}>{figure.change}</span> : null}
               {figure.detail ? <span className="figure-detail muted">{figure.detail}</span> : null}
             </li>
           ))}

@@ -5,7 +5,7 @@ import { formatPhone, humanize } from '../../lib/format.ts';
 import { Badge } from '../../ui/badge.tsx';
 import { PageHeader, QueryState } from '../../ui/states.tsx';
 import { environmentOf, settingsQueries, type ClientSettings } from './settings.queries.ts';
-import { asRecord, asStrings, channelSummary, featureSwitches, maskedSecrets, weeklyHours } from './settings-view.ts';
+import { asRecord, asStrings, channelSummary, FEATURE_LABELS, featureSwitches, maskedSecrets, weeklyHours } from './settings-view.ts';
 
 const route = getRouteApi('/app/c/$clientId/settings');
 
@@ -83,7 +83,15 @@ function SettingsBody({ settings }: { settings: ClientSettings }) {
           <div>
             <dt>Mode</dt>
             <dd>
-              {environment === 'test' ? <Badge tone="info">Test: messages are not sent</Badge> : environment === 'live' ? <Badge tone="good">Live</Badge> : '–'}
+              {environment === 'test' ? (
+                <>
+                  <Badge tone="info">Test mode</Badge> <span className="muted small">messages are rendered, not sent</span>
+                </>
+              ) : environment === 'live' ? (
+                <Badge tone="good">Live</Badge>
+              ) : (
+                '–'
+              )}
             </dd>
           </div>
           <div>
@@ -159,7 +167,7 @@ function SettingsBody({ settings }: { settings: ClientSettings }) {
             </div>
             {featureSwitches(config).map((feature) => (
               <div key={feature.name}>
-                <dt>{humanize(feature.name)}</dt>
+                <dt>{FEATURE_LABELS[feature.name] ?? humanize(feature.name)}</dt>
                 <dd>{feature.on ? 'On' : 'Off'}</dd>
               </div>
             ))}

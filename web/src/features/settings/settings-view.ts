@@ -42,6 +42,14 @@ export function channelSummary(block: unknown): { provider: string | null; enabl
   return { provider: typeof record.provider === 'string' ? record.provider : null, enabled: record.enabled === true };
 }
 
+/** The client schema's `features` in an owner's words. */
+export const FEATURE_LABELS: Record<string, string> = {
+  booking: 'Booking by phone',
+  sms_followup: 'Follow-up texts',
+  email_summary: 'Summary emails',
+  caller_email: 'Emails to callers',
+};
+
 export function featureSwitches(config: Config): { name: string; on: boolean }[] {
   return Object.entries(asRecord(config.features))
     .filter(([, value]) => typeof value === 'boolean')
