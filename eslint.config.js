@@ -1,8 +1,10 @@
 import js from '@eslint/js';
+import reactHooks from 'eslint-plugin-react-hooks';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'data/', 'migrations/', 'coverage/', '.tmp/', '.ci/node/'] },
+  { ignores: ['node_modules/', 'data/', 'migrations/', 'coverage/', '.tmp/', '.ci/node/', 'web/dist/', 'web/src/lib/api-types.ts'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -32,5 +34,22 @@ export default tseslint.config(
       '@typescript-eslint/unbound-method': 'off',
     },
   },
-  { files: ['bin/**/*.js', 'eslint.config.js'], ...tseslint.configs.disableTypeChecked },
+  // The dashboard runs in browsers: their globals, and the rules of hooks (React Compiler's checks included).
+  {
+    files: ['web/src/**/*.{ts,tsx}'],
+    ...reactHooks.configs.flat['recommended-latest'],
+    languageOptions: { globals: globals.browser },
+  },
+  {
+    // TanStack Router's way to leave a route: throw redirect() or notFound().
+    files: ['web/src/router.tsx'],
+    rules: {
+      '@typescript-eslint/only-throw-error': [
+        'error',
+        { allow: [{ from: 'package', package: '@tanstack/router-core', name: ['Redirect', 'NotFoundError'] }] },
+      ],
+    },
+  },
+  { files: ['bin/**/*.js', 'web/build.mjs', 'eslint.config.js'], ...tseslint.configs.disableTypeChecked },
+  { files: ['web/build.mjs'], languageOptions: { globals: globals.node } },
 );

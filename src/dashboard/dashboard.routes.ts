@@ -94,7 +94,7 @@ export function dashboardRoutes(deps: Deps, options: DashboardOptions = {}): Fas
       if (kind === 'file') {
         const file = join(bundleDir, pathname.slice(1));
         if (!existsSync(file) || !statSync(file).isFile()) return reply.callNotFound();
-        return reply.sendFile(pathname.slice(1), bundleDir, { maxAge: '1h' });
+        return reply.sendFile(pathname.slice(1), bundleDir, { maxAge: '1h', immutable: false });
       }
       return sendPage(reply);
     });

@@ -11,6 +11,19 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { ROOT, TMP_DIR } from '../helpers/paths.ts';
 import { tempDir } from '../helpers/test-app.ts';
 
+// The few browser globals the in-page functions below use (this project's types are Node's, not the DOM's).
+interface PageElement {
+  tagName: string;
+  parentElement: PageElement | null;
+  getAttribute(name: string): string | null;
+  getBoundingClientRect(): { width: number; right: number };
+}
+declare const window: object;
+declare const document: { documentElement: { clientWidth: number }; body: { querySelectorAll(selector: string): ArrayLike<PageElement> }; querySelector(selector: string): unknown };
+declare function getComputedStyle(element: PageElement): { overflowX: string };
+declare function requestAnimationFrame(callback: () => void): number;
+declare const localStorage: { clear(): void };
+
 export const CHROMIUM = '/usr/bin/chromium';
 export const SCREENSHOT_DIR = join(TMP_DIR, 'screenshots');
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -111,7 +124,7 @@ interface AxeViolation {
 export async function seriousViolations(page: Page): Promise<string[]> {
   const violations = await page.evaluate(async (source) => {
     if (!('axe' in window)) (0, eval)(source);
-    const axe = (window as unknown as { axe: { run: (context: Document, options: unknown) => Promise<{ violations: AxeViolation[] }> } }).axe;
+    const axe = (window as { axe: { run: (context: unknown, options: unknown) => Promise<{ violations: AxeViolation[] }> } }).axe;
     const result = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] } });
     return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => ({ target: n.target })) }));
   }, axeSource);
@@ -124,8 +137,8 @@ export async function seriousViolations(page: Page): Promise<string[]> {
 async function overflowing(page: Page): Promise<string[]> {
   return page.evaluate(() => {
     const width = document.documentElement.clientWidth;
-    const scrolls = (el: Element | null): boolean => {
-      for (let node = el?.parentElement ?? null; node; node = node.parentElement) {
+    const scrolls = (el: PageElement): boolean => {
+      for (let node = el.parentElement; node; node = node.parentElement) {
         const style = getComputedStyle(node);
         if (style.overflowX === 'auto' || style.overflowX === 'scroll' || style.overflowX === 'hidden') return true;
       }
@@ -149,11 +162,16 @@ export async function screenshots(page: Page, name: string): Promise<string[]> {
   await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}-desktop.png`), fullPage: true });
   await page.setViewportSize({ width: 375, height: 812 });
   // Two frames: resize observers (the chart) redraw first.
-  await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
+  await page.evaluate(() => new Promise<void>((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve()))));
   const wide = await overflowing(page);
   await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}-375.png`), fullPage: true });
   await page.setViewportSize({ width: 1280, height: 860 });
   return wide;
+}
+
+/** A page signed out: the one browser profile keeps a session between tests otherwise. */
+export async function clearSession(page: Page): Promise<void> {
+  await page.evaluate(() => localStorage.clear());
 }
 
 /** Waits until no loading state is left on the page. */

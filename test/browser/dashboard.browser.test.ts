@@ -13,7 +13,7 @@ import { formatCount, formatDuration, formatPercent } from '../../web/src/lib/fo
 import { agentFor, retellKeyFor } from '../helpers/retell.ts';
 import { tempDir, testClientConfig, uniqueId, writeClientFile } from '../helpers/test-app.ts';
 import { dropSchema, TEST_DATABASE_URL } from '../helpers/test-db.ts';
-import { createUserWithCli, ensureBundle, freePort, launchBrowser, screenshots, seriousViolations, settled, startServer, watchConsole, type ServerProcess } from './browser-harness.ts';
+import { clearSession, createUserWithCli, ensureBundle, freePort, launchBrowser, screenshots, seriousViolations, settled, startServer, watchConsole, type ServerProcess } from './browser-harness.ts';
 
 const QUEUE_SCHEMA = `pgboss_web_${randomBytes(4).toString('hex')}`;
 const TIMEZONE = 'America/New_York';
@@ -77,7 +77,7 @@ describe('the dashboard in a browser', () => {
   async function signIn(page: Page, email: string): Promise<void> {
     // One browser profile for every test: start each signed out.
     await page.goto(`${server.baseUrl}/login`);
-    await page.evaluate(() => localStorage.clear());
+    await clearSession(page);
     await page.goto(`${server.baseUrl}/`);
     await page.getByLabel('Email', { exact: true }).fill(email);
     await page.getByLabel('Password', { exact: true }).fill(password);
@@ -179,7 +179,7 @@ describe('the dashboard in a browser', () => {
     };
     await settled(page);
     for (const [label, value] of Object.entries(expected)) {
-      await expect.poll(() => page.getByRole('listitem', { name: `${label}: ${value}` }).count(), label).toBe(1);
+      await expect.poll(() => page.getByRole('listitem', { name: `${label}: ${value}` }).count(), { message: label }).toBe(1);
     }
     await look(page, 'overview');
     await page.close();

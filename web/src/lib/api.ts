@@ -35,7 +35,7 @@ interface RequestOptions<P extends keyof paths, M extends 'get' | 'post'> {
 }
 
 /** `/api/clients/{clientId}/calls` + { clientId: 'x' } + query → the URL, every value encoded. */
-export function buildUrl(template: string, path: Record<string, string> | undefined, query?: Record<string, unknown>): string {
+export function buildUrl(template: string, path: Record<string, string> | undefined, query?: object): string {
   const filled = template.replace(/\{(\w+)\}/g, (_, name: string) => {
     const value = path?.[name];
     if (value === undefined) throw new Error(`missing path parameter ${name}`);
@@ -43,7 +43,9 @@ export function buildUrl(template: string, path: Record<string, string> | undefi
   });
   const search = new URLSearchParams();
   for (const [key, value] of Object.entries(query ?? {})) {
-    if (value !== undefined && value !== null && value !== '') search.set(key, String(value));
+    if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') {
+      if (value !== '') search.set(key, String(value));
+    }
   }
   const qs = search.toString();
   return qs ? `${filled}?${qs}` : filled;
@@ -55,8 +57,13 @@ const tokenRejected = (response: Response) => response.status === 401 && (respon
 async function send(url: string, init: RequestInit): Promise<Response> {
   const attempt = async () => {
     const token = accessToken() ?? (await refreshSession());
+    if (token === null) {
+      // No session (or the API refused its refresh token): nothing to send.
+      endSession('expired');
+      throw new ApiError(401, 'unauthorized', 'Sign in to continue');
+    }
     const headers = new Headers(init.headers);
-    if (token) headers.set('authorization', `Bearer ${token}`);
+    headers.set('authorization', `Bearer ${token}`);
     try {
       return await fetch(url, { ...init, headers });
     } catch (error) {
@@ -83,14 +90,14 @@ export const api = {
     template: P,
     options: RequestOptions<P, 'get'> & { query?: QueryOf<P> } = {},
   ): Promise<ResponseOf<P>> {
-    const url = buildUrl(template, options.path as Record<string, string> | undefined, options.query as Record<string, unknown> | undefined);
+    const url = buildUrl(template, options.path as Record<string, string> | undefined, options.query);
     const response = await send(url, { method: 'GET', headers: { accept: 'application/json' }, signal: options.signal ?? null });
     return (await response.json()) as ResponseOf<P>;
   },
 
   /** A GET whose answer is a file (CSV export): the body as a Blob and the server's file name. */
   async download<P extends GetPaths>(template: P, options: RequestOptions<P, 'get'> & { query?: QueryOf<P> } = {}): Promise<{ blob: Blob; fileName: string | null }> {
-    const url = buildUrl(template, options.path as Record<string, string> | undefined, options.query as Record<string, unknown> | undefined);
+    const url = buildUrl(template, options.path as Record<string, string> | undefined, options.query);
     const response = await send(url, { method: 'GET', signal: options.signal ?? null });
     const disposition = response.headers.get('content-disposition') ?? '';
     return { blob: await response.blob(), fileName: /filename="([^"]+)"/.exec(disposition)?.[1] ?? null };

@@ -5,7 +5,7 @@
  * session, so two tabs must never present the same one.
  */
 import type { paths } from './api-types.ts';
-import { errorFrom } from './api-error.ts';
+import { ApiError, errorFrom } from './api-error.ts';
 
 type TokenResponse = paths['/api/auth/login']['post']['responses'][200]['content']['application/json'];
 export type SessionUser = TokenResponse['user'];
@@ -66,8 +66,13 @@ if (typeof window !== 'undefined') {
   });
 }
 
-const postJson = (url: string, body: unknown) =>
-  fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify(body) });
+async function postJson(url: string, body: unknown): Promise<Response> {
+  try {
+    return await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify(body) });
+  } catch {
+    throw new ApiError(0, 'network_error', 'The server could not be reached. Check your connection and try again.');
+  }
+}
 
 export async function signIn(email: string, password: string): Promise<SessionUser> {
   const response = await postJson('/api/auth/login', { email, password });

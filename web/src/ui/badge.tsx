@@ -35,6 +35,7 @@ export function statusTone(status: string | null): Tone {
     case 'sandbox':
     case 'test':
       return 'info';
+    case null:
     default:
       return 'neutral';
   }

@@ -10,7 +10,7 @@ import { Pager } from '../../ui/pager.tsx';
 import { Empty, PageHeader, QueryState } from '../../ui/states.tsx';
 import { settingsQueries, timezoneOf } from '../settings/settings.queries.ts';
 import { appointmentQueries, type Appointment } from './appointments.queries.ts';
-import { APPOINTMENT_STATUSES } from './appointments.search.ts';
+import type { APPOINTMENT_STATUSES } from './appointments.search.ts';
 
 const route = getRouteApi('/app/c/$clientId/appointments');
 const helper = createColumnHelper<TableFeatureSet, Appointment>();

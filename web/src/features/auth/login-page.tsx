@@ -24,7 +24,11 @@ export function LoginPage({ reason, redirectTo }: { reason?: string | undefined;
     setBusy(true);
     setError(null);
     try {
-      const user = await signIn(String(form.get('email') ?? ''), String(form.get('password') ?? ''));
+      const field = (name: string) => {
+        const value = form.get(name);
+        return typeof value === 'string' ? value : '';
+      };
+      const user = await signIn(field('email'), field('password'));
       queryClient.setQueryData(authQueries.me().queryKey, user);
       // Only a path on this site: a crafted link must not send the user elsewhere.
       const target = redirectTo?.startsWith('/') && !redirectTo.startsWith('//') ? redirectTo : '/';

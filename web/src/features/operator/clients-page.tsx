@@ -21,8 +21,12 @@ const columns = helper.columns([
         <Link to="/c/$clientId" params={{ clientId: info.row.original.id }} className="row-link">
           {info.getValue() ?? info.row.original.id}
         </Link>
-        <br />
-        <span className="muted small">{info.row.original.id}</span>
+        {info.getValue() !== null ? (
+          <>
+            <br />
+            <span className="muted small">{info.row.original.id}</span>
+          </>
+        ) : null}
       </>
     ),
   }),
