@@ -24,7 +24,7 @@ export function changesOf(diff: unknown): string[] {
 
 const columns = helper.columns([
   helper.accessor('created_at', { header: 'When', cell: (info) => formatDateTime(info.getValue(), timezone) }),
-  helper.accessor('actor', { header: 'Who' }),
+  helper.accessor('actor', { header: 'Who', cell: (info) => (info.getValue() === 'cli' ? 'Command line (xlnc)' : info.getValue()) }),
   helper.accessor('action', { header: 'What', cell: (info) => AUDIT_ACTION_LABELS[info.getValue() as AuditAction] ?? info.getValue() }),
   helper.accessor('client_id', { header: 'Client', cell: (info) => info.getValue() ?? '–' }),
   helper.accessor('diff', {
