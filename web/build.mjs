@@ -90,7 +90,7 @@ function precompress() {
   }
 }
 
-async function build() {
+async function build(onStart) {
   // Always the production bundle: a NODE_ENV of test or development (vitest, `npm run dev`) would
   // otherwise give React's development build, twice the size.
   process.env.NODE_ENV = 'production';
@@ -100,6 +100,7 @@ async function build() {
   } catch {
     return 'no-vite';
   }
+  onStart();
   const hash = sourceHash();
   const started = Date.now();
   await vite.build({ configFile: join(WEB, 'vite.config.ts'), mode: 'production', logLevel: 'warn' });
@@ -126,8 +127,9 @@ async function main(argv) {
   }
   const ifStale = argv.includes('--if-stale');
   if (ifStale && isFresh()) return 0;
-  if (ifStale) process.stdout.write('dashboard: web/dist is missing or older than web/; building it (once)\n');
-  const result = await build();
+  const result = await build(() => {
+    if (ifStale) process.stdout.write('dashboard: web/dist is missing or older than web/; building it (once)\n');
+  });
   if (result === 'no-vite') {
     process.stdout.write('dashboard: Vite is not installed (npm ci --omit=dev), so web/ cannot be built here; the API starts without the dashboard\n');
     return ifStale ? 0 : 1;

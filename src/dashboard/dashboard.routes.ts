@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { Deps } from '../deps.ts';
-import { AppError } from '../platform/errors.ts';
+import { errorEnvelope } from '../platform/errors.ts';
 
 export const DEFAULT_BUNDLE_DIR = fileURLToPath(new URL('../../web/dist/', import.meta.url));
 
@@ -90,7 +90,8 @@ export function dashboardRoutes(deps: Deps, options: DashboardOptions = {}): Fas
       const pathname = request.url.split('?')[0] ?? '/';
       const kind = classifyDashboardPath(pathname);
       if (kind === 'api' || kind === 'asset') return reply.callNotFound();
-      if (!built) throw new AppError('service_unavailable', 'The dashboard is not built: run `npm run build`');
+      // Answered, not thrown: a missing bundle is a known state, not an error to log on every visit.
+      if (!built) return reply.code(503).send(errorEnvelope('service_unavailable', 'The dashboard is not built: run `npm run build`', request.id));
       if (kind === 'file') {
         const file = join(bundleDir, pathname.slice(1));
         if (!existsSync(file) || !statSync(file).isFile()) return reply.callNotFound();

@@ -161,7 +161,15 @@ describe('the dashboard in a browser', () => {
 
   it('a client admin signs in and the overview shows the API’s figures', async () => {
     const page = await newPage();
-    await signIn(page, users.ownerA);
+    // By keyboard alone: the email field has focus, Tab to the password, Enter signs in.
+    await page.goto(`${server.baseUrl}/login`);
+    await clearSession(page);
+    await page.goto(`${server.baseUrl}/`);
+    await page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
+    await page.keyboard.type(users.ownerA);
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(password);
+    await page.keyboard.press('Enter');
     await page.getByRole('heading', { level: 1, name: 'Overview' }).waitFor();
     await expect.poll(() => page.url()).toContain(`/c/${clientA}`);
 
@@ -303,8 +311,12 @@ describe('the dashboard in a browser', () => {
     await page.getByRole('heading', { level: 1, name: 'Audit log' }).waitFor();
     await look(page, 'operator-audit');
 
-    await page.getByRole('button', { name: /^Account menu/ }).click();
-    await page.getByRole('menuitem', { name: 'Sign out' }).click();
+    // The account menu by keyboard: focus the button, open with Enter, pick Sign out.
+    await page.getByRole('button', { name: /^Account menu/ }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('menuitem', { name: 'Sign out' }).waitFor();
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('Enter');
     await page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
     await look(page, 'signed-out');
     await page.goto(`${server.baseUrl}/operator`);
