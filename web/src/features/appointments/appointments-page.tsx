@@ -1,5 +1,5 @@
 import { useQuery } from '@tanstack/react-query';
-import { getRouteApi, Link } from '@tanstack/react-router';
+import { getRouteApi } from '@tanstack/react-router';
 import { createColumnHelper } from '@tanstack/react-table';
 import { useMemo } from 'react';
 import { addDays, todayIn } from '../../lib/dates.ts';
@@ -8,6 +8,7 @@ import { Badge, statusTone } from '../../ui/badge.tsx';
 import { DataTable, type TableFeatureSet } from '../../ui/data-table.tsx';
 import { Pager } from '../../ui/pager.tsx';
 import { Empty, PageHeader, QueryState } from '../../ui/states.tsx';
+import { CallLink } from '../calls/call-link.tsx';
 import { settingsQueries, timezoneOf } from '../settings/settings.queries.ts';
 import { appointmentQueries, type Appointment } from './appointments.queries.ts';
 import type { APPOINTMENT_STATUSES } from './appointments.search.ts';
@@ -33,16 +34,7 @@ function columns(clientId: string, timezone: string) {
     helper.accessor('status', { header: 'Status', cell: (info) => <Badge tone={statusTone(info.getValue())}>{info.getValue() === 'booked' ? 'Booked' : 'Cancelled'}</Badge> }),
     helper.accessor('call_id', {
       header: 'Booked on',
-      cell: (info) => {
-        const callId = info.getValue();
-        return callId ? (
-          <Link to="/c/$clientId/calls/$callId" params={{ clientId, callId }}>
-            View call
-          </Link>
-        ) : (
-          <span className="muted">–</span>
-        );
-      },
+      cell: (info) => <CallLink clientId={clientId} callId={info.getValue()} />,
     }),
   ]);
 }

@@ -6,7 +6,7 @@ import { Badge } from '../../ui/badge.tsx';
 import { ErrorState } from '../../ui/states.tsx';
 import { authQueries } from '../auth/auth.queries.ts';
 import { environmentOf, settingsQueries } from '../settings/settings.queries.ts';
-import { SectionNav } from '../shell/app-shell.tsx';
+import { SectionNav, sectionLinkProps } from '../shell/app-shell.tsx';
 
 const route = getRouteApi('/app/c/$clientId');
 
@@ -54,8 +54,7 @@ export function ClientLayout() {
               <Link
                 to={section.to}
                 params={{ clientId }}
-                activeOptions={{ exact: section.exact, includeSearch: false }}
-                activeProps={{ 'aria-current': 'page', className: 'active' }}
+                {...sectionLinkProps(section.exact)}
               >
                 {section.label}
               </Link>

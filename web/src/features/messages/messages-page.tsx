@@ -1,5 +1,5 @@
 import { useQuery } from '@tanstack/react-query';
-import { getRouteApi, Link } from '@tanstack/react-router';
+import { getRouteApi } from '@tanstack/react-router';
 import { createColumnHelper } from '@tanstack/react-table';
 import { useMemo } from 'react';
 import { formatDateTime, formatPhone, humanize } from '../../lib/format.ts';
@@ -8,6 +8,7 @@ import { Badge, statusTone } from '../../ui/badge.tsx';
 import { DataTable, type TableFeatureSet } from '../../ui/data-table.tsx';
 import { Pager } from '../../ui/pager.tsx';
 import { Empty, PageHeader, QueryState } from '../../ui/states.tsx';
+import { CallLink } from '../calls/call-link.tsx';
 import { settingsQueries, timezoneOf } from '../settings/settings.queries.ts';
 import { messageQueries, type Message } from './messages.queries.ts';
 import { CHANNELS, MESSAGE_STATUSES, type MessagesSearch } from './messages.search.ts';
@@ -53,16 +54,7 @@ function columns(clientId: string, timezone: string) {
     helper.accessor('body', { header: 'Message', cell: (info) => <span className="clamp">{info.row.original.subject ? `${info.row.original.subject}: ` : ''}{info.getValue()}</span> }),
     helper.accessor('call_id', {
       header: 'Call',
-      cell: (info) => {
-        const callId = info.getValue();
-        return callId ? (
-          <Link to="/c/$clientId/calls/$callId" params={{ clientId, callId }} className="nowrap">
-            View call
-          </Link>
-        ) : (
-          <span className="muted">–</span>
-        );
-      },
+      cell: (info) => <CallLink clientId={clientId} callId={info.getValue()} />,
     }),
   ]);
 }

@@ -1,5 +1,5 @@
 import { Link, Outlet } from '@tanstack/react-router';
-import { SectionNav } from '../shell/app-shell.tsx';
+import { SectionNav, sectionLinkProps } from '../shell/app-shell.tsx';
 
 const SECTIONS = [
   { to: '/operator', label: 'Clients', exact: true },
@@ -19,7 +19,7 @@ export function OperatorLayout() {
         <SectionNav label="Operator sections">
           {SECTIONS.map((section) => (
             <li key={section.to}>
-              <Link to={section.to} activeOptions={{ exact: section.exact, includeSearch: false }} activeProps={{ 'aria-current': 'page', className: 'active' }}>
+              <Link to={section.to} {...sectionLinkProps(section.exact)}>
                 {section.label}
               </Link>
             </li>

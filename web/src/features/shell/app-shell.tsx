@@ -54,6 +54,10 @@ export function AppShell() {
   );
 }
 
+/** How a section link shows that its page is open (for screen readers too). */
+export const sectionLinkProps = (exact: boolean) =>
+  ({ activeOptions: { exact, includeSearch: false }, activeProps: { 'aria-current': 'page', className: 'active' } }) as const;
+
 /** A row of section links that scrolls sideways on a phone. */
 export function SectionNav({ label, children }: { label: string; children: React.ReactNode }) {
   return (
