@@ -49,9 +49,13 @@ describe('operations endpoints and error envelope', () => {
   });
 
   it('unknown routes answer the one error envelope', async () => {
-    const res = await t.app.inject({ method: 'GET', url: '/nope?x=1', headers: { 'x-request-id': 'req-abc' } });
+    // A GET outside /api is a dashboard page (src/dashboard); every other unknown route is the API's.
+    const res = await t.app.inject({ method: 'GET', url: '/api/nope?x=1', headers: { 'x-request-id': 'req-abc' } });
     expect(res.statusCode).toBe(404);
-    expect(res.json()).toEqual({ error: { code: 'not_found', message: 'No route for GET /nope', request_id: 'req-abc' } });
+    expect(res.json()).toEqual({ error: { code: 'not_found', message: 'No route for GET /api/nope', request_id: 'req-abc' } });
+    const post = await t.app.inject({ method: 'POST', url: '/nope', headers: { 'x-request-id': 'req-def' } });
+    expect(post.statusCode).toBe(404);
+    expect(post.json()).toEqual({ error: { code: 'not_found', message: 'No route for POST /nope', request_id: 'req-def' } });
   });
 
   it('mirrors the registry into the clients table', async () => {

@@ -86,14 +86,14 @@ describe('serving the dashboard', () => {
     }
   });
 
-  it('without a bundle says once how to build it, and the pages answer 503 while /api stays the API', async () => {
+  it('without a bundle says once how to build it, and the pages answer 404 saying so', async () => {
     const result = await appWith(join(tempDir('no-dist-'), 'dist'));
     app = result.app;
     expect(result.warnings).toHaveLength(1);
     expect(result.warnings[0]).toContain('npm run build');
     const page = await app.inject({ url: '/' });
-    expect(page.statusCode).toBe(503);
-    expect(page.json().error.code).toBe('service_unavailable');
+    expect(page.statusCode).toBe(404);
+    expect(page.json().error).toMatchObject({ code: 'not_found', message: 'No route for GET /: the dashboard is not built (npm run build)' });
     expect((await app.inject({ url: '/api/x' })).statusCode).toBe(404);
   });
 

@@ -4,8 +4,8 @@
  *   /favicon.svg…  other files at the bundle's root: cached briefly
  *   anything else  index.html, never cached, so a deploy is picked up on the next load (SPA fallback)
  * `/api/*` paths never fall back: an unknown one answers the API's 404 envelope. Without a bundle
- * (a production image built without it, or a checkout not built yet) the API serves normally and
- * one log line says how to build it.
+ * (a production image built without it, or a checkout not built yet) the API serves normally, one
+ * log line says how to build it, and page paths answer 404 saying the same.
  */
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -90,8 +90,8 @@ export function dashboardRoutes(deps: Deps, options: DashboardOptions = {}): Fas
       const pathname = request.url.split('?')[0] ?? '/';
       const kind = classifyDashboardPath(pathname);
       if (kind === 'api' || kind === 'asset') return reply.callNotFound();
-      // Answered, not thrown: a missing bundle is a known state, not an error to log on every visit.
-      if (!built) return reply.code(503).send(errorEnvelope('service_unavailable', 'The dashboard is not built: run `npm run build`', request.id));
+      // A 404 like any unknown path (not a 5xx: nothing failed), saying why.
+      if (!built) return reply.code(404).send(errorEnvelope('not_found', `No route for GET ${pathname}: the dashboard is not built (npm run build)`, request.id));
       if (kind === 'file') {
         const file = join(bundleDir, pathname.slice(1));
         if (!existsSync(file) || !statSync(file).isFile()) return reply.callNotFound();
