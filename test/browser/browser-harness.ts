@@ -3,12 +3,12 @@
  * port, users made with the CLI, and Debian's Chromium (never a downloaded browser) with a fresh
  * profile, plus axe-core and screenshots at phone and desktop widths.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { ROOT, TMP_DIR } from '../helpers/paths.ts';
+import { exited, runXlnc, startServer as spawnServer, waitFor } from '../helpers/processes.ts';
 import { tempDir } from '../helpers/test-app.ts';
 
 // The few browser globals the in-page functions below use (this project's types are Node's, not the DOM's).
@@ -33,22 +33,11 @@ export function ensureBundle(): void {
   if (result.status !== 0) throw new Error(`web build failed:\n${result.stdout}\n${result.stderr}`);
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
-/** `xlnc users create` with the server's environment (run before the server holds an embedded database). */
-export function createUserWithCli(env: Record<string, string>, user: { email: string; password: string; role: string; clientId?: string }): void {
-  const args = ['--import', 'tsx', 'src/cli.ts', 'users', 'create', '--email', user.email, '--role', user.role, '--password-stdin'];
-  if (user.clientId) args.push('--client', user.clientId);
-  const result = spawnSync(process.execPath, args, { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env }, input: `${user.password}\n`, encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`users create failed: ${result.stderr}`);
+/** `xlnc users create`, the real command, with the server's environment. */
+export async function createUserWithCli(env: Record<string, string>, user: { email: string; password: string; role: string; clientId?: string }): Promise<void> {
+  const args = ['users', 'create', '--email', user.email, '--role', user.role, '--password-stdin', ...(user.clientId ? ['--client', user.clientId] : [])];
+  const result = await runXlnc(args, env, { stdin: `${user.password}\n` });
+  if (result.code !== 0) throw new Error(`users create failed: ${result.stderr}`);
 }
 
 export interface ServerProcess {
@@ -58,35 +47,22 @@ export interface ServerProcess {
 }
 
 export async function startServer(env: Record<string, string>, port: number): Promise<ServerProcess> {
-  let output = '';
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'development', LOG_LEVEL: 'warn', PORT: String(port), HOST: '127.0.0.1', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout?.on('data', (c: Buffer) => (output += c.toString()));
-  child.stderr?.on('data', (c: Buffer) => (output += c.toString()));
+  const { child, output } = spawnServer({ PORT: String(port), HOST: '127.0.0.1', ...env });
   const baseUrl = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 45_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`server exited: ${output}`);
-    try {
-      if ((await fetch(`${baseUrl}/health`)).ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`server not up within 45 s: ${output}`);
-    await new Promise((r) => setTimeout(r, 100));
+  try {
+    await waitFor(`${baseUrl}/health`, 45_000);
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw new Error(`${String(error)}: ${output()}`);
   }
   return {
     baseUrl,
-    output: () => output,
-    stop: () =>
-      new Promise((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
+    output,
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      await exited(child);
+    },
   };
 }
 

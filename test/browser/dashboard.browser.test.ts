@@ -13,7 +13,8 @@ import { formatCount, formatDuration, formatPercent } from '../../web/src/lib/fo
 import { agentFor, retellKeyFor } from '../helpers/retell.ts';
 import { tempDir, testClientConfig, uniqueId, writeClientFile } from '../helpers/test-app.ts';
 import { dropSchema, TEST_DATABASE_URL } from '../helpers/test-db.ts';
-import { clearSession, createUserWithCli, ensureBundle, freePort, launchBrowser, screenshots, seriousViolations, settled, startServer, watchConsole, type ServerProcess } from './browser-harness.ts';
+import { freePort } from '../helpers/processes.ts';
+import { clearSession, createUserWithCli, ensureBundle, launchBrowser, screenshots, seriousViolations, settled, startServer, watchConsole, type ServerProcess } from './browser-harness.ts';
 
 const QUEUE_SCHEMA = `pgboss_web_${randomBytes(4).toString('hex')}`;
 const TIMEZONE = 'America/New_York';
@@ -96,9 +97,9 @@ describe('the dashboard in a browser', () => {
       CLIENTS_DIR: clientsDir,
       ...(TEST_DATABASE_URL ? { DATABASE_URL: TEST_DATABASE_URL, QUEUE_SCHEMA } : {}),
     };
-    createUserWithCli(env, { email: users.operator, password, role: 'platform_admin' });
-    createUserWithCli(env, { email: users.ownerA, password, role: 'client_admin', clientId: clientA });
-    createUserWithCli(env, { email: users.ownerB, password, role: 'client_admin', clientId: clientB });
+    await createUserWithCli(env, { email: users.operator, password, role: 'platform_admin' });
+    await createUserWithCli(env, { email: users.ownerA, password, role: 'client_admin', clientId: clientA });
+    await createUserWithCli(env, { email: users.ownerB, password, role: 'client_admin', clientId: clientB });
     const port = await freePort();
     env.PUBLIC_BASE_URL = `http://127.0.0.1:${port}`;
     server = await startServer(env, port);

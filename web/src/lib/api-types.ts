@@ -818,7 +818,7 @@ export interface paths {
                                 /** @description ISO-8601 date-time, UTC. */
                                 ends_at: string;
                                 id: string;
-                                /** @description internal | zoho */
+                                /** @description internal | zoho | sandbox (a test client's Zoho calendar without calendar.api_base_url: kept in our own book, nothing sent) */
                                 provider: string;
                                 provider_event_id: string | null;
                                 reason: string | null;
@@ -1026,7 +1026,7 @@ export interface paths {
                                 /** @description ISO-8601 date-time, UTC. */
                                 ends_at: string;
                                 id: string;
-                                /** @description internal | zoho */
+                                /** @description internal | zoho | sandbox (a test client's Zoho calendar without calendar.api_base_url: kept in our own book, nothing sent) */
                                 provider: string;
                                 provider_event_id: string | null;
                                 reason: string | null;
