@@ -3,13 +3,17 @@
 /** An answer that was not 2xx, or no answer at all (`status` 0, `code` network_error). */
 export class ApiError extends Error {
   override readonly name = 'ApiError';
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly requestId: string | null = null,
-  ) {
+  /** HTTP status; 0 when no answer came. */
+  readonly status: number;
+  /** The envelope's `code` (`not_found`, `rate_limited`, …), or `http_error` / `network_error`. */
+  readonly code: string;
+  readonly requestId: string | null;
+
+  constructor(status: number, code: string, message: string, requestId: string | null = null) {
     super(message);
+    this.status = status;
+    this.code = code;
+    this.requestId = requestId;
   }
 }
 
