@@ -3,13 +3,16 @@
  * through the signed webhook path, a client admin for each and an operator. Every page is checked
  * with axe-core and photographed at 375 px and desktop (.tmp/screenshots).
  */
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { simulateCall, type Scenario } from '../../src/webhooks/retell/call-simulator.ts';
 import { lastDays } from '../../web/src/lib/dates.ts';
 import { formatCount, formatDuration, formatPercent } from '../../web/src/lib/format.ts';
+import { ROOT } from '../helpers/paths.ts';
 import { agentFor, retellKeyFor } from '../helpers/retell.ts';
 import { tempDir, testClientConfig, uniqueId, writeClientFile } from '../helpers/test-app.ts';
 import { dropSchema, TEST_DATABASE_URL } from '../helpers/test-db.ts';
@@ -133,6 +136,16 @@ describe('the dashboard in a browser', () => {
     await browser?.close();
     await server?.stop();
     await dropSchema(QUEUE_SCHEMA);
+  });
+
+  it('keeps the first load under 200 KB of JavaScript, gzipped (npm run size:web)', () => {
+    const result = spawnSync(process.execPath, [join(ROOT, 'web/build.mjs'), '--report'], { cwd: ROOT, encoding: 'utf8' });
+    const lines = result.stdout.trim().split('\n');
+    process.stdout.write(`${lines[0] ?? ''}\n`);
+    const figures = JSON.parse(lines.at(-1) ?? '{}') as { initial_js_gzip_bytes: number; limit_bytes: number };
+    expect(result.status).toBe(0);
+    expect(figures.initial_js_gzip_bytes).toBeGreaterThan(0);
+    expect(figures.initial_js_gzip_bytes).toBeLessThanOrEqual(figures.limit_bytes);
   });
 
   it('serves the app at / with its CSP, caches hashed assets for good and index.html never, and leaves /api/* 404s to the API', async () => {
