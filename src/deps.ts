@@ -2,14 +2,14 @@
  * The composition root: builds every long-lived dependency once, in order, and closes them in
  * reverse. Nothing else constructs databases, Redis clients, registries or loggers.
  */
+import type { ServableClient } from './clients/client.schema.ts';
 import { randomUUID } from 'node:crypto';
 import type { DestinationStream } from 'pino';
 import { createDbClientStore, type DbClientStore } from './admin/db-clients.service.ts';
 import { createClientRegistry, type ClientRegistry } from './clients/client-registry.ts';
 import { syncClientCatalog } from './clients/clients.repo.ts';
-import type { ServableClient } from './clients/clients.service.ts';
 import { JOB_CATALOGUE } from './core/jobs.ts';
-import { calendarServiceFor, type CalendarService } from './integrations/calendar/calendar.ts';
+import { calendarServiceFor, type CalendarService } from './integrations/calendar/calendar.service.ts';
 import type { PlatformConfig } from './platform/config.ts';
 import { openDatabase, type Database } from './platform/db/database.ts';
 import { shareEmbeddedDatabase } from './platform/db/embedded-access.ts';

@@ -3,10 +3,11 @@
  * instance announces a change (Redis signal), one of them after a local change. Their configs go
  * through the same parser and secret resolution as client files.
  */
+import type { ClientRecord } from '../clients/client.schema.ts';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
 import { parseClientSource } from '../clients/client-loader.ts';
-import type { ClientRecord, ClientRegistry } from '../clients/client-registry.ts';
+import type { ClientRegistry } from '../clients/client-registry.ts';
 import type { Tenancy } from '../platform/db/tenancy.ts';
 import type { Signal } from '../platform/redis.ts';
 import { findClientConfig, listClientConfigs, type ClientConfigRow } from './db-clients.repo.ts';

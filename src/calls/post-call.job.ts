@@ -8,9 +8,9 @@
  * Each message has a key per (client, call, purpose), so whichever run comes first creates it and
  * a re-run, the other event or the fallback never creates a second one.
  */
+import type { ServableClient } from '../clients/client.schema.ts';
 import { and, desc, eq } from 'drizzle-orm';
 import { DateTime } from 'luxon';
-import type { ServableClient } from '../clients/clients.service.ts';
 import { defineEventHandler } from '../core/event-handler.ts';
 import type { Deps } from '../deps.ts';
 import { normalizePhone } from '../integrations/sms/sms.ts';

@@ -4,6 +4,7 @@
  * Every route runs, before anything is parsed: authenticate (401) → client access (404 for another
  * client, so existence never leaks) → the client exists (404) → per-client rate limit (429).
  */
+import type { ClientRecord } from '../clients/client.schema.ts';
 import { Readable } from 'node:stream';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -11,7 +12,6 @@ import { z } from 'zod';
 import { analyticsQuery, analyticsSchema } from '../analytics/analytics.schemas.ts';
 import { analyticsPeriod, createAnalyticsService } from '../analytics/analytics.service.ts';
 import { authenticate, requireClientAccess } from '../auth/auth.guard.ts';
-import type { ClientRecord } from '../clients/client-registry.ts';
 import type { Deps } from '../deps.ts';
 import { AppError } from '../platform/errors.ts';
 import {

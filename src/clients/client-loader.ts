@@ -6,23 +6,9 @@ import type { Logger } from 'pino';
 import { sandboxNotices } from '../integrations/provider-endpoint.ts';
 import { decryptSecret } from '../platform/secrets.ts';
 import { isLegacyClientConfig, normalizeLegacyClientConfig } from './client-legacy.ts';
-import type { ClientConfig, ClientStatus } from './client.schema.ts';
+import type { ClientConfig, ClientLoadStatus, ConfigIssue, DeepReadonly, ResolvedClientConfig } from './client.schema.ts';
 import { validateEmailTemplates, validateSmsTemplates } from '../integrations/templates/templates.ts';
 import { clientConfigSchema, envReferencePattern, formatJsonPath, listSecretFields } from './client.schema.ts';
-
-/** One problem with one client file. `path` is a JSON path into the file, e.g. `$.sms.auth_key`. */
-export type ConfigIssue = { file: string; path: string; message: string };
-
-export type ClientLoadStatus = ClientStatus | 'invalid';
-
-export type DeepReadonly<T> = T extends (infer U)[]
-  ? readonly DeepReadonly<U>[]
-  : T extends object
-    ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
-    : T;
-
-/** A validated config with every secret replaced by its value; deep-frozen at runtime. */
-export type ResolvedClientConfig = DeepReadonly<ClientConfig>;
 
 export type ClientLoaderContext = {
   env: Readonly<Record<string, string | undefined>>;

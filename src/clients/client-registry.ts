@@ -3,21 +3,9 @@ import { readFileSync, statSync, watch } from 'node:fs';
 import type { FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import type { ClientFileResult, ClientLoadStatus, ConfigIssue, ResolvedClientConfig } from './client-loader.ts';
+import type { ClientFileResult } from './client-loader.ts';
+import type { ClientLoadStatus, ClientRecord, ConfigIssue } from './client.schema.ts';
 import { listClientFileNames, loadClientFileSync, mapYielding, parseClientSource, type Pace } from './client-loader.ts';
-
-/** What the rest of the platform sees of a client. Frozen; a new record replaces it on change. */
-export type ClientRecord = {
-  readonly id: string;
-  readonly source: 'file' | 'db';
-  readonly file?: string;
-  readonly status: ClientLoadStatus;
-  /** null when status is 'invalid'. */
-  readonly config: ResolvedClientConfig | null;
-  readonly issues: readonly ConfigIssue[];
-  readonly configHash: string;
-  readonly loadedAt: Date;
-};
 
 export type ClientChange = { added: string[]; updated: string[]; removed: string[] };
 

@@ -451,3 +451,37 @@ export function formatJsonPath(path: readonly PropertyKey[]): string {
   }
   return out;
 }
+
+/** One problem with one client file. `path` is a JSON path into the file, e.g. `$.sms.auth_key`. */
+export type ConfigIssue = { file: string; path: string; message: string };
+
+export type ClientLoadStatus = ClientStatus | 'invalid';
+
+export type DeepReadonly<T> = T extends (infer U)[]
+  ? readonly DeepReadonly<U>[]
+  : T extends object
+    ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+    : T;
+
+/** A validated config with every secret replaced by its value; deep-frozen at runtime. */
+export type ResolvedClientConfig = DeepReadonly<ClientConfig>;
+
+/** What the rest of the platform sees of a client. Frozen; a new record replaces it on change. */
+export type ClientRecord = {
+  readonly id: string;
+  readonly source: 'file' | 'db';
+  readonly file?: string;
+  readonly status: ClientLoadStatus;
+  /** null when status is 'invalid'. */
+  readonly config: ResolvedClientConfig | null;
+  readonly issues: readonly ConfigIssue[];
+  readonly configHash: string;
+  readonly loadedAt: Date;
+};
+
+/** A client that may be served: active, with a valid configuration. */
+export type ServableClient = ClientRecord & { readonly status: 'active'; readonly config: ResolvedClientConfig };
+
+export function isServable(record: ClientRecord | undefined): record is ServableClient {
+  return record !== undefined && record.status === 'active' && record.config !== null;
+}

@@ -1,13 +1,6 @@
 import { AppError } from '../platform/errors.ts';
-import type { ResolvedClientConfig } from './client-loader.ts';
-import type { ClientRecord, ClientRegistry } from './client-registry.ts';
-
-/** A client that may be served: active, with a valid configuration. */
-export type ServableClient = ClientRecord & { readonly status: 'active'; readonly config: ResolvedClientConfig };
-
-export function isServable(record: ClientRecord | undefined): record is ServableClient {
-  return record !== undefined && record.status === 'active' && record.config !== null;
-}
+import type { ClientRegistry } from './client-registry.ts';
+import { isServable, type ServableClient } from './client.schema.ts';
 
 /**
  * Resolves the client named in a URL, once per request. The record returned is frozen: a reload

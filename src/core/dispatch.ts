@@ -2,8 +2,8 @@
  * Runs the router's handlers as job workers. Each job resolves its client again (jobs carry only
  * the id) and loads the stored event inside the client's tenant transaction.
  */
+import { isServable } from '../clients/client.schema.ts';
 import { and, eq } from 'drizzle-orm';
-import { isServable } from '../clients/clients.service.ts';
 import type { Deps } from '../deps.ts';
 import { callEvents } from '../platform/db/schema.ts';
 import type { WorkOptions } from '../platform/queue.ts';

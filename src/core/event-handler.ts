@@ -3,8 +3,8 @@
  * durable job (one per event and handler), receives the client first, and must be idempotent:
  * jobs are retried, and Retell may deliver an event more than once.
  */
+import type { ServableClient } from '../clients/client.schema.ts';
 import { z } from 'zod';
-import type { ServableClient } from '../clients/clients.service.ts';
 import type { Deps } from '../deps.ts';
 import { defineJob, type JobDefinition } from '../platform/queue.ts';
 

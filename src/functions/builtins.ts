@@ -3,14 +3,14 @@
  * context, and returns a speakable `result` plus data; expected outcomes (slot taken, nothing
  * found) are results, not errors.
  */
+import type { ServableClient } from '../clients/client.schema.ts';
 import { createHash } from 'node:crypto';
 import { and, eq, sql } from 'drizzle-orm';
 import { DateTime } from 'luxon';
 import type { z } from 'zod';
-import type { ServableClient } from '../clients/clients.service.ts';
 import type { BuiltinFunctionName } from '../clients/client.schema.ts';
 import type { Deps } from '../deps.ts';
-import type { Appointment, Slot } from '../integrations/calendar/calendar.ts';
+import type { Appointment, Slot } from '../integrations/calendar/calendar.service.ts';
 import { speakSlots } from '../integrations/calendar/slots.ts';
 import { normalizePhone } from '../integrations/sms/sms.ts';
 import { renderEmail, renderSms, templatesFor } from '../integrations/templates/templates.ts';

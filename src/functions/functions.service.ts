@@ -3,7 +3,7 @@
  * custom implementation, and always produces something the agent can say. Every invocation is
  * recorded in function_calls (arguments without secrets, outcome, latency).
  */
-import type { ServableClient } from '../clients/clients.service.ts';
+import type { ServableClient } from '../clients/client.schema.ts';
 import type { Deps } from '../deps.ts';
 import { renderTemplate } from '../integrations/templates/templates.ts';
 import { functionCalls } from '../platform/db/schema.ts';

@@ -3,9 +3,9 @@
  * variables (strings only), and the concurrency decision. The caller hears ringing while we
  * answer, so every lookup has a budget and a fallback: this never fails the call.
  */
+import type { ServableClient } from '../clients/client.schema.ts';
 import { and, eq, sql } from 'drizzle-orm';
 import { DateTime } from 'luxon';
-import type { ServableClient } from '../clients/clients.service.ts';
 import type { Deps } from '../deps.ts';
 import { speakSlots } from '../integrations/calendar/slots.ts';
 import { normalizePhone } from '../integrations/sms/sms.ts';

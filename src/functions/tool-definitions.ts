@@ -2,7 +2,7 @@
  * Retell `general_tools` entries for one client's enabled functions (retell.md §4, §8.7): what
  * `xlnc clients tools <id>` prints and onboarding pushes to the client's Retell LLM.
  */
-import type { ResolvedClientConfig } from '../clients/client-loader.ts';
+import type { ResolvedClientConfig } from '../clients/client.schema.ts';
 import type { BuiltinFunctionName } from '../clients/client.schema.ts';
 import { enabledFunctions, parametersFor, type EnabledFunction } from './function-catalog.ts';
 import { publicUrls } from '../platform/public-urls.ts';

@@ -4,8 +4,7 @@
  * so its outcome is unknown: it is reconciled through the provider's lookup where there is one,
  * and otherwise marked `unknown` for staff rather than resent blindly.
  */
-import type { ServableClient } from '../clients/clients.service.ts';
-import { isServable } from '../clients/clients.service.ts';
+import { isServable, type ServableClient } from '../clients/client.schema.ts';
 import type { Deps } from '../deps.ts';
 import { emailSenderFor } from '../integrations/email/email.ts';
 import { isOptOutError, smsSenderFor, type SmsSender } from '../integrations/sms/sms.ts';

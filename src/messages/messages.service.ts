@@ -3,8 +3,8 @@
  * transaction: it renders nothing itself, it stores the message with its idempotency key and
  * enqueues the send job in the same transaction, or records why it will not be sent.
  */
+import type { ServableClient } from '../clients/client.schema.ts';
 import { z } from 'zod';
-import type { ServableClient } from '../clients/clients.service.ts';
 import type { Tx } from '../platform/db/database.ts';
 import { defineJob, type JobQueue } from '../platform/queue.ts';
 import { smsSegments } from '../integrations/sms/sms.ts';

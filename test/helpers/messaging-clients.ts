@@ -1,11 +1,11 @@
 /**
  * Minimal valid client configs and a provider context for SMS / email adapter tests.
  */
+import type { ResolvedClientConfig } from '../../src/clients/client.schema.ts';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { ClientConfigInput } from '../../src/clients/client.schema.ts';
 import { clientConfigSchema } from '../../src/clients/client.schema.ts';
-import type { ResolvedClientConfig } from '../../src/clients/client-loader.ts';
 import { deepFreeze } from '../../src/clients/client-loader.ts';
 import { createMetrics } from '../../src/platform/metrics.ts';
 import type { ProviderContext } from '../../src/platform/provider-http.ts';

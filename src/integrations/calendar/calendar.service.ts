@@ -4,10 +4,10 @@
  * failures throw ProviderError. Every appointment is also a row in `appointments`, inserted before
  * the provider is called, so the unique indexes decide races and a retry finds the earlier attempt.
  */
+import type { ResolvedClientConfig } from '../../clients/client.schema.ts';
 import { createHash, randomUUID } from 'node:crypto';
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
 import { DateTime } from 'luxon';
-import type { ResolvedClientConfig } from '../../clients/client-loader.ts';
 import type { Tenancy } from '../../platform/db/tenancy.ts';
 import { ProviderError, type ProviderContext } from '../../platform/provider-http.ts';
 import { clientKey, type KeyValueCache } from '../../platform/redis.ts';

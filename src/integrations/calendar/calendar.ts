@@ -42,9 +42,3 @@ export interface CalendarProvider {
   /** Deleting an event that is already gone succeeds. */
   deleteEvent(ref: ProviderEventRef): Promise<void>;
 }
-
-// The per-client service lives in calendar.service.ts (the layer suffix); re-exported here so the
-// capability can be imported from one place. Its imports of this file are type-only: no cycle at runtime.
-export { calendarServiceFor, calendarProviderFor } from './calendar.service.ts';
-export type { Appointment, BookInput, BookResult, CalendarService, CancelResult, FindSlotsInput, RescheduleResult } from './calendar.service.ts';
-export type { Slot, TimeOfDay } from './slots.ts';

@@ -2,7 +2,7 @@
  * Email capability: one small interface, one factory per vendor, chosen by one exhaustive switch
  * on the client's `email.provider`. Each sender is bound to one client's credentials.
  */
-import type { ResolvedClientConfig } from '../../clients/client-loader.ts';
+import type { ResolvedClientConfig } from '../../clients/client.schema.ts';
 import type { ProviderContext } from '../../platform/provider-http.ts';
 import type { KeyValueCache } from '../../platform/redis.ts';
 import { providerBaseUrl } from '../provider-endpoint.ts';

@@ -4,7 +4,7 @@
  * sets it. Zoho offers no idempotency key: a timeout or 5xx is reported as ambiguous and must not
  * be resent blindly.
  */
-import type { ResolvedClientConfig } from '../../clients/client-loader.ts';
+import type { ResolvedClientConfig } from '../../clients/client.schema.ts';
 import { ProviderError, type ProviderContext, wasNotProcessed } from '../../platform/provider-http.ts';
 import { createMemoryCache, type KeyValueCache } from '../../platform/redis.ts';
 import { zohoApiRequest, zohoErrorCode } from '../zoho/zoho-api.ts';

@@ -3,8 +3,8 @@
  * the client's `sms.provider`. Each sender is bound to one client's credentials; deciding whether
  * to text at all (feature flags, opt-out, quiet hours, sandbox) is the caller's job.
  */
+import type { ResolvedClientConfig } from '../../clients/client.schema.ts';
 import { isSupportedCountry, parsePhoneNumberFromString } from 'libphonenumber-js/max';
-import type { ResolvedClientConfig } from '../../clients/client-loader.ts';
 import type { ProviderContext } from '../../platform/provider-http.ts';
 import { ProviderError } from '../../platform/provider-http.ts';
 import { providerBaseUrl } from '../provider-endpoint.ts';

@@ -5,7 +5,7 @@
  * Text180, so the adapter stays small and conservative: US numbers only, no message id, no lookup,
  * and anything that might have been sent is reported as ambiguous (there is no dedupe to lean on).
  */
-import type { ResolvedClientConfig } from '../../clients/client-loader.ts';
+import type { ResolvedClientConfig } from '../../clients/client.schema.ts';
 import type { ProviderContext } from '../../platform/provider-http.ts';
 import { ProviderError, providerFetch, readCapped, retryAfterSeconds, wasNotProcessed } from '../../platform/provider-http.ts';
 import type { SmsSender } from './sms.ts';

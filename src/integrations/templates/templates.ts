@@ -5,7 +5,7 @@
  * syntax. Templates come from the client's config (trusted); values come from calls (untrusted)
  * and are HTML-escaped in email HTML.
  */
-import type { ResolvedClientConfig } from '../../clients/client-loader.ts';
+import type { ResolvedClientConfig } from '../../clients/client.schema.ts';
 import { formatJsonPath } from '../../clients/client.schema.ts';
 import { smsSegments } from '../sms/sms-segments.ts';
 

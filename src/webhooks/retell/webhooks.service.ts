@@ -2,10 +2,10 @@
  * Ingest: store the event, fold it into the call and customer rows, and enqueue the router's jobs,
  * all in one tenant transaction. A redelivered event is a no-op. No provider is called here.
  */
+import type { ServableClient } from '../../clients/client.schema.ts';
 import { createHash, randomUUID } from 'node:crypto';
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
 import { ingestCallStatements, insertEventStatement } from '../../calls/calls.repo.ts';
-import type { ServableClient } from '../../clients/clients.service.ts';
 import { handlersFor } from '../../core/router.ts';
 import type { Tenancy } from '../../platform/db/tenancy.ts';
 import type { JobQueue } from '../../platform/queue.ts';

@@ -4,9 +4,10 @@
  * - POST /api/webhooks/twilio/:clientId/status   delivery status of a message we sent
  * - POST /api/webhooks/twilio/:clientId/inbound  a text from a customer (STOP / START keywords)
  */
+import type { ServableClient } from '../../clients/client.schema.ts';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { requireServableClient, type ServableClient } from '../../clients/clients.service.ts';
+import { requireServableClient } from '../../clients/clients.service.ts';
 import type { Deps } from '../../deps.ts';
 import { normalizePhone } from '../../integrations/sms/sms.ts';
 import { verifyTwilioSignature } from '../../integrations/sms/twilio.ts';
