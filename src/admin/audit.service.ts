@@ -2,10 +2,11 @@
  * The audit log: every admin change, written in the same transaction as the change itself.
  * Diffs are built from masked views, so no secret value is ever stored here.
  */
-import { and, desc, eq, gte, lt, lte, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, gte, lt, lte, type SQL } from 'drizzle-orm';
 import type { Tx } from '../platform/db/database.ts';
 import type { Tenancy } from '../platform/db/tenancy.ts';
-import { auditLog, users } from '../platform/db/schema.ts';
+import { auditLog } from '../platform/db/schema.ts';
+import { insertAudit } from './audit.repo.ts';
 
 export const AUDIT_ACTIONS = ['client.create', 'client.update', 'client.disable', 'user.create', 'user.update', 'keys.rotate'] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
@@ -21,17 +22,7 @@ export interface AuditEntry {
 }
 
 export async function writeAudit(tx: Tx, entry: AuditEntry): Promise<void> {
-  const actorId = entry.actorUserId;
-  await tx.insert(auditLog).values({
-    actorUserId: actorId,
-    // The actor's email as it was at the time (emails may change later).
-    actor: actorId === null ? 'cli' : sql`coalesce((select ${users.email} from ${users} where ${users.id} = ${actorId}), ${actorId})`,
-    action: entry.action,
-    clientId: entry.clientId ?? null,
-    targetId: entry.targetId ?? null,
-    diff: entry.diff,
-    requestId: entry.requestId ?? null,
-  });
+  await insertAudit(tx, entry);
 }
 
 export interface AuditFilter {

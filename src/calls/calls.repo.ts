@@ -5,7 +5,19 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { PgDialect } from 'drizzle-orm/pg-core';
 import type { SqlStatement, Tx } from '../platform/db/database.ts';
-import { customers } from '../platform/db/schema.ts';
+import { workflowRuns } from '../platform/db/schema.ts';
+
+/** The transaction-local setting through which statement 1 hands the new call's customer to statement 2. */
+export const NEW_CALL_CUSTOMER = 'xlnc.new_call_customer';
+
+/**
+ * The customer writes of the ingest (customers.repo.ts owns them): `upsert` is the body of a CTE
+ * that reads the CTE `event` and returns the customer id; `countNewCall` the second statement.
+ */
+export interface IngestCustomerSql {
+  upsert: SQL;
+  countNewCall: SQL;
+}
 
 export interface CallUpsert {
   callId: string;
@@ -113,8 +125,7 @@ function storeEvent(clientId: string, event: EventInsert): SQL {
 export function ingestCallStatements(
   clientId: string,
   event: EventInsert,
-  phone: string | undefined,
-  seenAt: Date,
+  customer: IngestCustomerSql,
   call: CallUpsert,
 ): SqlStatement[] {
   const store = sql`
@@ -122,12 +133,7 @@ export function ingestCallStatements(
       ${storeEvent(clientId, event)}
       returning id
     ),
-    customer as (
-      insert into customers (client_id, phone, last_call_at)
-      select ${clientId}, ${phone ?? null}::text, ${iso(seenAt)}::timestamptz from event where ${phone ?? null}::text is not null
-      on conflict (client_id, phone) do update
-        set last_call_at = greatest(customers.last_call_at, excluded.last_call_at), updated_at = now()
-      returning id
+    customer as (${customer.upsert}
     ),
     merged as (
       insert into calls (
@@ -150,27 +156,16 @@ export function ingestCallStatements(
       returning (xmax = 0) as inserted, customer_id
     )
     select event.id as event_id,
-      set_config('xlnc.new_call_customer', coalesce((select customer_id::text from merged where inserted), ''), true)
+      set_config(${NEW_CALL_CUSTOMER}, coalesce((select customer_id::text from merged where inserted), ''), true)
     from event`;
-  const count = sql`
-    update customers set call_count = call_count + 1
-    where client_id = ${clientId} and id = nullif(current_setting('xlnc.new_call_customer', true), '')::uuid`;
+  const count = customer.countNewCall;
   return [toStatement(store), toStatement(count)];
 }
 
-/** Upserts the customer by (client, E.164 phone); returns its id. */
-export async function upsertCustomerByPhone(tx: Tx, clientId: string, phone: string, seenAt: Date): Promise<string> {
-  const [row] = await tx
-    .insert(customers)
-    .values({ clientId, phone, lastCallAt: seenAt })
-    .onConflictDoUpdate({
-      target: [customers.clientId, customers.phone],
-      set: {
-        lastCallAt: sql`greatest(customers.last_call_at, excluded.last_call_at)`,
-        updatedAt: sql`now()`,
-      },
-    })
-    .returning({ id: customers.id });
-  if (!row) throw new Error('customer upsert returned no row');
-  return row.id;
+/** Records a post-call run once per (client, call, kind): a re-run of the same kind writes nothing. */
+export async function recordWorkflowRun(tx: Tx, clientId: string, run: { callId: string; kind: string; detail: unknown }): Promise<void> {
+  await tx
+    .insert(workflowRuns)
+    .values({ clientId, callId: run.callId, kind: run.kind, status: 'completed', detail: run.detail })
+    .onConflictDoNothing({ target: [workflowRuns.clientId, workflowRuns.callId, workflowRuns.kind] });
 }

@@ -17,7 +17,8 @@ import { normalizePhone } from '../integrations/sms/sms.ts';
 import { renderEmail, renderSms, templatesFor, type TemplateValues } from '../integrations/templates/templates.ts';
 import { queueMessage } from '../messages/messages.service.ts';
 import type { Tx } from '../platform/db/database.ts';
-import { appointments, calls, customers, workflowRuns } from '../platform/db/schema.ts';
+import { appointments, calls, customers } from '../platform/db/schema.ts';
+import { recordWorkflowRun } from './calls.repo.ts';
 
 /** Disconnection reasons of calls nobody talked on: no text or caller email for those. */
 const NOT_CONNECTED = new Set(['dial_busy', 'dial_failed', 'dial_no_answer', 'invalid_destination', 'voicemail_reached', 'ivr_reached', 'marked_as_spam', 'user_declined']);
@@ -114,10 +115,7 @@ export async function runPostCallWorkflow(client: ServableClient, callId: string
       }
     }
 
-    await tx
-      .insert(workflowRuns)
-      .values({ clientId: client.id, callId, kind: `post_call:${trigger}`, status: 'completed', detail: { trigger_event_id: triggerEventId, messages: queued } })
-      .onConflictDoNothing({ target: [workflowRuns.clientId, workflowRuns.callId, workflowRuns.kind] });
+    await recordWorkflowRun(tx, client.id, { callId, kind: `post_call:${trigger}`, detail: { trigger_event_id: triggerEventId, messages: queued } });
     return queued;
   });
 }

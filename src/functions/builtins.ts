@@ -5,7 +5,6 @@
  */
 import type { ServableClient } from '../clients/client.schema.ts';
 import { createHash } from 'node:crypto';
-import { and, eq, sql } from 'drizzle-orm';
 import { DateTime } from 'luxon';
 import type { z } from 'zod';
 import type { BuiltinFunctionName } from '../clients/client.schema.ts';
@@ -14,10 +13,8 @@ import type { Appointment, Slot } from '../integrations/calendar/calendar.servic
 import { speakSlots } from '../integrations/calendar/slots.ts';
 import { normalizePhone } from '../integrations/sms/sms.ts';
 import { renderEmail, renderSms, templatesFor } from '../integrations/templates/templates.ts';
-import { createMessage } from '../messages/messages.repo.ts';
-import { queueMessage } from '../messages/messages.service.ts';
-import { customers } from '../platform/db/schema.ts';
-import { upsertCustomerByPhone } from '../calls/calls.repo.ts';
+import { queueMessage, recordUnsentMessage } from '../messages/messages.service.ts';
+import { isOptedOut, setCustomerContact, upsertCustomer } from '../customers/customers.service.ts';
 import type { BUILTIN_ARGS } from './function-catalog.ts';
 import { describeHours, isOpenAt } from './business-hours.ts';
 
@@ -112,7 +109,7 @@ async function queueConfirmation(
     caller_phone: phone,
   }).text;
   return deps.tenancy.withTenant(client.id, async (tx) => {
-    const [customer] = await tx.select({ optedOutAt: customers.optedOutAt }).from(customers).where(and(eq(customers.clientId, client.id), eq(customers.id, customerId)));
+    const optedOut = await isOptedOut(tx, client.id, customerId);
     const { message } = await queueMessage(
       tx,
       client,
@@ -124,7 +121,7 @@ async function queueConfirmation(
         customerId,
         to: phone,
         body,
-        optedOut: Boolean(customer?.optedOutAt),
+        optedOut,
       },
       deps.queue,
     );
@@ -135,11 +132,8 @@ async function queueConfirmation(
 const bookAppointment: Builtin<'book_appointment'> = async (client, args, ctx, deps) => {
   const phone = requirePhone(client, args.phone, ctx);
   const customerId = await deps.tenancy.withTenant(client.id, async (tx) => {
-    const id = await upsertCustomerByPhone(tx, client.id, phone, ctx.now);
-    await tx
-      .update(customers)
-      .set({ name: args.name, ...(args.email ? { email: args.email } : {}), updatedAt: sql`now()` })
-      .where(and(eq(customers.clientId, client.id), eq(customers.id, id)));
+    const id = await upsertCustomer(tx, client.id, phone, ctx.now);
+    await setCustomerContact(tx, client.id, id, { name: args.name, email: args.email });
     return id;
   });
   const outcome = await deps.calendarFor(client).book({
@@ -245,12 +239,12 @@ const takeMessage: Builtin<'take_message'> = async (client, args, ctx, deps) => 
   });
   const to = config.notifications.business_email;
   await deps.tenancy.withTenant(client.id, async (tx) => {
-    const customerId = normalizePhone(phone, config.sms?.default_country ?? 'US') ? await upsertCustomerByPhone(tx, client.id, phone, ctx.now) : null;
+    const customerId = normalizePhone(phone, config.sms?.default_country ?? 'US') ? await upsertCustomer(tx, client.id, phone, ctx.now) : null;
     if (config.email?.enabled && to) {
       await queueMessage(tx, client, { channel: 'email', kind: 'message_taken', idempotencyKey: key, callId: ctx.callId, customerId, to, subject: email.subject, body: email.text, html: email.html }, deps.queue);
     } else {
       // No email channel: the message is still stored (and shown in the client API), just not emailed.
-      await createMessage(tx, client.id, {
+      await recordUnsentMessage(tx, client.id, {
         callId: ctx.callId,
         customerId,
         channel: 'email',
@@ -276,12 +270,12 @@ const sendSmsLink: Builtin<'send_sms_link'> = async (client, args, ctx, deps) =>
   const phone = requirePhone(client, undefined, ctx);
   const body = renderSms(templatesFor(config), 'link', { business_name: config.name, link_url: url, customer_name: 'there' }).text;
   const sent = await deps.tenancy.withTenant(client.id, async (tx) => {
-    const customerId = await upsertCustomerByPhone(tx, client.id, phone, ctx.now);
-    const [customer] = await tx.select({ optedOutAt: customers.optedOutAt }).from(customers).where(and(eq(customers.clientId, client.id), eq(customers.id, customerId)));
+    const customerId = await upsertCustomer(tx, client.id, phone, ctx.now);
+    const optedOut = await isOptedOut(tx, client.id, customerId);
     const { message } = await queueMessage(
       tx,
       client,
-      { channel: 'sms', kind: 'link', idempotencyKey: `call:${ctx.callId ?? 'none'}:sms:link:${args.kind}`, callId: ctx.callId, customerId, to: phone, body, optedOut: Boolean(customer?.optedOutAt) },
+      { channel: 'sms', kind: 'link', idempotencyKey: `call:${ctx.callId ?? 'none'}:sms:link:${args.kind}`, callId: ctx.callId, customerId, to: phone, body, optedOut },
       deps.queue,
     );
     return message.status !== 'suppressed';

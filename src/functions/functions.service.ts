@@ -6,7 +6,7 @@
 import type { ServableClient } from '../clients/client.schema.ts';
 import type { Deps } from '../deps.ts';
 import { renderTemplate } from '../integrations/templates/templates.ts';
-import { functionCalls } from '../platform/db/schema.ts';
+import { insertFunctionCall } from './functions.repo.ts';
 import { ProviderError } from '../platform/provider-http.ts';
 import { BUILTINS, FunctionFailure, type FunctionCallContext, type FunctionReply } from './builtins.ts';
 import { callHttpFunction } from './custom-http.ts';
@@ -98,8 +98,7 @@ export async function invokeFunction(
   // Recorded after the reply is decided and not waited for: the caller is on the line.
   void deps.tenancy
     .withTenant(client.id, (tx) =>
-      tx.insert(functionCalls).values({
-        clientId: client.id,
+      insertFunctionCall(tx, client.id, {
         callId: ctx.callId,
         name: fn.name,
         args: redactArgs(args),

@@ -4,13 +4,13 @@
  * answer, so every lookup has a budget and a fallback: this never fails the call.
  */
 import type { ServableClient } from '../clients/client.schema.ts';
-import { and, eq, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import { DateTime } from 'luxon';
 import type { Deps } from '../deps.ts';
 import { speakSlots } from '../integrations/calendar/slots.ts';
 import { normalizePhone } from '../integrations/sms/sms.ts';
 import { sqlRows } from '../platform/db/database.ts';
-import { customers } from '../platform/db/schema.ts';
+import { findCustomerByPhone } from '../customers/customers.service.ts';
 import type { CallInbound } from '../webhooks/retell/retell-events.schemas.ts';
 import { hoursToday, isOpenAt } from './business-hours.ts';
 
@@ -70,9 +70,7 @@ async function availability(client: ServableClient, deps: Deps, now: Date): Prom
 
 async function callerContext(client: ServableClient, phone: string | undefined, deps: Deps): Promise<Record<string, string>> {
   if (!phone) return {};
-  const [customer] = await deps.tenancy.withTenant(client.id, (tx) =>
-    tx.select({ name: customers.name }).from(customers).where(and(eq(customers.clientId, client.id), eq(customers.phone, phone))),
-  );
+  const customer = await deps.tenancy.withTenant(client.id, (tx) => findCustomerByPhone(tx, client.id, phone));
   const upcoming = await within(AVAILABILITY_BUDGET_MS, () => deps.calendarFor(client).findUpcoming({ phone })).catch((): typeof TIMED_OUT => TIMED_OUT);
   const next = upcoming === TIMED_OUT ? undefined : upcoming[0];
   return {

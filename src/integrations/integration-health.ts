@@ -5,9 +5,8 @@
  * it `ok` again. Successes are frequent, so an "ok" already written is remembered in the cache
  * and not rewritten for a while.
  */
-import { and, eq } from 'drizzle-orm';
 import type { Tenancy } from '../platform/db/tenancy.ts';
-import { integrationStatus } from '../platform/db/schema.ts';
+import { findIntegrationStatus, upsertIntegrationStatus } from './integration-health.repo.ts';
 import { ProviderError } from '../platform/provider-http.ts';
 import { clientKey, type KeyValueCache } from '../platform/redis.ts';
 import { isZohoPermanentAuthError } from './zoho/zoho-oauth.ts';
@@ -47,15 +46,7 @@ export function integrationHealthFor(
 ): IntegrationHealthRecorder {
   const okKey = clientKey(clientId, capability, 'integration-ok');
   const write = (health: Pick<IntegrationHealth, 'provider' | 'status' | 'detail'>) =>
-    deps.tenancy.withTenant(clientId, (tx) =>
-      tx
-        .insert(integrationStatus)
-        .values({ clientId, capability, ...health })
-        .onConflictDoUpdate({
-          target: [integrationStatus.clientId, integrationStatus.capability],
-          set: { provider: health.provider, status: health.status, detail: health.detail, updatedAt: new Date() },
-        }),
-    );
+    deps.tenancy.withTenant(clientId, (tx) => upsertIntegrationStatus(tx, clientId, capability, health));
   return {
     async ok(provider) {
       if ((await deps.cache.get(okKey)) !== undefined) return;
@@ -72,12 +63,7 @@ export function integrationHealthFor(
 }
 
 export async function readIntegrationHealth(tenancy: Tenancy, clientId: string, capability: Capability): Promise<IntegrationHealth | undefined> {
-  const [row] = await tenancy.withTenant(clientId, (tx) =>
-    tx
-      .select()
-      .from(integrationStatus)
-      .where(and(eq(integrationStatus.clientId, clientId), eq(integrationStatus.capability, capability))),
-  );
+  const row = await tenancy.withTenant(clientId, (tx) => findIntegrationStatus(tx, clientId, capability));
   if (!row) return undefined;
   return {
     capability,

@@ -10,8 +10,7 @@ import { emailSenderFor } from '../integrations/email/email.ts';
 import { isOptOutError, smsSenderFor, type SmsSender } from '../integrations/sms/sms.ts';
 import { ProviderError } from '../platform/provider-http.ts';
 import { PermanentJobError } from '../platform/queue.ts';
-import { customers } from '../platform/db/schema.ts';
-import { and, eq, sql } from 'drizzle-orm';
+import { changeOptOut } from '../customers/customers.service.ts';
 import { integrationHealthFor } from '../integrations/integration-health.ts';
 import { claimForSending, findMessage, settleMessage, type MessageRow } from './messages.repo.ts';
 import { publicUrls } from '../platform/public-urls.ts';
@@ -109,9 +108,7 @@ export async function sendMessage(deps: Deps, clientId: string, messageId: strin
     if (isOptOutError(error)) {
       await deps.tenancy.withTenant(clientId, async (tx) => {
         await settleMessage(tx, clientId, messageId, { status: 'suppressed', ...fields });
-        if (claimed.customerId) {
-          await tx.update(customers).set({ optedOutAt: sql`now()` }).where(and(eq(customers.clientId, clientId), eq(customers.id, claimed.customerId)));
-        }
+        if (claimed.customerId) await changeOptOut(tx, clientId, claimed.customerId, true);
       });
       return 'suppressed';
     }

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import type { Tx } from '../platform/db/database.ts';
 import { defineJob, type JobQueue } from '../platform/queue.ts';
 import { smsSegments } from '../integrations/sms/sms.ts';
-import { createMessage, type MessageRow } from './messages.repo.ts';
+import { createMessage, recordDelivery, type MessageRow, type NewMessage } from './messages.repo.ts';
 import { nextSendTime } from './quiet-hours.ts';
 
 export const messageSendJob = defineJob({
@@ -99,4 +99,20 @@ export async function queueMessage(
     );
   }
   return { message: row, created };
+}
+
+/** A provider's delivery report for one of this client's messages; false when no message has that id. */
+export async function recordDeliveryStatus(
+  tx: Tx,
+  clientId: string,
+  providerMessageId: string,
+  status: 'sent' | 'delivered' | 'failed',
+  errorCode: string | null,
+): Promise<boolean> {
+  return recordDelivery(tx, clientId, providerMessageId, status, errorCode);
+}
+
+/** Stores a message that will not be sent (e.g. no channel configured), so it still shows in the API. */
+export async function recordUnsentMessage(tx: Tx, clientId: string, message: NewMessage): Promise<void> {
+  await createMessage(tx, clientId, message);
 }

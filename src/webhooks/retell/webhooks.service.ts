@@ -5,7 +5,7 @@
 import type { ServableClient } from '../../clients/client.schema.ts';
 import { createHash, randomUUID } from 'node:crypto';
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
-import { ingestCallStatements, insertEventStatement } from '../../calls/calls.repo.ts';
+import { callEventStatements, storedEventStatement } from '../../calls/calls.service.ts';
 import { handlersFor } from '../../core/router.ts';
 import type { Tenancy } from '../../platform/db/tenancy.ts';
 import type { JobQueue } from '../../platform/queue.ts';
@@ -89,13 +89,13 @@ export async function ingestRetellEvent(
   const event = { eventId: randomUUID(), callId, event: parsed.event, dedupeKey: key, payload: sanitizeForStorage(parsed.payload) };
 
   if (parsed.kind !== 'call') {
-    const [stored] = await deps.tenancy.batchAsTenant(client.id, [insertEventStatement(client.id, event)]);
+    const [stored] = await deps.tenancy.batchAsTenant(client.id, [storedEventStatement(client.id, event)]);
     return stored?.rows.length ? { outcome: 'accepted', eventId: event.eventId } : { outcome: 'duplicate' };
   }
 
   const call = sanitizeForStorage(parsed.call);
   const analysis = call.call_analysis ?? null;
-  const ingest = ingestCallStatements(client.id, event, toE164(callerNumber(call), client.config.sms?.default_country ?? 'US'), msToDate(call.start_timestamp) ?? new Date(), {
+  const ingest = callEventStatements(client.id, event, toE164(callerNumber(call), client.config.sms?.default_country ?? 'US'), msToDate(call.start_timestamp) ?? new Date(), {
     callId: call.call_id,
     rank: rankOf(parsed.event),
     agentId: call.agent_id,

@@ -11,11 +11,9 @@ import { requireServableClient } from '../../clients/clients.service.ts';
 import type { Deps } from '../../deps.ts';
 import { normalizePhone } from '../../integrations/sms/sms.ts';
 import { verifyTwilioSignature } from '../../integrations/sms/twilio.ts';
-import { recordDelivery } from '../../messages/messages.repo.ts';
-import { upsertCustomerByPhone } from '../../calls/calls.repo.ts';
-import { customers } from '../../platform/db/schema.ts';
+import { recordDeliveryStatus } from '../../messages/messages.service.ts';
+import { changeOptOut, upsertCustomer } from '../../customers/customers.service.ts';
 import { AppError } from '../../platform/errors.ts';
-import { and, eq, sql } from 'drizzle-orm';
 import { rawBodyParsing } from '../retell/webhooks.routes.ts';
 import { publicUrls } from '../../platform/public-urls.ts';
 
@@ -62,7 +60,7 @@ export function twilioWebhookRoutes(deps: Deps): FastifyPluginAsync {
       const status = DELIVERY[form.MessageStatus ?? form.SmsStatus ?? ''];
       if (!sid) throw new AppError('invalid_payload', 'MessageSid: required');
       if (status) {
-        const found = await deps.tenancy.withTenant(client.id, (tx) => recordDelivery(tx, client.id, sid, status, form.ErrorCode ?? null));
+        const found = await deps.tenancy.withTenant(client.id, (tx) => recordDeliveryStatus(tx, client.id, sid, status, form.ErrorCode ?? null));
         if (!found) request.log.warn({ client_id: client.id, sid }, 'status callback for an unknown message');
       }
       return reply.code(204).send();
@@ -75,11 +73,8 @@ export function twilioWebhookRoutes(deps: Deps): FastifyPluginAsync {
       if (from && (STOP_WORDS.has(word) || START_WORDS.has(word))) {
         const optOut = STOP_WORDS.has(word);
         await deps.tenancy.withTenant(client.id, async (tx) => {
-          const customerId = await upsertCustomerByPhone(tx, client.id, from, new Date());
-          await tx
-            .update(customers)
-            .set({ optedOutAt: optOut ? sql`now()` : null, updatedAt: sql`now()` })
-            .where(and(eq(customers.clientId, client.id), eq(customers.id, customerId)));
+          const customerId = await upsertCustomer(tx, client.id, from, new Date());
+          await changeOptOut(tx, client.id, customerId, optOut);
         });
         request.log.info({ client_id: client.id, opted_out: optOut }, 'sms keyword');
       }
