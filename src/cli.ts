@@ -15,6 +15,8 @@ type Command = (args: string[], io: Io) => Promise<number>;
 /** The release step: the same schema preparation every instance runs at startup, then exit. */
 async function migrate(_args: string[], io: Io): Promise<number> {
   const { prepareSchema } = await import('./deps.ts');
+  const { catalogueJobs } = await import('./core/dispatch.ts');
+  const { JOB_CATALOGUE } = await import('./core/router.ts');
   const { createJobQueue } = await import('./platform/queue.ts');
   const { createLogger, createSecretScrubber } = await import('./platform/logging.ts');
   const config = loadPlatformConfig();
@@ -24,7 +26,7 @@ async function migrate(_args: string[], io: Io): Promise<number> {
     // A running server shares its embedded database once it has prepared the schema (queue included):
     // through the share, the SQL migrations are all there is to check.
     const shared = database.sharedBy !== undefined;
-    const applied = shared ? await database.migrate() : await prepareSchema(database, queue);
+    const applied = shared ? await database.migrate() : await prepareSchema(database, queue, catalogueJobs(JOB_CATALOGUE));
     const where = shared ? `the embedded database of the server running as process ${database.sharedBy}` : database.kind;
     io.stdout(`Migrations applied (${where}): ${applied} this run${shared ? '' : `; job queue schema "${config.queueSchema}" ready`}.\n`);
     return 0;

@@ -2,14 +2,14 @@
  * The composition root: builds every long-lived dependency once, in order, and closes them in
  * reverse. Nothing else constructs databases, Redis clients, registries or loggers.
  */
-import type { ServableClient } from './clients/client.schema.ts';
 import { randomUUID } from 'node:crypto';
 import type { DestinationStream } from 'pino';
 import { createDbClientStore, type DbClientStore } from './admin/db-clients.service.ts';
 import { createClientRegistry, type ClientRegistry } from './clients/client-registry.ts';
 import { syncClientCatalog } from './clients/clients.repo.ts';
-import { JOB_CATALOGUE } from './core/jobs.ts';
-import { calendarServiceFor, type CalendarService } from './integrations/calendar/calendar.service.ts';
+import type { ClientAdapters, PublicUrlBuilder } from './core/jobs.ts';
+import { createDomainEventFeed, createOutbox, type DomainEventFeed, type Outbox } from './core/outbox.ts';
+import { createClientAdapters } from './integrations/client-adapters.ts';
 import type { PlatformConfig } from './platform/config.ts';
 import { openDatabase, type Database } from './platform/db/database.ts';
 import { shareEmbeddedDatabase } from './platform/db/embedded-access.ts';
@@ -19,7 +19,7 @@ import { createTenancy, type Tenancy } from './platform/db/tenancy.ts';
 import { createLogger, createSecretScrubber, type Logger, type SecretScrubber } from './platform/logging.ts';
 import { createMetrics, type Metrics } from './platform/metrics.ts';
 import { createCircuitBreakers, type ProviderContext } from './platform/provider-http.ts';
-import { createJobQueue, type JobQueue } from './platform/queue.ts';
+import { createJobQueue, type JobDefinition, type JobQueue } from './platform/queue.ts';
 import { createMemoryRateLimiter, createRedisRateLimiter, type RateLimiter } from './platform/rate-limit.ts';
 import {
   createMemoryCache,
@@ -50,8 +50,13 @@ export interface Deps {
   readonly rateLimiter: RateLimiter;
   /** What every provider adapter is given: fetch, circuit breakers, metrics. */
   readonly providers: ProviderContext;
-  /** The client's calendar (its own provider and credentials only). */
-  calendarFor(client: ServableClient): CalendarService;
+  /** The domain event outbox: `emit` inside a tenant transaction; routed to subscribers by the catalogue. */
+  readonly events: Outbox;
+  /** In-process listeners of a client's new domain events (the dashboard's live view). */
+  readonly eventFeed: DomainEventFeed;
+  /** Each client's provider adapters, built once per configuration. */
+  readonly adapters: ClientAdapters;
+  readonly publicUrls: PublicUrlBuilder;
   /** Recomputes the client gauges from the registry (called on reload and on scrape). */
   refreshClientMetrics(): void;
   close(): Promise<void>;
@@ -87,11 +92,16 @@ export interface DepsOptions {
  * step `xlnc migrate`) take turns: the first applies, the others find it done. Returns how many
  * SQL migrations this call applied.
  */
-export async function prepareSchema(database: Database, queue: JobQueue, options: { skipMigrations?: boolean | undefined } = {}): Promise<number> {
+export async function prepareSchema(
+  database: Database,
+  queue: JobQueue,
+  jobs: readonly JobDefinition<{ client_id: string }>[],
+  options: { skipMigrations?: boolean | undefined } = {},
+): Promise<number> {
   return database.withSchemaLock(async () => {
     const applied = options.skipMigrations ? 0 : await database.migrate();
     await queue.start();
-    await queue.register(JOB_CATALOGUE);
+    await queue.register(jobs);
     return applied;
   });
 }
@@ -155,7 +165,7 @@ export async function createDeps(config: PlatformConfig, options: DepsOptions = 
 
     const queue = createJobQueue(database, logger, options.queueSchema ?? config.queueSchema, { supervise: options.superviseJobs });
     closers.push(() => queue.stop());
-    const applied = await prepareSchema(database, queue, { skipMigrations: options.skipMigrations });
+    const applied = await prepareSchema(database, queue, [], { skipMigrations: options.skipMigrations });
     if (applied > 0) logger.info({ migrations: applied }, 'database migrations applied');
     if (!options.database && database.pglite) {
       // Commands (`xlnc users create`, …) reach this process's embedded database through this share,
@@ -168,6 +178,10 @@ export async function createDeps(config: PlatformConfig, options: DepsOptions = 
       closers.push(() => share.close());
       logger.debug({ port: share.port }, 'embedded database shared with xlnc commands on the loopback interface');
     }
+    // The catalogue's queues and subscriber routes are registered by the process shells: main.ts, worker.ts.
+    const events = createOutbox(queue);
+    const eventFeed = createDomainEventFeed({ tenancy, onError: (error) => logger.warn({ err: error }, 'domain event feed poll failed') });
+    closers.push(async () => eventFeed.close());
 
     const registry = createClientRegistry({
       dir: config.clientsDir,
@@ -198,7 +212,9 @@ export async function createDeps(config: PlatformConfig, options: DepsOptions = 
           status: r.status,
           source: r.source,
           configHash: r.configHash,
+          issues: r.issues.map((issue) => ({ path: issue.path, message: issue.message })),
         })),
+        events,
       );
     };
 
@@ -241,7 +257,10 @@ export async function createDeps(config: PlatformConfig, options: DepsOptions = 
       queue,
       rateLimiter,
       providers,
-      calendarFor: (client) => calendarServiceFor(client, { tenancy, cache, providerContext: providers }),
+      events,
+      eventFeed,
+      adapters: createClientAdapters({ tenancy, cache, providers, events }),
+      publicUrls: { twilioStatusCallback: (clientId) => `${config.publicBaseUrl}/api/webhooks/twilio/${encodeURIComponent(clientId)}/status` },
       refreshClientMetrics,
       close,
     };

@@ -3,7 +3,8 @@
  * (stop accepting, finish in-flight requests, close the database) within SHUTDOWN_TIMEOUT_MS.
  */
 import { buildApp } from './app.ts';
-import { startWorkers } from './core/dispatch.ts';
+import { registerCatalogue, startWorkers } from './core/dispatch.ts';
+import { JOB_CATALOGUE } from './core/router.ts';
 import { createDeps } from './deps.ts';
 import { ConfigError, loadPlatformConfig } from './platform/config.ts';
 import { publicBaseNotice, publicBaseOf } from './platform/public-urls.ts';
@@ -12,9 +13,10 @@ import { localUrlFor, recordRunningServer } from './platform/running-server.ts';
 async function main(): Promise<void> {
   const config = loadPlatformConfig();
   const deps = await createDeps(config, { superviseJobs: config.workersInProcess });
+  await registerCatalogue(deps, JOB_CATALOGUE);
   const app = await buildApp(deps);
   await app.listen({ port: config.port, host: config.host });
-  if (config.workersInProcess) await startWorkers(deps);
+  if (config.workersInProcess) await startWorkers(deps, JOB_CATALOGUE);
   const publicBase = publicBaseOf(config);
   const localUrl = localUrlFor(config.host, config.port);
   // Commands on this machine find this server here (simulate-call, clients tools).

@@ -4,28 +4,22 @@
  *              change what the call achieved)
  *   message    a `message_taken` message, or a successful `take_message` function call, carries it
  *   voicemail  disconnection_reason `voicemail_reached`, or Retell's analysis says `in_voicemail`
- *   no_answer  the call never connected: status `not_connected`, or a dial failure / decline reason
+ *   no_answer  the call never connected: status `not_connected`, or a reason nobody answered
  *   other      everything else (questions answered, hang-ups, transfers, errors)
- * A call is "connected" when its outcome is not no_answer or voicemail and it lasted longer than 0 ms.
+ * voicemail and no_answer are src/calls/call-connection.ts's rule, the one the post-call texts use:
+ * a call is "connected" when its outcome is not no_answer or voicemail and it lasted longer than 0 ms.
  *
  * The rule is one SQL expression so filters, lists, the CSV export and analytics agree; callers
  * supply the booking and message evidence (correlated EXISTS for a page, hashed id sets for aggregates).
  */
 import { sql, type SQL } from 'drizzle-orm';
+import { NOT_CONNECTED_REASONS, VOICEMAIL_REASON } from '../calls/call-connection.ts';
 
 export const callOutcomes = ['booked', 'message', 'voicemail', 'no_answer', 'other'] as const;
 export type CallOutcome = (typeof callOutcomes)[number];
 
-/** Retell disconnection reasons meaning nobody answered (../shared/reference/retell.md). */
-export const NO_ANSWER_REASONS = [
-  'dial_no_answer',
-  'dial_busy',
-  'dial_failed',
-  'user_declined',
-  'invalid_destination',
-  'registered_call_timeout',
-  'error_user_not_joined',
-] as const;
+/** Nobody answered: the platform's one list (src/calls/call-connection.ts). */
+export const NO_ANSWER_REASONS = NOT_CONNECTED_REASONS;
 
 const noAnswerList = sql.join(
   NO_ANSWER_REASONS.map((reason) => sql`${reason}`),
@@ -39,7 +33,7 @@ function outcomeCase(evidence: { booked: SQL; message: SQL }, value: OutcomeValu
   return sql`(case
     when ${evidence.booked} then ${value('booked')}
     when ${evidence.message} then ${value('message')}
-    when c.disconnection_reason = 'voicemail_reached' or (c.analysis ->> 'in_voicemail') = 'true' then ${value('voicemail')}
+    when c.disconnection_reason = ${VOICEMAIL_REASON} or (c.analysis ->> 'in_voicemail') = 'true' then ${value('voicemail')}
     when c.status = 'not_connected' or c.disconnection_reason in (${noAnswerList}) then ${value('no_answer')}
     else ${value('other')} end)`;
 }

@@ -2,10 +2,10 @@
  * Calls and customers, always inside a tenant transaction. Upserts are order-tolerant: Retell
  * delivers events "in order but not blocking", so call_analyzed may arrive before call_ended.
  */
-import { sql, type SQL } from 'drizzle-orm';
+import { and, eq, sql, type SQL } from 'drizzle-orm';
 import { PgDialect } from 'drizzle-orm/pg-core';
 import type { SqlStatement, Tx } from '../platform/db/database.ts';
-import { workflowRuns } from '../platform/db/schema.ts';
+import { callEvents, calls, workflowRuns } from '../platform/db/schema.ts';
 
 /** The transaction-local setting through which statement 1 hands the new call's customer to statement 2. */
 export const NEW_CALL_CUSTOMER = 'xlnc.new_call_customer';
@@ -168,4 +168,18 @@ export async function recordWorkflowRun(tx: Tx, clientId: string, run: { callId:
     .insert(workflowRuns)
     .values({ clientId, callId: run.callId, kind: run.kind, status: 'completed', detail: run.detail })
     .onConflictDoNothing({ target: [workflowRuns.clientId, workflowRuns.callId, workflowRuns.kind] });
+}
+
+/** A stored Retell event (call_events) by id. */
+export async function findStoredEvent(tx: Tx, clientId: string, eventId: string) {
+  const [row] = await tx
+    .select()
+    .from(callEvents)
+    .where(and(eq(callEvents.clientId, clientId), eq(callEvents.id, eventId)));
+  return row;
+}
+
+export async function findCall(tx: Tx, clientId: string, callId: string) {
+  const [row] = await tx.select().from(calls).where(and(eq(calls.clientId, clientId), eq(calls.callId, callId)));
+  return row;
 }

@@ -5,23 +5,26 @@
  * - on call_analyzed: the summary email to the business, and optionally an email to the caller.
  *   Retell may never send call_analyzed (analysis off, an outage): call_ended schedules a fallback
  *   that sends those emails without the analysis after `notifications.summary_wait_minutes`.
+ * - `call.completed`, once per call: from the call_analyzed run (with the analysis) or from the
+ *   fallback (without it), whichever comes first. The fallback is scheduled for every call, so
+ *   every call completes even for a client without email.
  * Each message has a key per (client, call, purpose), so whichever run comes first creates it and
  * a re-run, the other event or the fallback never creates a second one.
  */
 import type { ServableClient } from '../clients/client.schema.ts';
 import { and, desc, eq } from 'drizzle-orm';
 import { DateTime } from 'luxon';
-import { defineEventHandler } from '../core/event-handler.ts';
-import type { Deps } from '../deps.ts';
-import { normalizePhone } from '../integrations/sms/sms.ts';
+import { defineEventJob } from '../core/event-job.ts';
+import type { JobContext } from '../core/jobs.ts';
+import { defaultCountryOf } from '../clients/client.schema.ts';
+import { toE164 } from '../customers/phone.ts';
 import { renderEmail, renderSms, templatesFor, type TemplateValues } from '../integrations/templates/templates.ts';
 import { queueMessage } from '../messages/messages.service.ts';
 import type { Tx } from '../platform/db/database.ts';
 import { appointments, calls, customers } from '../platform/db/schema.ts';
+import { callReached, inVoicemailOf, isConnected } from './call-connection.ts';
 import { recordWorkflowRun } from './calls.repo.ts';
-
-/** Disconnection reasons of calls nobody talked on: no text or caller email for those. */
-const NOT_CONNECTED = new Set(['dial_busy', 'dial_failed', 'dial_no_answer', 'invalid_destination', 'voicemail_reached', 'ivr_reached', 'marked_as_spam', 'user_declined']);
+import { ensureCallStarted } from './calls.service.ts';
 
 function speakableTime(date: Date, timezone: string): string {
   return DateTime.fromJSDate(date, { zone: timezone }).toFormat("cccc, LLLL d 'at' h:mm a");
@@ -45,7 +48,9 @@ async function loadContext(tx: Tx, clientId: string, callId: string) {
 /** The trigger of the fallback run: call_ended's event, `summary_wait_minutes` later. */
 export const SUMMARY_FALLBACK = 'summary_fallback';
 
-export async function runPostCallWorkflow(client: ServableClient, callId: string, trigger: string, triggerEventId: string, deps: Pick<Deps, 'tenancy' | 'queue'>) {
+export type PostCallContext = Pick<JobContext, 'tenancy' | 'queue' | 'events'>;
+
+export async function runPostCallWorkflow(client: ServableClient, callId: string, trigger: string, triggerEventId: string, deps: PostCallContext) {
   const { config } = client;
   const templates = templatesFor(config);
   return deps.tenancy.withTenant(client.id, async (tx) => {
@@ -64,10 +69,11 @@ export async function runPostCallWorkflow(client: ServableClient, callId: string
       recording_url: call.recordingUrl ?? '',
     };
     const queued: Record<string, string> = {};
-    const connected = call.status !== 'not_connected' && call.status !== 'error' && !NOT_CONNECTED.has(call.disconnectionReason ?? '');
+    const facts = { status: call.status, disconnectionReason: call.disconnectionReason, inVoicemail: inVoicemailOf(call.analysis), durationMs: call.durationMs };
+    const connected = isConnected(facts);
 
     // Text the caller.
-    const callerPhone = call.direction === 'inbound' && call.fromNumber ? normalizePhone(call.fromNumber, config.sms?.default_country ?? 'US') : undefined;
+    const callerPhone = call.direction === 'inbound' && call.fromNumber ? toE164(call.fromNumber, defaultCountryOf(config)) : undefined;
     const smsKind = appointment ? 'confirmation' : 'followup';
     const smsWanted = appointment ? config.features.booking || config.features.sms_followup : config.features.sms_followup;
     if (config.sms?.enabled && smsWanted && connected && callerPhone) {
@@ -76,17 +82,16 @@ export async function runPostCallWorkflow(client: ServableClient, callId: string
         tx,
         client,
         { channel: 'sms', kind: smsKind, idempotencyKey: `call:${callId}:sms:caller`, callId, customerId: customer?.id ?? null, to: callerPhone, body, optedOut: Boolean(customer?.optedOutAt) },
-        deps.queue,
+        deps,
       );
       queued.sms = message.id;
     }
 
-    const emailsWanted = Boolean(config.email?.enabled && (config.features.email_summary || config.features.caller_email));
-    if (trigger === 'call_ended' && emailsWanted) {
+    if (trigger === 'call_ended') {
       await deps.queue.enqueue(
-        summaryFallback.job,
+        postCallFallback,
         { client_id: client.id, call_id: callId, event: 'call_ended', event_id: triggerEventId },
-        { tx, key: `${client.id}:${callId}:${summaryFallback.kind}`, startAfterSeconds: config.notifications.summary_wait_minutes * 60 },
+        { tx, key: `${client.id}:${callId}:${postCallFallback.kind}`, startAfterSeconds: config.notifications.summary_wait_minutes * 60 },
       );
     }
 
@@ -98,7 +103,7 @@ export async function runPostCallWorkflow(client: ServableClient, callId: string
           tx,
           client,
           { channel: 'email', kind: 'summary', idempotencyKey: `call:${callId}:email:summary`, callId, customerId: customer?.id ?? null, to: businessEmail, subject: email.subject, body: email.text, html: email.html },
-          deps.queue,
+          deps,
         );
         queued.summary = message.id;
       }
@@ -109,22 +114,40 @@ export async function runPostCallWorkflow(client: ServableClient, callId: string
           tx,
           client,
           { channel: 'email', kind: 'caller_email', idempotencyKey: `call:${callId}:email:caller`, callId, customerId: customer?.id ?? null, to: callerEmail, subject: email.subject, body: email.text, html: email.html },
-          deps.queue,
+          deps,
         );
         queued.caller_email = message.id;
       }
     }
 
+    if (trigger === 'call_analyzed' || trigger === SUMMARY_FALLBACK) {
+      await ensureCallStarted(tx, deps.events, client.id, callId);
+      await deps.events.emit(
+        tx,
+        client.id,
+        'call.completed',
+        {
+          call_id: callId,
+          connection: connected ? 'connected' : callReached(facts) === 'voicemail' ? 'voicemail' : 'no_answer',
+          with_analysis: trigger === 'call_analyzed',
+          duration_ms: call.durationMs,
+          disconnection_reason: call.disconnectionReason,
+          ended_at: call.endedAt ? call.endedAt.toISOString() : null,
+        },
+        { key: `call:${callId}:completed`, ...(call.endedAt ? { occurredAt: call.endedAt } : {}) },
+      );
+    }
     await recordWorkflowRun(tx, client.id, { callId, kind: `post_call:${trigger}`, detail: { trigger_event_id: triggerEventId, messages: queued } });
     return queued;
   });
 }
 
-export const postCallWorkflow = defineEventHandler('post-call', async (client, event, deps) => {
-  await runPostCallWorkflow(client, event.callId, event.event, event.id, deps);
+export const postCallWorkflow = defineEventJob('post-call', async (client, payload, ctx: PostCallContext) => {
+  await runPostCallWorkflow(client, payload.call_id, payload.event, payload.event_id, ctx);
 });
 
 /** Not routed from an event: scheduled by call_ended's run (see SUMMARY_FALLBACK). */
-export const summaryFallback = defineEventHandler('post-call-fallback', async (client, event, deps) => {
-  await runPostCallWorkflow(client, event.callId, SUMMARY_FALLBACK, event.id, deps);
+export const postCallFallback = defineEventJob('post-call-fallback', async (client, payload, ctx: PostCallContext) => {
+  await runPostCallWorkflow(client, payload.call_id, SUMMARY_FALLBACK, payload.event_id, ctx);
 });
+

@@ -1,14 +1,16 @@
 /**
  * When a call starts, compute the client's bookable slots so the agent's first availability
- * question is answered from cache.
+ * question is answered from cache. A subscriber of `call.started`.
  */
-import { defineEventHandler } from '../core/event-handler.ts';
+import { defineSubscriber } from '../core/subscribers.ts';
 
-export const warmAvailability = defineEventHandler(
-  'warm-availability',
-  async (client, _event, deps) => {
-    await deps.calendarFor(client).warm();
+export const warmAvailability = defineSubscriber({
+  name: 'warm-availability',
+  events: ['call.started'],
+  async handle(client, _event, ctx) {
+    await ctx.adapters.calendarFor(client).warm();
   },
   // Warming is an optimisation: a few quick tries, then give up.
-  { retryLimit: 2, retryDelaySeconds: 1, expireInSeconds: 30 },
-);
+  retry: { retryLimit: 2, retryDelaySeconds: 1, expireInSeconds: 30 },
+  ordered: false,
+});

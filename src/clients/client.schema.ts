@@ -485,3 +485,8 @@ export type ServableClient = ClientRecord & { readonly status: 'active'; readonl
 export function isServable(record: ClientRecord | undefined): record is ServableClient {
   return record !== undefined && record.status === 'active' && record.config !== null;
 }
+
+/** The country a client's caller numbers are read in when they carry no country code. */
+export function defaultCountryOf(config: Pick<ResolvedClientConfig, 'sms'>): string {
+  return config.sms?.default_country ?? 'US';
+}

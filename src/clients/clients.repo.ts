@@ -3,6 +3,7 @@
  * SQL joins, dashboards and foreign data can name clients. It is platform-wide by nature.
  */
 import { sql } from 'drizzle-orm';
+import type { DomainEventEmitter } from '../core/domain-events.ts';
 import type { Tenancy } from '../platform/db/tenancy.ts';
 import { clients } from '../platform/db/schema.ts';
 
@@ -12,12 +13,18 @@ export interface CatalogEntry {
   status: 'active' | 'disabled' | 'invalid';
   source: 'file' | 'db';
   configHash: string;
+  /** Why an invalid client is invalid (for `client.config_invalid`). */
+  issues?: { path: string; message: string }[];
 }
 
 const BATCH = 500;
 
-/** Upserts entries whose hash or status changed; ids no longer configured are marked disabled. */
-export async function syncClientCatalog(tenancy: Tenancy, entries: CatalogEntry[]): Promise<{ written: number }> {
+/**
+ * Upserts entries whose hash or status changed; ids no longer configured are marked disabled. A
+ * client that became invalid, or valid again, emits `client.config_invalid` / `config_restored` in
+ * the same transaction (the first instance to sync a change records it; the others find it done).
+ */
+export async function syncClientCatalog(tenancy: Tenancy, entries: CatalogEntry[], events: DomainEventEmitter): Promise<{ written: number }> {
   return tenancy.withPlatform(async (tx) => {
     const existing = await tx
       .select({ id: clients.id, status: clients.status, configHash: clients.configHash })
@@ -30,7 +37,7 @@ export async function syncClientCatalog(tenancy: Tenancy, entries: CatalogEntry[
     for (let i = 0; i < changed.length; i += BATCH) {
       await tx
         .insert(clients)
-        .values(changed.slice(i, i + BATCH))
+        .values(changed.slice(i, i + BATCH).map(({ issues: _issues, ...row }) => row))
         .onConflictDoUpdate({
           target: clients.id,
           set: {
@@ -41,6 +48,15 @@ export async function syncClientCatalog(tenancy: Tenancy, entries: CatalogEntry[
             updatedAt: sql`now()`,
           },
         });
+    }
+    for (const entry of changed) {
+      const before = known.get(entry.id);
+      const transition = `${before?.configHash ?? 'new'}>${entry.configHash}`;
+      if (entry.status === 'invalid' && before?.status !== 'invalid') {
+        await events.emit(tx, entry.id, 'client.config_invalid', { config_hash: entry.configHash, issues: entry.issues ?? [] }, { key: `client:config_invalid:${transition}` });
+      } else if (entry.status === 'active' && before?.status === 'invalid') {
+        await events.emit(tx, entry.id, 'client.config_restored', { config_hash: entry.configHash }, { key: `client:config_restored:${transition}` });
+      }
     }
     const configured = new Set(entries.map((e) => e.id));
     const gone = existing.filter((row) => !configured.has(row.id) && row.status !== 'disabled').map((row) => row.id);

@@ -1,79 +1,99 @@
 /**
- * Runs the router's handlers as job workers. Each job resolves its client again (jobs carry only
- * the id) and loads the stored event inside the client's tenant transaction.
+ * The one dispatch path of every job (router jobs, message sending, subscribers): the client named
+ * in the payload is resolved and checked servable here, once, and the job's handler receives it
+ * with a narrow context. main.ts and worker.ts register the catalogue (router.ts) and start the
+ * workers; nothing here knows which jobs exist.
  */
+import type { ClientRecord } from '../clients/client.schema.ts';
 import { isServable } from '../clients/client.schema.ts';
-import { and, eq } from 'drizzle-orm';
-import type { Deps } from '../deps.ts';
-import { callEvents } from '../platform/db/schema.ts';
-import type { WorkOptions } from '../platform/queue.ts';
-import { sendMessage } from '../messages/message-send.job.ts';
-import { messageSendJob } from '../messages/messages.service.ts';
-import type { EventHandler, StoredEvent } from './event-handler.ts';
-import { ALL_HANDLERS } from './router.ts';
+import type { Tenancy } from '../platform/db/tenancy.ts';
+import type { Logger } from '../platform/logging.ts';
+import type { Metrics } from '../platform/metrics.ts';
+import type { JobQueue, WorkOptions } from '../platform/queue.ts';
+import type { KeyValueCache } from '../platform/redis.ts';
+import type { ClientAdapters, Job, JobAttempt, JobContext, JobOutcome, PublicUrlBuilder } from './jobs.ts';
+import type { Outbox } from './outbox.ts';
+import type { Subscriber } from './subscribers.ts';
 
 export const DEFAULT_WORK_OPTIONS: WorkOptions = { concurrency: 8, perClientConcurrency: 2, pollingIntervalSeconds: 0.5 };
 
-async function loadEvent(deps: Deps, clientId: string, eventId: string): Promise<StoredEvent | undefined> {
-  const [row] = await deps.tenancy.withTenant(clientId, (tx) =>
-    tx
-      .select()
-      .from(callEvents)
-      .where(and(eq(callEvents.clientId, clientId), eq(callEvents.id, eventId))),
-  );
-  return row ? { id: row.id, clientId: row.clientId, callId: row.callId, event: row.event, payload: row.payload as Record<string, unknown> } : undefined;
+/** Every job the platform runs, and the subscribers the outbox routes domain events to. */
+export interface JobCatalogue {
+  readonly jobs: readonly Job[];
+  readonly subscribers: readonly Subscriber[];
 }
 
-export async function runHandler(deps: Deps, handler: EventHandler, payload: { client_id: string; event_id: string }): Promise<'done' | 'skipped'> {
+/** What dispatch needs: the registry to resolve clients, the queue, and what handlers get. */
+export interface DispatchDeps {
+  readonly registry: { get(id: string): ClientRecord | undefined };
+  readonly queue: JobQueue;
+  readonly metrics: Pick<Metrics, 'jobs'>;
+  readonly logger: Logger;
+  readonly tenancy: Tenancy;
+  readonly events: Outbox;
+  readonly adapters: ClientAdapters;
+  readonly publicUrls: PublicUrlBuilder;
+  readonly cache: KeyValueCache;
+}
+
+/** Every job of the catalogue, subscribers' included: the queues to create. */
+export function catalogueJobs(catalogue: JobCatalogue): Job[] {
+  return [...catalogue.jobs, ...catalogue.subscribers.map((s) => s.job)];
+}
+
+/** Creates (or updates) every job's queue and gives the outbox its subscribers. Every process calls it at startup. */
+export async function registerCatalogue(deps: Pick<DispatchDeps, 'queue' | 'events'>, catalogue: JobCatalogue): Promise<void> {
+  await deps.queue.register(catalogueJobs(catalogue));
+  deps.events.route(catalogue.subscribers.map((s) => ({ events: s.events, job: s.job })));
+}
+
+/**
+ * Runs one job for its client. A client this instance does not know (yet) or whose configuration
+ * is invalid fails the attempt, so acknowledged work is retried rather than dropped (the operator
+ * may fix the file meanwhile; a client removed for good ends in the dead-letter queue); a disabled
+ * client's job is skipped.
+ */
+export async function runJob<TPayload extends { client_id: string }>(
+  deps: DispatchDeps,
+  job: Job<TPayload>,
+  payload: TPayload,
+  attempt: JobAttempt,
+): Promise<JobOutcome> {
   const record = deps.registry.get(payload.client_id);
-  if (!record) {
-    // Not (yet) known to this instance, e.g. a config change still reaching it: retry later rather
-    // than drop acknowledged work. A client removed for good ends in the dead-letter queue.
-    throw new Error(`client ${payload.client_id} is not configured on this instance`);
-  }
+  if (!record) throw new Error(`client ${payload.client_id} is not configured on this instance`);
   if (record.status === 'disabled') {
-    deps.logger.warn({ client_id: payload.client_id, job: handler.job.name }, 'job skipped: client disabled');
+    deps.logger.warn({ client_id: payload.client_id, job: job.name }, 'job skipped: client disabled');
     return 'skipped';
   }
-  if (!isServable(record)) {
-    // Invalid configuration: retry later, the operator may fix the file meanwhile.
-    throw new Error(`client ${payload.client_id} configuration is invalid`);
-  }
-  const event = await loadEvent(deps, record.id, payload.event_id);
-  if (!event) throw new Error(`event ${payload.event_id} not found`);
-  await handler.handle(record, event, deps);
-  return 'done';
+  if (!isServable(record)) throw new Error(`client ${payload.client_id} configuration is invalid`);
+  const ctx: JobContext = {
+    tenancy: deps.tenancy,
+    queue: deps.queue,
+    events: deps.events,
+    adapters: deps.adapters,
+    publicUrls: deps.publicUrls,
+    cache: deps.cache,
+    logger: deps.logger,
+    attempt,
+  };
+  return (await job.handle(record, payload, ctx)) ?? 'completed';
 }
 
-/** Every worker of the platform: the router's handlers and message sending. */
-export async function startWorkers(deps: Deps, options: WorkOptions = DEFAULT_WORK_OPTIONS): Promise<void> {
-  for (const handler of ALL_HANDLERS) {
+/** Starts a worker for every job of the catalogue. */
+export async function startWorkers(deps: DispatchDeps, catalogue: JobCatalogue, options: WorkOptions = DEFAULT_WORK_OPTIONS): Promise<void> {
+  for (const job of catalogueJobs(catalogue)) {
     await deps.queue.work(
-      handler.job,
-      async (payload) => {
+      job,
+      async (payload, run) => {
         try {
-          const result = await runHandler(deps, handler, payload);
-          deps.metrics.jobs.inc({ job: handler.job.name, client_id: payload.client_id, outcome: result === 'done' ? 'completed' : 'skipped' });
+          const outcome = await runJob(deps, job, payload, { jobId: run.id, retryCount: run.retryCount, final: run.retryCount >= job.retryLimit });
+          deps.metrics.jobs.inc({ job: job.name, client_id: payload.client_id, outcome });
         } catch (error) {
-          deps.metrics.jobs.inc({ job: handler.job.name, client_id: payload.client_id, outcome: 'failed' });
+          deps.metrics.jobs.inc({ job: job.name, client_id: payload.client_id, outcome: 'failed' });
           throw error;
         }
       },
       options,
     );
   }
-  await deps.queue.work(
-    messageSendJob,
-    async (payload, job) => {
-      try {
-        const final = job.retryCount >= messageSendJob.retryLimit;
-        const outcome = await sendMessage(deps, payload.client_id, payload.message_id, { final });
-        deps.metrics.jobs.inc({ job: messageSendJob.name, client_id: payload.client_id, outcome });
-      } catch (error) {
-        deps.metrics.jobs.inc({ job: messageSendJob.name, client_id: payload.client_id, outcome: 'failed' });
-        throw error;
-      }
-    },
-    options,
-  );
 }

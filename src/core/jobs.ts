@@ -1,9 +1,66 @@
 /**
- * The job catalogue: every job the platform runs, each with its zod payload and retry policy.
- * Registered at startup by every process; workers run them.
+ * The one shape of a job: name, zod payload, retry policy and an idempotent handler, together in
+ * one object. Every job runs through dispatch.ts, which resolves and checks the client once and
+ * hands the handler that client, the parsed payload and a narrow context (below): never the
+ * composition root.
  */
-import { messageSendJob } from '../messages/messages.service.ts';
-import type { JobDefinition } from '../platform/queue.ts';
-import { ALL_HANDLERS } from './router.ts';
+import type { ServableClient } from '../clients/client.schema.ts';
+import type { CalendarService } from '../integrations/calendar/calendar.service.ts';
+import type { EmailSender } from '../integrations/email/email.ts';
+import type { SmsSender } from '../integrations/sms/sms.ts';
+import type { Tenancy } from '../platform/db/tenancy.ts';
+import type { Logger } from '../platform/logging.ts';
+import { defineJob as defineQueueJob, type JobDefinition, type JobQueue } from '../platform/queue.ts';
+import type { KeyValueCache } from '../platform/redis.ts';
+import type { DomainEventEmitter } from './domain-events.ts';
 
-export const JOB_CATALOGUE: readonly JobDefinition<{ client_id: string }>[] = [...ALL_HANDLERS.map((handler) => handler.job), messageSendJob];
+/** The client's provider adapters, built once per client and configuration (see client-adapters.ts). */
+export interface ClientAdapters {
+  calendarFor(client: ServableClient): CalendarService;
+  smsFor(client: ServableClient): SmsSender;
+  emailFor(client: ServableClient): EmailSender;
+}
+
+/** Public URLs handed to providers. */
+export interface PublicUrlBuilder {
+  twilioStatusCallback(clientId: string): string;
+}
+
+/** Which attempt of the job this is. */
+export interface JobAttempt {
+  jobId: string;
+  /** Retries before this one (0 on the first run). */
+  retryCount: number;
+  /** The last attempt: a handler records a failure instead of leaving work half-open. */
+  final: boolean;
+}
+
+/**
+ * What a job handler may use. A handler declares the part it needs (`Pick<JobContext, …>`), so its
+ * signature says what it touches.
+ */
+export interface JobContext {
+  readonly tenancy: Tenancy;
+  readonly queue: Pick<JobQueue, 'enqueue' | 'hasEarlierJob'>;
+  readonly events: DomainEventEmitter;
+  readonly adapters: ClientAdapters;
+  readonly publicUrls: PublicUrlBuilder;
+  /** Shared cache (Redis when configured): integration health, slot caches. */
+  readonly cache: KeyValueCache;
+  readonly logger: Logger;
+  readonly attempt: JobAttempt;
+}
+
+/** A label for the jobs metric (`completed` unless the handler says more: sent, skipped, …). */
+export type JobOutcome = string;
+
+export interface Job<TPayload extends { client_id: string } = { client_id: string }> extends JobDefinition<TPayload> {
+  handle(client: ServableClient, payload: TPayload, ctx: JobContext): Promise<JobOutcome | void>;
+}
+
+export function defineJob<TPayload extends { client_id: string }>(
+  definition: Pick<JobDefinition<TPayload>, 'name' | 'payload'> & Partial<JobDefinition<TPayload>> & Pick<Job<TPayload>, 'handle'>,
+): Job<TPayload> {
+  const { handle, ...rest } = definition;
+  return { ...defineQueueJob(rest), handle };
+}

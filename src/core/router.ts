@@ -1,21 +1,39 @@
 /**
- * The central router: the map of the platform. A Retell event type maps to the handlers that run
- * for it, each as its own durable job receiving (client, event). Events not listed here are stored
- * and acknowledged but start no work.
+ * The central router: the map of the platform. A stored Retell event starts the jobs listed for
+ * its type (one durable job each, enqueued in the ingest transaction); a domain event starts one
+ * job per subscriber of its type (enqueued in the transaction that emitted it). Retell events not
+ * listed here are stored and acknowledged but start no work.
+ *
+ *   Retell event   → jobs                        → domain events
+ *   call_started   → call-started                → call.started
+ *   call_ended     → post-call (+ its fallback)  → message.*, call.completed (after the summary wait)
+ *   call_analyzed  → post-call                   → message.*, call.completed
+ *
+ *   domain event   → subscribers
+ *   call.started   → warm-availability
  */
-import { postCallWorkflow, summaryFallback } from '../calls/post-call.job.ts';
+import { callStarted } from '../calls/call-started.job.ts';
+import { postCallFallback, postCallWorkflow } from '../calls/post-call.job.ts';
 import { warmAvailability } from '../calls/warm-availability.job.ts';
-import type { EventHandler } from './event-handler.ts';
+import { messageSendJob } from '../messages/message-send.job.ts';
+import type { JobCatalogue } from './dispatch.ts';
+import type { EventJob } from './event-job.ts';
+import type { Subscriber } from './subscribers.ts';
 
-export const EVENT_ROUTES: Readonly<Record<string, readonly EventHandler[]>> = {
-  call_started: [warmAvailability],
+export const EVENT_ROUTES: Readonly<Record<string, readonly EventJob[]>> = {
+  call_started: [callStarted],
   call_ended: [postCallWorkflow],
   call_analyzed: [postCallWorkflow],
 };
 
-export function handlersFor(event: string): readonly EventHandler[] {
+export const SUBSCRIBERS: readonly Subscriber[] = [warmAvailability];
+
+export function jobsFor(event: string): readonly EventJob[] {
   return Object.hasOwn(EVENT_ROUTES, event) ? (EVENT_ROUTES[event] ?? []) : [];
 }
 
-/** Every handler once, for registering queues and workers; some are scheduled by other handlers. */
-export const ALL_HANDLERS: readonly EventHandler[] = [...new Set([...Object.values(EVENT_ROUTES).flat(), summaryFallback])];
+/** Every job once (some are started by other jobs, not by an event), registered by every process. */
+export const JOB_CATALOGUE: JobCatalogue = {
+  jobs: [...new Set([...Object.values(EVENT_ROUTES).flat(), postCallFallback, messageSendJob])],
+  subscribers: SUBSCRIBERS,
+};

@@ -51,16 +51,24 @@ export async function setCustomerContact(tx: Tx, clientId: string, id: string, c
 }
 
 /**
- * Records an opt-out (now) or an opt-in (cleared); returns the customer when this changed its
- * state, undefined when it already was so (or does not exist).
+ * Records an opt-out (now) or an opt-in (cleared). Returns the customer and the opt-out time the
+ * change concerns (the new one, or the one an opt-in cleared) when this changed its state;
+ * undefined when it already was so, or there is no such customer.
  */
-export async function setOptedOut(tx: Tx, clientId: string, id: string, optedOut: boolean): Promise<{ id: string; phone: string } | undefined> {
+export async function setOptedOut(tx: Tx, clientId: string, id: string, optedOut: boolean): Promise<{ phone: string; optedOutAt: Date } | undefined> {
+  const [current] = await tx
+    .select({ phone: customers.phone, optedOutAt: customers.optedOutAt })
+    .from(customers)
+    .where(and(eq(customers.clientId, clientId), eq(customers.id, id)))
+    .for('update');
+  if (!current || (current.optedOutAt !== null) === optedOut) return undefined;
   const [row] = await tx
     .update(customers)
     .set({ optedOutAt: optedOut ? sql`now()` : null, updatedAt: sql`now()` })
-    .where(and(eq(customers.clientId, clientId), eq(customers.id, id), optedOut ? sql`${customers.optedOutAt} is null` : sql`${customers.optedOutAt} is not null`))
-    .returning({ id: customers.id, phone: customers.phone });
-  return row;
+    .where(and(eq(customers.clientId, clientId), eq(customers.id, id)))
+    .returning({ optedOutAt: customers.optedOutAt });
+  const at = optedOut ? row?.optedOutAt : current.optedOutAt;
+  return at ? { phone: current.phone, optedOutAt: at } : undefined;
 }
 
 export async function findCustomer(tx: Tx, clientId: string, id: string) {

@@ -8,10 +8,11 @@ import { createHash } from 'node:crypto';
 import { DateTime } from 'luxon';
 import type { z } from 'zod';
 import type { BuiltinFunctionName } from '../clients/client.schema.ts';
-import type { Deps } from '../deps.ts';
+import type { FunctionContext } from './function-context.ts';
 import type { Appointment, Slot } from '../integrations/calendar/calendar.service.ts';
 import { speakSlots } from '../integrations/calendar/slots.ts';
-import { normalizePhone } from '../integrations/sms/sms.ts';
+import { defaultCountryOf } from '../clients/client.schema.ts';
+import { toE164 } from '../customers/phone.ts';
 import { renderEmail, renderSms, templatesFor } from '../integrations/templates/templates.ts';
 import { queueMessage, recordUnsentMessage } from '../messages/messages.service.ts';
 import { isOptedOut, setCustomerContact, upsertCustomer } from '../customers/customers.service.ts';
@@ -43,7 +44,7 @@ export class FunctionFailure extends Error {
 }
 
 type Args<N extends BuiltinFunctionName> = z.output<(typeof BUILTIN_ARGS)[N]>;
-type Builtin<N extends BuiltinFunctionName> = (client: ServableClient, args: Args<N>, ctx: FunctionCallContext, deps: Deps) => Promise<FunctionReply>;
+type Builtin<N extends BuiltinFunctionName> = (client: ServableClient, args: Args<N>, ctx: FunctionCallContext, deps: FunctionContext) => Promise<FunctionReply>;
 
 function spokenSlots(client: ServableClient, slots: readonly Slot[], now: Date) {
   return slots.map((slot) => ({ start: slot.start, end: slot.end, spoken: speakSlots([slot], client.config.timezone, now) }));
@@ -62,7 +63,7 @@ function spokenTime(client: ServableClient, iso: string): string {
 
 function callerPhone(client: ServableClient, given: string | undefined, ctx: FunctionCallContext): string | undefined {
   const raw = given ?? ctx.fromNumber ?? undefined;
-  return raw ? normalizePhone(raw, client.config.sms?.default_country ?? 'US') : undefined;
+  return toE164(raw, defaultCountryOf(client.config));
 }
 
 function requirePhone(client: ServableClient, given: string | undefined, ctx: FunctionCallContext): string {
@@ -71,15 +72,15 @@ function requirePhone(client: ServableClient, given: string | undefined, ctx: Fu
   return phone;
 }
 
-async function upcomingFor(client: ServableClient, phone: string, deps: Deps): Promise<Appointment | undefined> {
-  const upcoming = await deps.calendarFor(client).findUpcoming({ phone });
+async function upcomingFor(client: ServableClient, phone: string, deps: FunctionContext): Promise<Appointment | undefined> {
+  const upcoming = await deps.adapters.calendarFor(client).findUpcoming({ phone });
   return upcoming[0];
 }
 
 const checkAvailability: Builtin<'check_availability'> = async (client, args, ctx, deps) => {
   const from = args.date ? DateTime.fromISO(args.date, { zone: client.config.timezone }).startOf('day') : undefined;
   if (from && !from.isValid) throw new FunctionFailure('invalid_date', "I didn't catch the date. Which day would you like?");
-  const slots = await deps.calendarFor(client).findSlots({
+  const slots = await deps.adapters.calendarFor(client).findSlots({
     ...(from ? { from: from.toJSDate(), days: 1 } : { days: args.days_ahead ?? 7 }),
     ...(args.time_of_day ? { timeOfDay: args.time_of_day } : {}),
     limit: 5,
@@ -98,7 +99,7 @@ async function queueConfirmation(
   phone: string,
   customerId: string,
   ctx: FunctionCallContext,
-  deps: Deps,
+  deps: FunctionContext,
 ): Promise<{ status: string; body: string } | undefined> {
   const { config } = client;
   if (!config.sms?.enabled || !(config.features.booking || config.features.sms_followup)) return undefined;
@@ -123,7 +124,7 @@ async function queueConfirmation(
         body,
         optedOut,
       },
-      deps.queue,
+      deps,
     );
     return { status: message.status, body: message.body };
   });
@@ -136,7 +137,7 @@ const bookAppointment: Builtin<'book_appointment'> = async (client, args, ctx, d
     await setCustomerContact(tx, client.id, id, { name: args.name, email: args.email });
     return id;
   });
-  const outcome = await deps.calendarFor(client).book({
+  const outcome = await deps.adapters.calendarFor(client).book({
     ...(ctx.callId ? { callId: ctx.callId } : {}),
     start: args.start,
     name: args.name,
@@ -175,7 +176,7 @@ const findAppointment: Builtin<'find_appointment'> = async (client, args, ctx, d
   return { result: `You have an appointment on ${spokenTime(client, next.start)}.`, found: true, appointment_id: next.id, start: next.start };
 };
 
-async function appointmentToChange(client: ServableClient, args: { appointment_id?: string | undefined; phone?: string | undefined }, ctx: FunctionCallContext, deps: Deps): Promise<string | undefined> {
+async function appointmentToChange(client: ServableClient, args: { appointment_id?: string | undefined; phone?: string | undefined }, ctx: FunctionCallContext, deps: FunctionContext): Promise<string | undefined> {
   if (args.appointment_id) return args.appointment_id;
   return (await upcomingFor(client, requirePhone(client, args.phone, ctx), deps))?.id;
 }
@@ -183,7 +184,7 @@ async function appointmentToChange(client: ServableClient, args: { appointment_i
 const rescheduleAppointment: Builtin<'reschedule_appointment'> = async (client, args, ctx, deps) => {
   const id = await appointmentToChange(client, args, ctx, deps);
   if (!id) return { result: "I don't see an upcoming appointment to move under that number.", rescheduled: false };
-  const outcome = await deps.calendarFor(client).reschedule(id, args.new_start);
+  const outcome = await deps.adapters.calendarFor(client).reschedule(id, args.new_start);
   switch (outcome.status) {
     case 'booked':
       return { result: `Done. Your appointment is now ${spokenTime(client, outcome.appointment.start)}.`, rescheduled: true, appointment_id: outcome.appointment.id, start: outcome.appointment.start };
@@ -203,7 +204,7 @@ const rescheduleAppointment: Builtin<'reschedule_appointment'> = async (client, 
 const cancelAppointment: Builtin<'cancel_appointment'> = async (client, args, ctx, deps) => {
   const id = await appointmentToChange(client, args, ctx, deps);
   if (!id) return { result: "I don't see an upcoming appointment under that number.", cancelled: false };
-  const outcome = await deps.calendarFor(client).cancel(id);
+  const outcome = await deps.adapters.calendarFor(client).cancel(id);
   if (outcome.status === 'not_found') return { result: "I couldn't find that appointment.", cancelled: false };
   return { result: `Your appointment on ${spokenTime(client, outcome.appointment.start)} is cancelled.`, cancelled: true, appointment_id: outcome.appointment.id };
 };
@@ -239,9 +240,9 @@ const takeMessage: Builtin<'take_message'> = async (client, args, ctx, deps) => 
   });
   const to = config.notifications.business_email;
   await deps.tenancy.withTenant(client.id, async (tx) => {
-    const customerId = normalizePhone(phone, config.sms?.default_country ?? 'US') ? await upsertCustomer(tx, client.id, phone, ctx.now) : null;
+    const customerId = toE164(phone, defaultCountryOf(config)) ? await upsertCustomer(tx, client.id, phone, ctx.now) : null;
     if (config.email?.enabled && to) {
-      await queueMessage(tx, client, { channel: 'email', kind: 'message_taken', idempotencyKey: key, callId: ctx.callId, customerId, to, subject: email.subject, body: email.text, html: email.html }, deps.queue);
+      await queueMessage(tx, client, { channel: 'email', kind: 'message_taken', idempotencyKey: key, callId: ctx.callId, customerId, to, subject: email.subject, body: email.text, html: email.html }, deps);
     } else {
       // No email channel: the message is still stored (and shown in the client API), just not emailed.
       await recordUnsentMessage(tx, client.id, {
@@ -276,7 +277,7 @@ const sendSmsLink: Builtin<'send_sms_link'> = async (client, args, ctx, deps) =>
       tx,
       client,
       { channel: 'sms', kind: 'link', idempotencyKey: `call:${ctx.callId ?? 'none'}:sms:link:${args.kind}`, callId: ctx.callId, customerId, to: phone, body, optedOut },
-      deps.queue,
+      deps,
     );
     return message.status !== 'suppressed';
   });

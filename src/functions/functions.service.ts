@@ -4,7 +4,7 @@
  * recorded in function_calls (arguments without secrets, outcome, latency).
  */
 import type { ServableClient } from '../clients/client.schema.ts';
-import type { Deps } from '../deps.ts';
+import type { FunctionContext } from './function-context.ts';
 import { renderTemplate } from '../integrations/templates/templates.ts';
 import { insertFunctionCall } from './functions.repo.ts';
 import { ProviderError } from '../platform/provider-http.ts';
@@ -41,7 +41,7 @@ function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
   return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
 }
 
-async function run(client: ServableClient, fn: EnabledFunction, args: Record<string, unknown>, ctx: FunctionCallContext, call: Record<string, unknown> | null, deps: Deps): Promise<FunctionReply> {
+async function run(client: ServableClient, fn: EnabledFunction, args: Record<string, unknown>, ctx: FunctionCallContext, call: Record<string, unknown> | null, deps: FunctionContext): Promise<FunctionReply> {
   switch (fn.kind) {
     case 'builtin': {
       const parsed = BUILTIN_ARGS[fn.name].safeParse(args);
@@ -50,7 +50,7 @@ async function run(client: ServableClient, fn: EnabledFunction, args: Record<str
         const field = issue?.path.join('.') || 'the details';
         throw new FunctionFailure('invalid_arguments', `Sorry, I need a valid ${field.replaceAll('_', ' ')} to do that. Could you tell me again?`);
       }
-      const handler = BUILTINS[fn.name] as (c: ServableClient, a: unknown, x: FunctionCallContext, d: Deps) => Promise<FunctionReply>;
+      const handler = BUILTINS[fn.name] as (c: ServableClient, a: unknown, x: FunctionCallContext, d: FunctionContext) => Promise<FunctionReply>;
       return handler(client, parsed.data, ctx, deps);
     }
     case 'static': {
@@ -77,7 +77,7 @@ export async function invokeFunction(
   args: Record<string, unknown>,
   ctx: FunctionCallContext,
   call: Record<string, unknown> | null,
-  deps: Deps,
+  deps: FunctionContext,
 ): Promise<FunctionReply> {
   const started = performance.now();
   let reply: FunctionReply;

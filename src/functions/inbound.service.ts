@@ -6,9 +6,10 @@
 import type { ServableClient } from '../clients/client.schema.ts';
 import { sql } from 'drizzle-orm';
 import { DateTime } from 'luxon';
-import type { Deps } from '../deps.ts';
+import type { FunctionContext } from './function-context.ts';
 import { speakSlots } from '../integrations/calendar/slots.ts';
-import { normalizePhone } from '../integrations/sms/sms.ts';
+import { defaultCountryOf } from '../clients/client.schema.ts';
+import { toE164 } from '../customers/phone.ts';
 import { sqlRows } from '../platform/db/database.ts';
 import { findCustomerByPhone } from '../customers/customers.service.ts';
 import type { CallInbound } from '../webhooks/retell/retell-events.schemas.ts';
@@ -44,7 +45,7 @@ async function within<T>(ms: number, work: () => Promise<T>): Promise<T | typeof
   }
 }
 
-export async function activeCalls(deps: Deps, clientId: string): Promise<number> {
+export async function activeCalls(deps: FunctionContext, clientId: string): Promise<number> {
   const [row] = await deps.tenancy.withTenant(clientId, (tx) =>
     sqlRows<{ n: number }>(
       tx,
@@ -56,8 +57,8 @@ export async function activeCalls(deps: Deps, clientId: string): Promise<number>
   return row?.n ?? 0;
 }
 
-async function availability(client: ServableClient, deps: Deps, now: Date): Promise<Record<string, string>> {
-  const slots = await within(AVAILABILITY_BUDGET_MS, () => deps.calendarFor(client).findSlots({ limit: 3 })).catch((error: unknown): typeof TIMED_OUT => {
+async function availability(client: ServableClient, deps: FunctionContext, now: Date): Promise<Record<string, string>> {
+  const slots = await within(AVAILABILITY_BUDGET_MS, () => deps.adapters.calendarFor(client).findSlots({ limit: 3 })).catch((error: unknown): typeof TIMED_OUT => {
     deps.logger.warn({ client_id: client.id, err: error instanceof Error ? error.message : String(error) }, 'availability unavailable for call_inbound');
     return TIMED_OUT;
   });
@@ -68,10 +69,10 @@ async function availability(client: ServableClient, deps: Deps, now: Date): Prom
   };
 }
 
-async function callerContext(client: ServableClient, phone: string | undefined, deps: Deps): Promise<Record<string, string>> {
+async function callerContext(client: ServableClient, phone: string | undefined, deps: FunctionContext): Promise<Record<string, string>> {
   if (!phone) return {};
   const customer = await deps.tenancy.withTenant(client.id, (tx) => findCustomerByPhone(tx, client.id, phone));
-  const upcoming = await within(AVAILABILITY_BUDGET_MS, () => deps.calendarFor(client).findUpcoming({ phone })).catch((): typeof TIMED_OUT => TIMED_OUT);
+  const upcoming = await within(AVAILABILITY_BUDGET_MS, () => deps.adapters.calendarFor(client).findUpcoming({ phone })).catch((): typeof TIMED_OUT => TIMED_OUT);
   const next = upcoming === TIMED_OUT ? undefined : upcoming[0];
   return {
     ...(customer?.name ? { caller_name: customer.name } : {}),
@@ -79,11 +80,11 @@ async function callerContext(client: ServableClient, phone: string | undefined, 
   };
 }
 
-export async function buildInboundResponse(client: ServableClient, inbound: CallInbound, deps: Deps, now: Date = new Date()): Promise<{ response: InboundResponse; decision: InboundDecision }> {
+export async function buildInboundResponse(client: ServableClient, inbound: CallInbound, deps: FunctionContext, now: Date = new Date()): Promise<{ response: InboundResponse; decision: InboundDecision }> {
   const { config } = client;
   const limits = config.limits;
   // Every lookup starts at once; the overflow decision only needs the count.
-  const phone = normalizePhone(inbound.from_number, config.sms?.default_country ?? 'US');
+  const phone = toE164(inbound.from_number, defaultCountryOf(config));
   const slotsLookup = availability(client, deps, now);
   const callerLookup = callerContext(client, phone, deps).catch(() => ({}));
   const active = await activeCalls(deps, client.id).catch(() => 0);

@@ -7,6 +7,7 @@
  */
 import type { Tenancy } from '../platform/db/tenancy.ts';
 import { findIntegrationStatus, upsertIntegrationStatus } from './integration-health.repo.ts';
+import type { DomainEventEmitter } from '../core/domain-events.ts';
 import { ProviderError } from '../platform/provider-http.ts';
 import { clientKey, type KeyValueCache } from '../platform/redis.ts';
 import { isZohoPermanentAuthError } from './zoho/zoho-oauth.ts';
@@ -39,14 +40,28 @@ export interface IntegrationHealthRecorder {
   failed(provider: string, error: unknown, action: string): Promise<void>;
 }
 
+/**
+ * Records a client's integration health. A change between ok and integration_error also emits
+ * `integration.degraded` / `integration.recovered`, in the same transaction.
+ */
 export function integrationHealthFor(
-  deps: { tenancy: Tenancy; cache: KeyValueCache },
+  deps: { tenancy: Tenancy; cache: KeyValueCache; events: DomainEventEmitter },
   clientId: string,
   capability: Capability,
 ): IntegrationHealthRecorder {
   const okKey = clientKey(clientId, capability, 'integration-ok');
   const write = (health: Pick<IntegrationHealth, 'provider' | 'status' | 'detail'>) =>
-    deps.tenancy.withTenant(clientId, (tx) => upsertIntegrationStatus(tx, clientId, capability, health));
+    deps.tenancy.withTenant(clientId, async (tx) => {
+      const previous = await upsertIntegrationStatus(tx, clientId, capability, health);
+      const wasBroken = previous?.status === 'integration_error';
+      // Each change is named by the moment the previous state was written: a re-run finds the new state and emits nothing.
+      const key = `integration:${capability}:${health.status}:${previous?.updatedAt.toISOString() ?? 'first'}`;
+      if (health.status === 'integration_error' && !wasBroken) {
+        await deps.events.emit(tx, clientId, 'integration.degraded', { capability, provider: health.provider, detail: health.detail ?? '' }, { key });
+      } else if (health.status === 'ok' && wasBroken) {
+        await deps.events.emit(tx, clientId, 'integration.recovered', { capability, provider: health.provider }, { key });
+      }
+    });
   return {
     async ok(provider) {
       if ((await deps.cache.get(okKey)) !== undefined) return;

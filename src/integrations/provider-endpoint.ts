@@ -7,7 +7,7 @@
  * "sandbox" (messages.service.ts sends nothing for test clients at all). The loader logs one
  * warning per sandboxed capability when the client loads (`sandboxNotices`).
  */
-import type { ResolvedClientConfig } from '../clients/client-loader.ts';
+import type { ResolvedClientConfig } from '../clients/client.schema.ts';
 
 export type ProviderTarget = { kind: 'provider'; baseUrl: string } | { kind: 'sandbox' };
 

@@ -67,20 +67,24 @@ export async function settleMessage(
 /** Delivery states only move forward: a late "sent" callback never undoes "delivered". */
 const DELIVERY_RANK: Record<string, number> = { pending: 0, held: 0, sending: 1, unknown: 1, sent: 2, failed: 3, delivered: 3 };
 
+/**
+ * Applies a provider's delivery report. `found`: a message of this client has that provider id;
+ * `updated`: the row after the report, when the report moved its status forward.
+ */
 export async function recordDelivery(
   tx: Tx,
   clientId: string,
   providerMessageId: string,
   status: 'sent' | 'delivered' | 'failed',
   errorCode: string | null,
-): Promise<boolean> {
+): Promise<{ found: boolean; updated?: MessageRow }> {
   const [row] = await tx
     .select({ id: messages.id, status: messages.status })
     .from(messages)
     .where(and(eq(messages.clientId, clientId), eq(messages.providerMessageId, providerMessageId)));
-  if (!row) return false;
-  if ((DELIVERY_RANK[row.status] ?? 0) >= (DELIVERY_RANK[status] ?? 0) && row.status !== 'sending') return true;
-  await tx
+  if (!row) return { found: false };
+  if ((DELIVERY_RANK[row.status] ?? 0) >= (DELIVERY_RANK[status] ?? 0) && row.status !== 'sending') return { found: true };
+  const [updated] = await tx
     .update(messages)
     .set({
       status,
@@ -88,6 +92,7 @@ export async function recordDelivery(
       ...(errorCode ? { errorCode } : {}),
       updatedAt: sql`now()`,
     })
-    .where(and(eq(messages.clientId, clientId), eq(messages.id, row.id)));
-  return true;
+    .where(and(eq(messages.clientId, clientId), eq(messages.id, row.id)))
+    .returning();
+  return updated ? { found: true, updated } : { found: true };
 }

@@ -4,21 +4,19 @@
  * enqueues the send job in the same transaction, or records why it will not be sent.
  */
 import type { ServableClient } from '../clients/client.schema.ts';
-import { z } from 'zod';
+import type { DomainEventEmitter } from '../core/domain-events.ts';
 import type { Tx } from '../platform/db/database.ts';
-import { defineJob, type JobQueue } from '../platform/queue.ts';
+import type { JobQueue } from '../platform/queue.ts';
+import { messageSendJob } from './message-send.job.ts';
 import { smsSegments } from '../integrations/sms/sms.ts';
 import { createMessage, recordDelivery, type MessageRow, type NewMessage } from './messages.repo.ts';
 import { nextSendTime } from './quiet-hours.ts';
 
-export const messageSendJob = defineJob({
-  name: 'message.send',
-  payload: z.object({ client_id: z.string().min(1), message_id: z.uuid() }),
-  retryLimit: 10,
-  retryDelaySeconds: 2,
-  retryDelayMaxSeconds: 300,
-  expireInSeconds: 60,
-});
+/** What queueing a message writes to besides its row: the send job, and `message.suppressed`. */
+export interface QueueMessageContext {
+  queue: Pick<JobQueue, 'enqueue'>;
+  events: DomainEventEmitter;
+}
 
 export interface QueueMessageInput {
   channel: 'sms' | 'email';
@@ -71,7 +69,7 @@ export async function queueMessage(
   tx: Tx,
   client: ServableClient,
   input: QueueMessageInput,
-  queue: JobQueue,
+  ctx: QueueMessageContext,
   now: Date = new Date(),
 ): Promise<{ message: MessageRow; created: boolean }> {
   const { status, sendAfter } = initialStatus(client, input, now);
@@ -91,8 +89,17 @@ export async function queueMessage(
     segments: input.channel === 'sms' ? smsSegments(input.body).segments : null,
     sendAfter,
   });
+  if (created && status === 'suppressed') {
+    await ctx.events.emit(
+      tx,
+      client.id,
+      'message.suppressed',
+      { message_id: row.id, call_id: row.callId, channel: input.channel, kind: input.kind, reason: 'opted_out' },
+      { key: `message:${row.id}:suppressed` },
+    );
+  }
   if (created && (status === 'pending' || status === 'held')) {
-    await queue.enqueue(
+    await ctx.queue.enqueue(
       messageSendJob,
       { client_id: client.id, message_id: row.id },
       { tx, key: `${client.id}:${row.id}`, ...(sendAfter ? { startAfter: sendAfter } : {}) },
@@ -101,15 +108,37 @@ export async function queueMessage(
   return { message: row, created };
 }
 
-/** A provider's delivery report for one of this client's messages; false when no message has that id. */
+/**
+ * A provider's delivery report for one of this client's messages (`message.delivered` or
+ * `message.failed` when it moves the message there); false when no message has that id.
+ */
 export async function recordDeliveryStatus(
   tx: Tx,
+  events: DomainEventEmitter,
   clientId: string,
   providerMessageId: string,
   status: 'sent' | 'delivered' | 'failed',
   errorCode: string | null,
 ): Promise<boolean> {
-  return recordDelivery(tx, clientId, providerMessageId, status, errorCode);
+  const { found, updated } = await recordDelivery(tx, clientId, providerMessageId, status, errorCode);
+  if (updated?.status === 'delivered') {
+    await events.emit(
+      tx,
+      clientId,
+      'message.delivered',
+      { message_id: updated.id, call_id: updated.callId, channel: updated.channel as 'sms' | 'email', provider: updated.provider },
+      { key: `message:${updated.id}:delivered` },
+    );
+  } else if (updated?.status === 'failed') {
+    await events.emit(
+      tx,
+      clientId,
+      'message.failed',
+      { message_id: updated.id, call_id: updated.callId, channel: updated.channel as 'sms' | 'email', kind: updated.kind, provider: updated.provider, error_code: updated.errorCode },
+      { key: `message:${updated.id}:failed` },
+    );
+  }
+  return found;
 }
 
 /** Stores a message that will not be sent (e.g. no channel configured), so it still shows in the API. */

@@ -43,7 +43,7 @@ describe('sending messages', () => {
 
   const queue = (client: ServableClient, overrides: Partial<Parameters<typeof queueMessage>[2]> = {}, now?: Date) =>
     t.deps.tenancy.withTenant(client.id, (tx) =>
-      queueMessage(tx, client, { channel: 'sms', kind: 'followup', idempotencyKey: `test:${uniqueId('k')}`, callId: null, customerId: null, to: '+14155550142', body: 'Thanks for calling!', ...overrides }, t.deps.queue, now),
+      queueMessage(tx, client, { channel: 'sms', kind: 'followup', idempotencyKey: `test:${uniqueId('k')}`, callId: null, customerId: null, to: '+14155550142', body: 'Thanks for calling!', ...overrides }, t.deps, now),
     );
 
   beforeAll(async () => {
@@ -77,8 +77,8 @@ describe('sending messages', () => {
   it('sends once: a second run of the same job does nothing', async () => {
     const { message } = await queue(liveClient);
     const before = twilio.messages.length;
-    expect(await sendMessage(t.deps, live, message.id)).toBe('sent');
-    expect(await sendMessage(t.deps, live, message.id)).toBe('skipped');
+    expect(await sendMessage(t.deps, liveClient, message.id)).toBe('sent');
+    expect(await sendMessage(t.deps, liveClient, message.id)).toBe('skipped');
     expect(twilio.messages.length - before).toBe(1);
     const sent = await row(live, message.id);
     expect(sent).toMatchObject({ status: 'sent', attempts: 1, segments: 1 });
@@ -98,16 +98,16 @@ describe('sending messages', () => {
     // message goes back to pending for a later attempt — which sends it exactly once.
     const { message } = await queue(liveClient, { body: `Ambiguous ${uniqueId('a')}` });
     twilio.failNext('error', 1);
-    await expect(sendMessage(t.deps, live, message.id)).rejects.toThrow();
+    await expect(sendMessage(t.deps, liveClient, message.id)).rejects.toThrow();
     expect((await row(live, message.id)).status).toBe('pending');
-    expect(await sendMessage(t.deps, live, message.id)).toBe('sent');
+    expect(await sendMessage(t.deps, liveClient, message.id)).toBe('sent');
     expect(twilio.messages.filter((m) => m.body === message.body)).toHaveLength(1);
 
     // An attempt that died mid-send (row left "sending") after Twilio accepted it: reconciled as sent.
     const { message: crashed } = await queue(liveClient, { body: `Crashed ${uniqueId('c')}` });
-    expect(await sendMessage(t.deps, live, crashed.id)).toBe('sent');
+    expect(await sendMessage(t.deps, liveClient, crashed.id)).toBe('sent');
     await t.deps.tenancy.withTenant(live, (tx) => tx.update(messages).set({ status: 'sending', providerMessageId: null }).where(eq(messages.id, crashed.id)));
-    expect(await sendMessage(t.deps, live, crashed.id)).toBe('sent');
+    expect(await sendMessage(t.deps, liveClient, crashed.id)).toBe('sent');
     expect(twilio.messages.filter((m) => m.body === crashed.body)).toHaveLength(1);
     expect((await row(live, crashed.id)).providerMessageId).toMatch(/^SM/);
   });
@@ -115,27 +115,20 @@ describe('sending messages', () => {
   it("the job's last attempt records a retryable failure as failed, not pending, and sends nothing", async () => {
     const { message } = await queue(liveClient, { body: `Down ${uniqueId('d')}` });
     twilio.failNext('down', 2);
-    await expect(sendMessage(t.deps, live, message.id)).rejects.toThrow();
+    await expect(sendMessage(t.deps, liveClient, message.id)).rejects.toThrow();
     expect((await row(live, message.id)).status).toBe('pending');
-    expect(await sendMessage(t.deps, live, message.id, { final: true })).toBe('failed');
+    expect(await sendMessage(t.deps, liveClient, message.id, { final: true })).toBe('failed');
     const failed = await row(live, message.id);
     expect(failed).toMatchObject({ status: 'failed', attempts: 2 });
     expect(failed.errorMessage).toMatch(/^gave up after 2 attempts: /);
-    expect(await sendMessage(t.deps, live, message.id)).toBe('skipped');
+    expect(await sendMessage(t.deps, liveClient, message.id)).toBe('skipped');
     expect(twilio.messages.filter((m) => m.body === message.body)).toHaveLength(0);
   });
 
   it('credentials the provider refuses (401) mark the SMS integration broken for the operator; the next success clears it', async () => {
     const wrongToken = { ...liveClient, config: { ...liveClient.config, sms: { ...liveClient.config.sms!, auth_token: 'not-the-token' } } } as ServableClient;
-    const registry = t.deps.registry;
-    const original = registry.get.bind(registry);
-    (registry as { get: typeof registry.get }).get = (id) => (id === live ? wrongToken : original(id));
     const { message } = await queue(liveClient, { body: `Refused ${uniqueId('r')}` });
-    try {
-      expect(await sendMessage(t.deps, live, message.id)).toBe('failed');
-    } finally {
-      (registry as { get: typeof registry.get }).get = original;
-    }
+    expect(await sendMessage(t.deps, wrongToken, message.id)).toBe('failed');
     expect(await row(live, message.id)).toMatchObject({ status: 'failed', errorCode: '20003' });
     const broken = await readIntegrationHealth(t.deps.tenancy, live, 'sms');
     expect(broken).toMatchObject({ status: 'integration_error', provider: 'twilio' });
@@ -143,7 +136,7 @@ describe('sending messages', () => {
     expect(broken?.detail).not.toContain('not-the-token');
 
     const { message: next } = await queue(liveClient, { body: `Fixed ${uniqueId('f')}` });
-    expect(await sendMessage(t.deps, live, next.id)).toBe('sent');
+    expect(await sendMessage(t.deps, liveClient, next.id)).toBe('sent');
     expect(await readIntegrationHealth(t.deps.tenancy, live, 'sms')).toMatchObject({ status: 'ok', provider: 'twilio', detail: null });
   });
 
@@ -155,14 +148,7 @@ describe('sending messages', () => {
     const { message } = await queue(text180Client);
     // Pretend an attempt died mid-send: the row is "sending".
     await t.deps.tenancy.withTenant(live, (tx) => tx.update(messages).set({ status: 'sending' }).where(eq(messages.id, message.id)));
-    const registry = t.deps.registry;
-    const original = registry.get.bind(registry);
-    (registry as { get: typeof registry.get }).get = (id) => (id === live ? text180Client : original(id));
-    try {
-      expect(await sendMessage(t.deps, live, message.id)).toBe('unknown');
-    } finally {
-      (registry as { get: typeof registry.get }).get = original;
-    }
+    expect(await sendMessage(t.deps, text180Client, message.id)).toBe('unknown');
     expect(await row(live, message.id)).toMatchObject({ status: 'unknown', errorCode: 'ambiguous' });
   });
 
@@ -173,14 +159,14 @@ describe('sending messages', () => {
       return c!.id;
     });
     const { message } = await queue(liveClient, { to: phone, customerId });
-    expect(await sendMessage(t.deps, live, message.id)).toBe('suppressed');
+    expect(await sendMessage(t.deps, liveClient, message.id)).toBe('suppressed');
     const [customer] = await t.deps.tenancy.withTenant(live, (tx) => tx.select().from(customers).where(eq(customers.id, customerId)));
     expect(customer?.optedOutAt).toBeInstanceOf(Date);
   });
 
   it('Twilio status callbacks are verified and move delivery status forward only', async () => {
     const { message } = await queue(liveClient, { body: `Delivery ${uniqueId('d')}` });
-    await sendMessage(t.deps, live, message.id);
+    await sendMessage(t.deps, liveClient, message.id);
     const sms = await row(live, message.id);
     const url = `${t.deps.config.publicBaseUrl}/api/webhooks/twilio/${live}/status`;
     // Signed the way Twilio signs: over the public URL it called and the sorted form fields.
@@ -222,7 +208,7 @@ describe('sending messages', () => {
     expect(await optedOut()).toBeTruthy();
     const { message } = await t.deps.tenancy.withTenant(live, async (tx) => {
       const [c] = await tx.select().from(customers).where(and(eq(customers.clientId, live), eq(customers.phone, '+14155550199')));
-      return queueMessage(tx, liveClient, { channel: 'sms', kind: 'followup', idempotencyKey: `test:${uniqueId('s')}`, callId: null, customerId: c!.id, to: '+14155550199', body: 'x', optedOut: Boolean(c!.optedOutAt) }, t.deps.queue);
+      return queueMessage(tx, liveClient, { channel: 'sms', kind: 'followup', idempotencyKey: `test:${uniqueId('s')}`, callId: null, customerId: c!.id, to: '+14155550199', body: 'x', optedOut: Boolean(c!.optedOutAt) }, t.deps);
     });
     expect(message.status).toBe('suppressed');
     await inbound('START');

@@ -42,6 +42,14 @@ export class PermanentJobError extends Error {
   override readonly name = 'PermanentJobError';
 }
 
+/**
+ * Thrown by a handler that must wait for other work (an ordered subscriber whose earlier event is
+ * still pending): retried like any failure, logged quietly.
+ */
+export class RetryLaterError extends Error {
+  override readonly name = 'RetryLaterError';
+}
+
 export const DEAD_LETTER_QUEUE = 'dead-letter';
 
 export interface EnqueueOptions {
@@ -95,6 +103,11 @@ export interface JobQueue {
     handler: JobHandler<TPayload>,
     options?: WorkOptions,
   ): Promise<void>;
+  /**
+   * Whether this queue holds an unfinished job (created, retry or active) of this client whose
+   * payload's `seq` is below `seq`: what an ordered consumer waits for.
+   */
+  hasEarlierJob<TPayload extends { client_id: string; seq: number }>(definition: JobDefinition<TPayload>, clientId: string, seq: number): Promise<boolean>;
   /** Jobs per queue, client and state: created (due), scheduled (to start later), retry, active. */
   depth(): Promise<{ queue: string; client_id: string; state: string; count: number }[]>;
   stop(): Promise<void>;
@@ -237,9 +250,9 @@ export function createJobQueue(
         } catch (error) {
           const message = error instanceof Error ? error.message : String(error);
           const permanent = error instanceof PermanentJobError;
-          logger.warn(
+          logger[error instanceof RetryLaterError ? 'debug' : 'warn'](
             { job: definition.name, job_id: job.id, client_id: parsed.data.client_id, retry: job.retryCount, permanent, err: message },
-            'job failed',
+            error instanceof RetryLaterError ? 'job waits' : 'job failed',
           );
           return { id: job.id, status: permanent ? 'deadletter' : 'failed', output: { error: message } };
         }
@@ -266,6 +279,15 @@ export function createJobQueue(
         },
         (jobs: JobWithMetadata<{ client_id: string }>[]): Promise<JobResult[]> => Promise.all(jobs.map(runOne)),
       );
+    },
+
+    async hasEarlierJob(definition, clientId, seq) {
+      const result = (await database.executor.executeSql(
+        `select exists (select 1 from ${schema}.job
+            where name = $1 and group_id = $2 and state in ('created', 'retry', 'active') and (data->>'seq')::bigint < $3) as earlier`,
+        [definition.name, clientId, seq],
+      )) as { rows: { earlier: boolean }[] };
+      return result.rows[0]?.earlier ?? false;
     },
 
     async depth() {

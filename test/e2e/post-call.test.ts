@@ -1,7 +1,8 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { summaryFallback } from '../../src/calls/post-call.job.ts';
+import { postCallFallback } from '../../src/calls/post-call.job.ts';
 import { startWorkers } from '../../src/core/dispatch.ts';
+import { JOB_CATALOGUE } from '../../src/core/router.ts';
 import { sqlRows } from '../../src/platform/db/database.ts';
 import { simulateCall } from '../../src/webhooks/retell/call-simulator.ts';
 import { startSendgridFake, type SendgridFake } from '../fakes/sendgrid-fake.ts';
@@ -70,7 +71,7 @@ describe('post-call workflow end to end, against the vendor fakes', () => {
     (
       await sqlRows<{ n: number }>(
         t.deps.database.db,
-        sql`select count(*)::int as n from ${sql.identifier(queueSchema)}.job where group_id = ${clientId} and state in ('created', 'retry', 'active') and name <> ${summaryFallback.job.name}`,
+        sql`select count(*)::int as n from ${sql.identifier(queueSchema)}.job where group_id = ${clientId} and state in ('created', 'retry', 'active') and name <> ${postCallFallback.name}`,
       )
     )[0]?.n ?? 0;
   const messageRows = (clientId: string) =>
@@ -113,7 +114,7 @@ describe('post-call workflow end to end, against the vendor fakes', () => {
       notifications: { business_email: 'office@fb.example', summary_wait_minutes: 0 },
     });
     t = await createTestApp({ clientsDir: dir, env: { ...secrets, E2E_ZOHO_REFRESH_MAIL: `${secrets.E2E_ZOHO_REFRESH}-mail` }, queueSchema });
-    await startWorkers(t.deps, { concurrency: 4, perClientConcurrency: 2, pollingIntervalSeconds: 0.5 });
+    await startWorkers(t.deps, JOB_CATALOGUE, { concurrency: 4, perClientConcurrency: 2, pollingIntervalSeconds: 0.5 });
   });
   afterAll(async () => {
     await t.close();

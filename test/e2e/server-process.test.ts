@@ -98,7 +98,8 @@ describe('the server process', () => {
         const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
         const pending = metrics
           .split('\n')
-          .filter((l) => l.startsWith('xlnc_queue_depth{') && l.includes(`client_id="${clientId}"`))
+          // Scheduled jobs (each call's post-call fallback, due after the summary wait) are not backlog.
+          .filter((l) => l.startsWith('xlnc_queue_depth{') && l.includes(`client_id="${clientId}"`) && !l.includes('state="scheduled"'))
           .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
         if (pending === 0 && metrics.includes('xlnc_queue_depth')) break;
         if (Date.now() > deadline) throw new Error(`jobs still pending: ${pending}`);

@@ -6,6 +6,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.ts';
+import { registerCatalogue, type JobCatalogue } from '../../src/core/dispatch.ts';
+import { JOB_CATALOGUE } from '../../src/core/router.ts';
 import { createDeps, type Deps } from '../../src/deps.ts';
 import { loadPlatformConfig } from '../../src/platform/config.ts';
 import { TMP_DIR } from './paths.ts';
@@ -64,6 +66,8 @@ export async function createTestApp(
     watchClients?: boolean;
     /** pg-boss schema of its own: with a shared PostgreSQL, no other test app's workers fetch these jobs. */
     queueSchema?: string;
+    /** The jobs and subscribers to register (default: the platform's, JOB_CATALOGUE). */
+    catalogue?: JobCatalogue;
   } = {},
 ): Promise<TestApp> {
   const clientsDir = options.clientsDir ?? tempDir('clients-');
@@ -91,6 +95,7 @@ export async function createTestApp(
     ...(options.queueSchema !== undefined ? { queueSchema: options.queueSchema } : {}),
     logDestination: { write: (line: string) => void logs.push(line) },
   });
+  await registerCatalogue(deps, options.catalogue ?? JOB_CATALOGUE);
   const app = await buildApp(deps);
   await app.ready();
   return {

@@ -4,11 +4,15 @@
  */
 import { and, asc, eq, gt, gte, lt } from 'drizzle-orm';
 import { appointments } from '../../platform/db/schema.ts';
+import type { Tx } from '../../platform/db/database.ts';
 import type { Tenancy } from '../../platform/db/tenancy.ts';
 import type { CalendarKind } from './calendar.ts';
 import type { TimeRange } from './slots.ts';
 
 export type AppointmentRow = typeof appointments.$inferSelect;
+
+/** More work for the same transaction as the change (the domain event it causes). */
+export type InSameTx = (tx: Tx, row: AppointmentRow) => Promise<unknown>;
 
 export interface NewAppointment {
   callId: string | null;
@@ -48,26 +52,28 @@ export function createCalendarRepo(tenancy: Tenancy) {
      * Inserts a booked appointment. Undefined when a unique index refused it: the same key (a
      * concurrent duplicate of this booking) or the same start already booked (slot taken).
      */
-    async insertBooked(clientId: string, values: NewAppointment): Promise<AppointmentRow | undefined> {
-      const [row] = await tenancy.withTenant(clientId, (tx) =>
-        tx
+    async insertBooked(clientId: string, values: NewAppointment, then?: InSameTx): Promise<AppointmentRow | undefined> {
+      return tenancy.withTenant(clientId, async (tx) => {
+        const [row] = await tx
           .insert(appointments)
           .values({ ...values, clientId, status: 'booked' })
           .onConflictDoNothing()
-          .returning(),
-      );
-      return row;
+          .returning();
+        if (row) await then?.(tx, row);
+        return row;
+      });
     },
 
-    async setProviderEvent(clientId: string, id: string, eventId: string, etag: string | undefined): Promise<AppointmentRow | undefined> {
-      const [row] = await tenancy.withTenant(clientId, (tx) =>
-        tx
+    async setProviderEvent(clientId: string, id: string, eventId: string, etag: string | undefined, then?: InSameTx): Promise<AppointmentRow | undefined> {
+      return tenancy.withTenant(clientId, async (tx) => {
+        const [row] = await tx
           .update(appointments)
           .set({ providerEventId: eventId, providerEtag: etag ?? null, updatedAt: new Date() })
           .where(and(eq(appointments.clientId, clientId), eq(appointments.id, id)))
-          .returning(),
-      );
-      return row;
+          .returning();
+        if (row) await then?.(tx, row);
+        return row;
+      });
     },
 
     /** Removes a reservation whose provider event could not be created, freeing the slot. */
@@ -81,19 +87,20 @@ export function createCalendarRepo(tenancy: Tenancy) {
      * Marks an appointment cancelled and retires its idempotency key (suffixing it), so the same
      * call may book that slot again later without being handed the cancelled booking.
      */
-    async cancel(clientId: string, row: AppointmentRow): Promise<AppointmentRow | undefined> {
-      const [updated] = await tenancy.withTenant(clientId, (tx) =>
-        tx
+    async cancel(clientId: string, row: AppointmentRow, then?: InSameTx): Promise<AppointmentRow | undefined> {
+      return tenancy.withTenant(clientId, async (tx) => {
+        const [updated] = await tx
           .update(appointments)
           .set({ status: 'cancelled', idempotencyKey: `${row.idempotencyKey}#cancelled:${row.id}`, updatedAt: new Date() })
-          .where(and(eq(appointments.clientId, clientId), eq(appointments.id, row.id)))
-          .returning(),
-      );
-      return updated;
+          .where(and(eq(appointments.clientId, clientId), eq(appointments.id, row.id), eq(appointments.status, 'booked')))
+          .returning();
+        if (updated) await then?.(tx, updated);
+        return updated;
+      });
     },
 
     /** Moves a booked appointment; undefined when the new start is already booked. */
-    async move(clientId: string, id: string, range: TimeRange): Promise<AppointmentRow | undefined> {
+    async move(clientId: string, id: string, range: TimeRange, then?: InSameTx): Promise<AppointmentRow | undefined> {
       const [row] = await tenancy
         .withTenant(clientId, async (tx) => {
         const taken = await tx
@@ -101,11 +108,13 @@ export function createCalendarRepo(tenancy: Tenancy) {
           .from(appointments)
           .where(and(eq(appointments.clientId, clientId), eq(appointments.startsAt, range.start), eq(appointments.status, 'booked')));
         if (taken.some((t) => t.id !== id)) return [];
-        return tx
+        const moved = await tx
           .update(appointments)
           .set({ startsAt: range.start, endsAt: range.end, updatedAt: new Date() })
           .where(and(eq(appointments.clientId, clientId), eq(appointments.id, id)))
           .returning();
+        if (moved[0]) await then?.(tx, moved[0]);
+        return moved;
         })
         // A concurrent booking of the new start trips the partial unique index: the slot is taken.
         .catch((error: unknown) => {
@@ -115,13 +124,16 @@ export function createCalendarRepo(tenancy: Tenancy) {
       return row;
     },
 
-    async setEtag(clientId: string, id: string, etag: string | undefined): Promise<void> {
-      await tenancy.withTenant(clientId, (tx) =>
-        tx
+    /** Records the provider's side of a change: its new etag (when it gave one), and `then`. */
+    async confirmProviderChange(clientId: string, id: string, etag: string | undefined, then?: InSameTx): Promise<void> {
+      await tenancy.withTenant(clientId, async (tx) => {
+        const [row] = await tx
           .update(appointments)
-          .set({ providerEtag: etag ?? null, updatedAt: new Date() })
-          .where(and(eq(appointments.clientId, clientId), eq(appointments.id, id))),
-      );
+          .set({ ...(etag !== undefined ? { providerEtag: etag } : {}), updatedAt: new Date() })
+          .where(and(eq(appointments.clientId, clientId), eq(appointments.id, id)))
+          .returning();
+        if (row) await then?.(tx, row);
+      });
     },
 
     /** Booked appointments overlapping the range. */

@@ -5,24 +5,24 @@
  * the provider is called, so the unique indexes decide races and a retry finds the earlier attempt.
  */
 import type { ResolvedClientConfig } from '../../clients/client.schema.ts';
-import { createHash, randomUUID } from 'node:crypto';
-import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
+import { randomUUID } from 'node:crypto';
+import { defaultCountryOf } from '../../clients/client.schema.ts';
+import type { DomainEventEmitter } from '../../core/domain-events.ts';
+import { ensureCallStarted } from '../../calls/calls.service.ts';
+import { toE164 } from '../../customers/phone.ts';
 import { DateTime } from 'luxon';
 import type { Tenancy } from '../../platform/db/tenancy.ts';
 import { ProviderError, type ProviderContext } from '../../platform/provider-http.ts';
-import { clientKey, type KeyValueCache } from '../../platform/redis.ts';
-import { createZohoTokenSource, zohoCalendarBaseUrl } from '../zoho/zoho-oauth.ts';
-import type { BusyInterval, CalendarEventData, CalendarKind, CalendarProvider } from './calendar.ts';
-import { createCalendarRepo, type AppointmentRow, type CalendarRepo } from './calendar.repo.ts';
+import type { KeyValueCache } from '../../platform/redis.ts';
+import type { BusyInterval, CalendarEventData, CalendarKind } from './calendar.ts';
+import { createCalendarRepo, type AppointmentRow, type InSameTx } from './calendar.repo.ts';
 import { integrationHealthFor, readIntegrationHealth, type IntegrationHealth } from '../integration-health.ts';
-import { createInternalCalendar } from './internal.ts';
-import { providerTarget } from '../provider-endpoint.ts';
-import { createZohoCalendar } from './zoho-calendar.ts';
+import { calendarProviderFor } from './calendar-provider.ts';
+import { singleFlight } from './single-flight.ts';
+import { createSlotCache } from './slot-cache.ts';
 import {
   checkStart,
-  computeSlots,
   conflictsWithBusy,
-  horizonEnd,
   matchesTimeOfDay,
   nearestSlots,
   parseStart,
@@ -94,6 +94,8 @@ export interface CalendarService {
 
 export interface CalendarDeps {
   tenancy: Tenancy;
+  /** Appointment changes emit appointment.booked / rescheduled / cancelled in their transaction. */
+  events: DomainEventEmitter;
   cache: KeyValueCache;
   providerContext: ProviderContext;
   now?: () => Date;
@@ -106,56 +108,13 @@ export interface CalendarClient {
   config: ResolvedClientConfig;
 }
 
-const SLOT_CACHE_TTL_MS = 60_000;
 const DEFAULT_LIMIT = 5;
 const ALTERNATIVES = 3;
 
-/** Concurrent work per key (a booking key, a slot cache key). Module-wide: services are built per request. */
-const inFlight = new Map<string, Promise<unknown>>();
-function singleFlight<T>(key: string, work: () => Promise<T>): Promise<T> {
-  const running = inFlight.get(key);
-  if (running) return running as Promise<T>;
-  const started = work().finally(() => inFlight.delete(key));
-  inFlight.set(key, started);
-  return started;
-}
+const iso = (date: Date) => date.toISOString();
 
-/** The one place a client's calendar config picks its provider. */
-export function calendarProviderFor(client: CalendarClient, deps: CalendarDeps, repo: CalendarRepo): CalendarProvider {
-  const calendar = client.config.calendar;
-  switch (calendar.provider) {
-    case 'internal':
-      return createInternalCalendar({ repo, clientId: client.id });
-    case 'zoho': {
-      const target = providerTarget(client.config.environment, calendar.api_base_url, zohoCalendarBaseUrl(calendar.data_center));
-      // A test client without a stand-in: its bookings live in our own book (sandboxNotices says so).
-      if (target.kind === 'sandbox') return createInternalCalendar({ repo, clientId: client.id, kind: 'sandbox' });
-      const tokens = createZohoTokenSource({
-        ctx: deps.providerContext,
-        cache: deps.cache,
-        clientId: client.id,
-        dataCenter: calendar.data_center,
-        oauth: calendar.oauth,
-        // A test client's token requests go to its stand-in too, never to the real Zoho accounts.
-        accountsBaseUrl: calendar.accounts_base_url ?? (client.config.environment === 'test' ? target.baseUrl : undefined),
-        ...(deps.timeoutMs !== undefined ? { timeoutMs: deps.timeoutMs } : {}),
-      });
-      return createZohoCalendar({
-        ctx: deps.providerContext,
-        tokens,
-        clientId: client.id,
-        calendarId: calendar.calendar_id,
-        userEmail: calendar.user_email,
-        baseUrl: zohoCalendarBaseUrl(calendar.data_center, target.baseUrl),
-        timezone: client.config.timezone,
-        ...(deps.timeoutMs !== undefined ? { timeoutMs: deps.timeoutMs } : {}),
-      });
-    }
-  }
-}
 
 export function calendarServiceFor(client: CalendarClient, deps: CalendarDeps): CalendarService {
-  const { cache } = deps;
   const clientId = client.id;
   const config = client.config;
   const now = deps.now ?? (() => new Date());
@@ -163,11 +122,8 @@ export function calendarServiceFor(client: CalendarClient, deps: CalendarDeps): 
   const provider = calendarProviderFor(client, deps, repo);
   const rules: SlotRules = slotRulesFromConfig(config);
   const timezone = rules.timezone;
-  // The rules are in the key, so a config change never serves slots computed under the old hours.
-  const rulesHash = createHash('sha256').update(JSON.stringify([provider.kind, rules])).digest('hex').slice(0, 16);
-  const slotsKey = clientKey(clientId, 'calendar', 'slots', rulesHash);
   const health = integrationHealthFor(deps, clientId, 'calendar');
-  const defaultCountry = (config.sms?.default_country ?? 'US') as CountryCode;
+  const defaultCountry = defaultCountryOf(config);
 
   const toAppointment = (row: AppointmentRow): Appointment => ({
     id: row.id,
@@ -183,9 +139,22 @@ export function calendarServiceFor(client: CalendarClient, deps: CalendarDeps): 
     reason: row.reason,
   });
 
+  /** E.164 when the number is valid, else as given: an appointment keeps what the caller said. */
   const normalizePhone = (phone: string | undefined): string | null => {
     if (!phone) return null;
-    return parsePhoneNumberFromString(phone, defaultCountry)?.number ?? phone.trim();
+    return toE164(phone, defaultCountry) ?? phone.trim();
+  };
+
+  /** `appointment.booked`, in the transaction that completes the booking (after its call's start). */
+  const emitBooked: InSameTx = async (tx, row) => {
+    if (row.callId) await ensureCallStarted(tx, deps.events, clientId, row.callId);
+    await deps.events.emit(
+      tx,
+      clientId,
+      'appointment.booked',
+      { appointment_id: row.id, call_id: row.callId, starts_at: iso(row.startsAt), ends_at: iso(row.endsAt), provider: row.provider },
+      { key: `appointment:${row.id}:booked` },
+    );
   };
 
   /** Records integration_error for credentials only a person can fix, and ok again once calls succeed. */
@@ -209,29 +178,8 @@ export function calendarServiceFor(client: CalendarClient, deps: CalendarDeps): 
     return [...external, ...own.map((row) => ({ id: row.id, start: row.startsAt, end: row.endsAt }))];
   }
 
-  type CachedSlots = { slots: Slot[] };
-
-  async function horizonSlots(fresh: boolean): Promise<TimeRange[]> {
-    if (!fresh) {
-      const cached = await cache.get(slotsKey);
-      if (cached) return (JSON.parse(cached) as CachedSlots).slots.map((s) => ({ start: new Date(s.start), end: new Date(s.end) }));
-    }
-    return singleFlight(`slots:${slotsKey}`, async () => {
-      const at = now();
-      const range = { start: at, end: horizonEnd(rules, at) };
-      const busy = await busyIn(range);
-      const slots = computeSlots(rules, { now: at, busy });
-      const payload: CachedSlots = { slots: slots.map((s) => toSlot(s, timezone)) };
-      await cache.set(slotsKey, JSON.stringify(payload), SLOT_CACHE_TTL_MS);
-      return slots;
-    });
-  }
-
-  /** Slots still bookable now: the cached list may be up to a minute old. */
-  async function openSlots(): Promise<TimeRange[]> {
-    const earliest = now().getTime() + rules.minNoticeMinutes * 60_000;
-    return (await horizonSlots(false)).filter((s) => s.start.getTime() >= earliest);
-  }
+  const slotCache = createSlotCache({ cache: deps.cache, clientId, providerKind: provider.kind, rules, now, busyIn });
+  const openSlots = () => slotCache.open();
 
   async function alternativesNear(target: Date | undefined, excludeStart?: Date): Promise<Slot[]> {
     const slots = (await openSlots()).filter((s) => s.start.getTime() !== excludeStart?.getTime());
@@ -239,7 +187,7 @@ export function calendarServiceFor(client: CalendarClient, deps: CalendarDeps): 
     return picked.map((s) => toSlot(s, timezone));
   }
 
-  const invalidateSlots = () => cache.del(slotsKey);
+  const invalidateSlots = () => slotCache.invalidate();
 
   const eventFor = (row: AppointmentRow): CalendarEventData => {
     const contact = [row.customerPhone, row.customerEmail].filter(Boolean).join(', ');
@@ -277,14 +225,14 @@ export function calendarServiceFor(client: CalendarClient, deps: CalendarDeps): 
       }
     }
     if (!created) return row;
-    return (await repo.setProviderEvent(clientId, row.id, created.eventId, created.etag)) ?? row;
+    return (await repo.setProviderEvent(clientId, row.id, created.eventId, created.etag, emitBooked)) ?? row;
   }
 
   /** A row that already exists for this booking key: the same call asked for the same slot again. */
   async function resume(row: AppointmentRow): Promise<BookResult> {
     if (row.provider === 'zoho' && !row.providerEventId) {
       const found = await tracked(() => provider.findEvent(eventFor(row)));
-      if (found) row = (await repo.setProviderEvent(clientId, row.id, found.eventId, found.etag)) ?? row;
+      if (found) row = (await repo.setProviderEvent(clientId, row.id, found.eventId, found.etag, emitBooked)) ?? row;
       else row = await ensureEvent(row);
     }
     return { status: 'booked', appointment: toAppointment(row) };
@@ -311,7 +259,7 @@ export function calendarServiceFor(client: CalendarClient, deps: CalendarDeps): 
       customerEmail: input.email ?? null,
       reason: input.reason ?? null,
       idempotencyKey: key,
-    });
+    }, provider.kind !== 'zoho' ? emitBooked : undefined);
     if (!row) {
       // Refused by a unique index: either this very booking committed first elsewhere, or the slot went.
       const winner = await repo.findByKey(clientId, key);
@@ -360,7 +308,10 @@ export function calendarServiceFor(client: CalendarClient, deps: CalendarDeps): 
         const eventId = row.providerEventId;
         await tracked(() => provider.deleteEvent({ eventId, etag: row.providerEtag ?? undefined }));
       }
-      const cancelled = (await repo.cancel(clientId, row)) ?? row;
+      const cancelled =
+        (await repo.cancel(clientId, row, (tx, after) =>
+          deps.events.emit(tx, clientId, 'appointment.cancelled', { appointment_id: after.id, call_id: after.callId, starts_at: iso(after.startsAt) }, { key: `appointment:${after.id}:cancelled` }),
+        )) ?? row;
       await invalidateSlots();
       return { status: 'cancelled', appointment: toAppointment(cancelled) };
     },
@@ -385,14 +336,24 @@ export function calendarServiceFor(client: CalendarClient, deps: CalendarDeps): 
       if (conflictsWithBusy({ start, end }, busy, rules.bufferMinutes)) {
         return { status: 'slot_taken', alternatives: await alternativesNear(start, start) };
       }
-      const moved = await repo.move(clientId, row.id, { start, end });
+      const emitRescheduled: InSameTx = (tx, after) =>
+        deps.events.emit(
+          tx,
+          clientId,
+          'appointment.rescheduled',
+          { appointment_id: after.id, call_id: after.callId, starts_at: iso(after.startsAt), ends_at: iso(after.endsAt), previous_starts_at: iso(row.startsAt) },
+          { key: `appointment:${after.id}:rescheduled:${iso(row.startsAt)}>${iso(after.startsAt)}` },
+        );
+      // Our own book (internal, sandbox) is the calendar: the move is the change. With Zoho the change is done
+      // once Zoho has it too (a failure there moves the row back).
+      const moved = await repo.move(clientId, row.id, { start, end }, provider.kind !== 'zoho' ? emitRescheduled : undefined);
       if (!moved) return { status: 'slot_taken', alternatives: await alternativesNear(start, start) };
       await invalidateSlots();
       if (moved.provider === 'zoho' && moved.providerEventId) {
         const eventId = moved.providerEventId;
         try {
           const updated = await tracked(() => provider.updateEvent({ eventId, etag: moved.providerEtag ?? undefined }, eventFor(moved)));
-          if (updated?.etag !== undefined) await repo.setEtag(clientId, moved.id, updated.etag);
+          await repo.confirmProviderChange(clientId, moved.id, updated?.etag, emitRescheduled);
         } catch (error) {
           // Put the row back so our book and Zoho agree; the caller hears the provider failure.
           await repo.move(clientId, row.id, { start: row.startsAt, end: row.endsAt });
@@ -411,7 +372,7 @@ export function calendarServiceFor(client: CalendarClient, deps: CalendarDeps): 
     },
 
     async warm() {
-      await horizonSlots(true);
+      await slotCache.horizon(true);
     },
 
     async getIntegrationStatus() {

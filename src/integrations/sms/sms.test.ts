@@ -1,26 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { messagingClient, testProviderContext } from '../../../test/helpers/messaging-clients.ts';
 import { ProviderError } from '../../platform/provider-http.ts';
-import { isOptOutError, normalizePhone, smsSegments, smsSenderFor } from './sms.ts';
-
-describe('normalizePhone', () => {
-  it('reads national numbers in the default country and keeps international ones', () => {
-    expect(normalizePhone('(415) 555-2671', 'US')).toBe('+14155552671');
-    expect(normalizePhone('415.555.2671', 'US')).toBe('+14155552671');
-    expect(normalizePhone('+1 415 555 2671', 'GB')).toBe('+14155552671');
-    expect(normalizePhone('020 7946 0018', 'GB')).toBe('+442079460018');
-    expect(normalizePhone('+44 7911 123456', 'US')).toBe('+447911123456');
-  });
-
-  it('returns undefined for invalid input', () => {
-    expect(normalizePhone('', 'US')).toBeUndefined();
-    expect(normalizePhone('12', 'US')).toBeUndefined();
-    expect(normalizePhone('555-0100', 'US')).toBeUndefined();
-    expect(normalizePhone('not a number', 'US')).toBeUndefined();
-    expect(normalizePhone('4155552671', 'XX')).toBeUndefined();
-    expect(normalizePhone('1'.repeat(100), 'US')).toBeUndefined();
-  });
-});
+import { isOptOutError, smsSegments, smsSenderFor } from './sms.ts';
 
 describe('smsSegments', () => {
   it('counts GSM-7 at 160 for one segment and 153 per part after', () => {

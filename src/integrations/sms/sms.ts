@@ -4,7 +4,6 @@
  * to text at all (feature flags, opt-out, quiet hours, sandbox) is the caller's job.
  */
 import type { ResolvedClientConfig } from '../../clients/client.schema.ts';
-import { isSupportedCountry, parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import type { ProviderContext } from '../../platform/provider-http.ts';
 import { ProviderError } from '../../platform/provider-http.ts';
 import { providerBaseUrl } from '../provider-endpoint.ts';
@@ -14,7 +13,7 @@ import { createTwilioSender, twilioDefaultBaseUrl } from './twilio.ts';
 export { smsSegments, type SmsSegments } from './sms-segments.ts';
 
 export interface SmsMessage {
-  /** Recipient in E.164 (see normalizePhone). */
+  /** Recipient in E.164 (see customers/phone.ts). */
   to: string;
   body: string;
   /** Where the provider posts delivery updates (Twilio only; Text180 has none). */
@@ -77,17 +76,4 @@ export function smsSenderFor(client: SmsClient, ctx: ProviderContext, options: S
  */
 export function isOptOutError(error: unknown): boolean {
   return error instanceof ProviderError && error.provider === 'twilio' && error.code === '21610';
-}
-
-/**
- * A caller-entered number as E.164, or undefined when it is not a valid number. Numbers without
- * a country code are read in `defaultCountry` (ISO 3166-1 alpha-2, the client's `sms.default_country`).
- * Uses the full metadata: validity is checked against real number ranges (not reachability).
- */
-export function normalizePhone(raw: string, defaultCountry: string): string | undefined {
-  const country = isSupportedCountry(defaultCountry) ? defaultCountry : undefined;
-  const trimmed = raw.trim();
-  if (trimmed === '' || trimmed.length > 40) return undefined;
-  const parsed = parsePhoneNumberFromString(trimmed, country);
-  return parsed?.isValid() ? parsed.number : undefined;
 }

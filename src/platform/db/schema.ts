@@ -352,6 +352,38 @@ export const auditLog = pgTable(
   ],
 );
 
+/**
+ * The outbox of domain events (src/core/domain-events.ts): written in the same tenant transaction
+ * as the change that causes it. `seq` orders one client's events in commit order (allocated from
+ * domain_event_sequences, whose row lock serialises a client's emitting transactions); gaps are
+ * possible, reordering is not. `idempotency_key` makes a re-run of the cause write nothing.
+ */
+export const domainEvents = pgTable(
+  'domain_events',
+  {
+    id: uuid('id').notNull(),
+    clientId: text('client_id').notNull(),
+    seq: bigint('seq', { mode: 'number' }).notNull(),
+    type: text('type').notNull(),
+    version: integer('version').notNull(),
+    idempotencyKey: text('idempotency_key').notNull(),
+    occurredAt: timestamp('occurred_at', { withTimezone: true }).notNull(),
+    payload: jsonb('payload').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.clientId, t.id] }),
+    uniqueIndex('domain_events_client_seq_uq').on(t.clientId, t.seq),
+    uniqueIndex('domain_events_client_key_uq').on(t.clientId, t.idempotencyKey),
+  ],
+);
+
+/** The last `seq` handed out per client (see domainEvents). */
+export const domainEventSequences = pgTable('domain_event_sequences', {
+  clientId: text('client_id').primaryKey(),
+  lastSeq: bigint('last_seq', { mode: 'number' }).notNull(),
+});
+
 export const schema = {
   clients,
   calls,
@@ -366,4 +398,6 @@ export const schema = {
   refreshTokens,
   clientConfigs,
   auditLog,
+  domainEvents,
+  domainEventSequences,
 };

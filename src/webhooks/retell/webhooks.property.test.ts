@@ -105,8 +105,8 @@ describe('webhook route under hostile input', () => {
       sql`select name, count(*)::int as n from pgboss.job where group_id = ${id} and data->>'call_id' like 'call_bulk_%' group by name order by name`,
     );
     expect(jobs).toEqual([
+      { name: 'event.call-started', n: calls },
       { name: 'event.post-call', n: calls * 2 },
-      { name: 'event.warm-availability', n: calls },
     ]);
   });
 });

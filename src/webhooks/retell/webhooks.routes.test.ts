@@ -118,7 +118,7 @@ describe('POST /api/webhooks/retell/:clientId', () => {
     const [customer] = await t.deps.tenancy.withTenant(a, (tx) => tx.select().from(customers).where(eq(customers.phone, '+14155550142')));
     expect(customer?.id).toBe(row?.customerId);
     expect(customer?.callCount).toBe(1);
-    expect(await jobsFor(a, 'event.warm-availability')).toBe(1);
+    expect(await jobsFor(a, 'event.call-started')).toBe(1);
 
     // The request's one log line names the client, the call, the event and the outcome.
     const line = t.logs.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.call_id === 'call_one' && l.msg === 'request completed');

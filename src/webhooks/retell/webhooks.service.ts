@@ -4,9 +4,11 @@
  */
 import type { ServableClient } from '../../clients/client.schema.ts';
 import { createHash, randomUUID } from 'node:crypto';
-import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
+import { defaultCountryOf } from '../../clients/client.schema.ts';
+import { toE164 } from '../../customers/phone.ts';
 import { callEventStatements, storedEventStatement } from '../../calls/calls.service.ts';
-import { handlersFor } from '../../core/router.ts';
+import { eventJobKey } from '../../core/event-job.ts';
+import { jobsFor } from '../../core/router.ts';
 import type { Tenancy } from '../../platform/db/tenancy.ts';
 import type { JobQueue } from '../../platform/queue.ts';
 import {
@@ -62,11 +64,6 @@ function callerNumber(call: RetellCall): string | null | undefined {
   return call.direction === 'outbound' ? call.to_number : call.from_number;
 }
 
-export function toE164(raw: string | null | undefined, defaultCountry: string): string | undefined {
-  if (!raw) return undefined;
-  const parsed = parsePhoneNumberFromString(raw, defaultCountry as CountryCode);
-  return parsed?.isValid() ? parsed.number : undefined;
-}
 
 export interface IngestDeps {
   tenancy: Tenancy;
@@ -95,7 +92,7 @@ export async function ingestRetellEvent(
 
   const call = sanitizeForStorage(parsed.call);
   const analysis = call.call_analysis ?? null;
-  const ingest = callEventStatements(client.id, event, toE164(callerNumber(call), client.config.sms?.default_country ?? 'US'), msToDate(call.start_timestamp) ?? new Date(), {
+  const ingest = callEventStatements(client.id, event, toE164(callerNumber(call), defaultCountryOf(client.config)), msToDate(call.start_timestamp) ?? new Date(), {
     callId: call.call_id,
     rank: rankOf(parsed.event),
     agentId: call.agent_id,
@@ -121,11 +118,11 @@ export async function ingestRetellEvent(
     cost: call.call_cost ?? null,
   });
   const jobs = await Promise.all(
-    handlersFor(parsed.event).map((handler) =>
+    jobsFor(parsed.event).map((job) =>
       deps.queue.enqueueStatement(
-        handler.job,
+        job,
         { client_id: client.id, call_id: call.call_id, event: parsed.event, event_id: event.eventId },
-        { key: `${client.id}:${call.call_id}:${handler.kind}:${parsed.event}` },
+        { key: eventJobKey(client.id, call.call_id, job.kind, parsed.event) },
       ),
     ),
   );

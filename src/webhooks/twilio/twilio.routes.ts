@@ -9,7 +9,8 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { requireServableClient } from '../../clients/clients.service.ts';
 import type { Deps } from '../../deps.ts';
-import { normalizePhone } from '../../integrations/sms/sms.ts';
+import { defaultCountryOf } from '../../clients/client.schema.ts';
+import { toE164 } from '../../customers/phone.ts';
 import { verifyTwilioSignature } from '../../integrations/sms/twilio.ts';
 import { recordDeliveryStatus } from '../../messages/messages.service.ts';
 import { changeOptOut, upsertCustomer } from '../../customers/customers.service.ts';
@@ -60,7 +61,7 @@ export function twilioWebhookRoutes(deps: Deps): FastifyPluginAsync {
       const status = DELIVERY[form.MessageStatus ?? form.SmsStatus ?? ''];
       if (!sid) throw new AppError('invalid_payload', 'MessageSid: required');
       if (status) {
-        const found = await deps.tenancy.withTenant(client.id, (tx) => recordDeliveryStatus(tx, client.id, sid, status, form.ErrorCode ?? null));
+        const found = await deps.tenancy.withTenant(client.id, (tx) => recordDeliveryStatus(tx, deps.events, client.id, sid, status, form.ErrorCode ?? null));
         if (!found) request.log.warn({ client_id: client.id, sid }, 'status callback for an unknown message');
       }
       return reply.code(204).send();
@@ -68,13 +69,13 @@ export function twilioWebhookRoutes(deps: Deps): FastifyPluginAsync {
 
     app.post('/:clientId/inbound', async (request, reply) => {
       const { client, form } = verified(deps, request);
-      const from = normalizePhone(form.From ?? '', client.config.sms?.default_country ?? 'US');
+      const from = toE164(form.From, defaultCountryOf(client.config));
       const word = (form.Body ?? '').trim().toUpperCase();
       if (from && (STOP_WORDS.has(word) || START_WORDS.has(word))) {
         const optOut = STOP_WORDS.has(word);
         await deps.tenancy.withTenant(client.id, async (tx) => {
           const customerId = await upsertCustomer(tx, client.id, from, new Date());
-          await changeOptOut(tx, client.id, customerId, optOut);
+          await changeOptOut(tx, client.id, customerId, optOut, { events: deps.events, source: 'sms_keyword' });
         });
         request.log.info({ client_id: client.id, opted_out: optOut }, 'sms keyword');
       }
