@@ -1,7 +1,9 @@
 import js from '@eslint/js';
 import reactHooks from 'eslint-plugin-react-hooks';
 import globals from 'globals';
+import importX, { createNodeResolver } from 'eslint-plugin-import-x';
 import tseslint from 'typescript-eslint';
+import { boundaryConfigs } from './eslint.boundaries.js';
 
 export default tseslint.config(
   { ignores: ['node_modules/', 'data/', 'migrations/', 'coverage/', '.tmp/', '.ci/node/', 'web/dist/', 'web/src/lib/api-types.ts'] },
@@ -50,6 +52,7 @@ export default tseslint.config(
       ],
     },
   },
-  { files: ['bin/**/*.js', 'web/build.mjs', 'eslint.config.js'], ...tseslint.configs.disableTypeChecked },
+  ...boundaryConfigs({ importX, createNodeResolver, root: import.meta.dirname }),
+  { files: ['bin/**/*.js', 'web/build.mjs', 'eslint.config.js', 'eslint.boundaries.js'], ...tseslint.configs.disableTypeChecked },
   { files: ['web/build.mjs'], languageOptions: { globals: globals.node } },
 );

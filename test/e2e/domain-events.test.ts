@@ -51,7 +51,7 @@ function failingAfterEmit(real: DomainEventEmitter): DomainEventEmitter {
       await real.emit(...args);
       throw new Error('the cause fails after emitting');
     },
-  } as DomainEventEmitter;
+  };
 }
 
 /** fetch() served by app.inject, delivering every request `times` times (Retell retries). */
