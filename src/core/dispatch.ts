@@ -61,11 +61,6 @@ export async function runJob<TPayload extends { client_id: string }>(
 ): Promise<JobOutcome> {
   const record = deps.registry.get(payload.client_id);
   if (!record) throw new Error(`client ${payload.client_id} is not configured on this instance`);
-  if (record.status === 'disabled') {
-    deps.logger.warn({ client_id: payload.client_id, job: job.name }, 'job skipped: client disabled');
-    return 'skipped';
-  }
-  if (!isServable(record)) throw new Error(`client ${payload.client_id} configuration is invalid`);
   const ctx: JobContext = {
     tenancy: deps.tenancy,
     queue: deps.queue,
@@ -76,6 +71,14 @@ export async function runJob<TPayload extends { client_id: string }>(
     logger: deps.logger,
     attempt,
   };
+  if (!isServable(record)) {
+    if (job.handleUnservable) return (await job.handleUnservable(record, payload, ctx)) ?? 'completed';
+    if (record.status === 'disabled') {
+      deps.logger.warn({ client_id: payload.client_id, job: job.name }, 'job skipped: client disabled');
+      return 'skipped';
+    }
+    throw new Error(`client ${payload.client_id} configuration is invalid`);
+  }
   return (await job.handle(record, payload, ctx)) ?? 'completed';
 }
 

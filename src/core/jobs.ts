@@ -4,7 +4,7 @@
  * hands the handler that client, the parsed payload and a narrow context (below): never the
  * composition root.
  */
-import type { ServableClient } from '../clients/client.schema.ts';
+import type { ClientRecord, ServableClient } from '../clients/client.schema.ts';
 import type { CalendarService } from '../integrations/calendar/calendar.service.ts';
 import type { EmailSender } from '../integrations/email/email.ts';
 import type { SmsSender } from '../integrations/sms/sms.ts';
@@ -56,11 +56,17 @@ export type JobOutcome = string;
 
 export interface Job<TPayload extends { client_id: string } = { client_id: string }> extends JobDefinition<TPayload> {
   handle(client: ServableClient, payload: TPayload, ctx: JobContext): Promise<JobOutcome | void>;
+  /**
+   * For work about a client that cannot be served (an alert that its configuration is invalid):
+   * called instead of failing the attempt (invalid) or skipping it (disabled). Without it, such a
+   * job waits for the client to be fixed.
+   */
+  handleUnservable?(client: ClientRecord, payload: TPayload, ctx: JobContext): Promise<JobOutcome | void>;
 }
 
 export function defineJob<TPayload extends { client_id: string }>(
-  definition: Pick<JobDefinition<TPayload>, 'name' | 'payload'> & Partial<JobDefinition<TPayload>> & Pick<Job<TPayload>, 'handle'>,
+  definition: Pick<JobDefinition<TPayload>, 'name' | 'payload'> & Partial<JobDefinition<TPayload>> & Pick<Job<TPayload>, 'handle' | 'handleUnservable'>,
 ): Job<TPayload> {
-  const { handle, ...rest } = definition;
-  return { ...defineQueueJob(rest), handle };
+  const { handle, handleUnservable, ...rest } = definition;
+  return { ...defineQueueJob(rest), handle, ...(handleUnservable ? { handleUnservable } : {}) };
 }

@@ -10,7 +10,7 @@
  * is done; on its last attempt it goes ahead rather than hold the client's stream forever.
  */
 import { z } from 'zod';
-import type { ServableClient } from '../clients/client.schema.ts';
+import type { ClientRecord, ServableClient } from '../clients/client.schema.ts';
 import type { JobDefinition } from '../platform/queue.ts';
 import { RetryLaterError } from '../platform/queue.ts';
 import type { DomainEvent, DomainEventType } from './domain-events.ts';
@@ -42,12 +42,28 @@ export interface SubscriberDefinition<T extends DomainEventType> {
   name: string;
   events: readonly T[];
   handle(client: ServableClient, event: DomainEvent<T>, ctx: SubscriberContext): Promise<void>;
+  /**
+   * Also hear the events of a client that cannot be served (invalid or disabled: an alert about
+   * `client.config_invalid` must not wait for the fix). Without it those events wait, or are
+   * skipped for a disabled client.
+   */
+  handleUnservable?(client: ClientRecord, event: DomainEvent<T>, ctx: SubscriberContext): Promise<void>;
   retry?: Partial<Pick<JobDefinition<SubscriberJobPayload>, 'retryLimit' | 'retryDelaySeconds' | 'retryDelayMaxSeconds' | 'expireInSeconds'>>;
   /** Deliver a client's events in `seq` order (default true); false for work that is fine in any order. */
   ordered?: boolean;
 }
 
 export function defineSubscriber<T extends DomainEventType>(definition: SubscriberDefinition<T>): Subscriber<T> {
+  const onUnservable = definition.handleUnservable?.bind(definition);
+  /** In order per client (unless unordered): the event loaded from the outbox, then the handler. */
+  const deliver = async (client: ClientRecord, payload: SubscriberJobPayload, ctx: JobContext, handle: (event: DomainEvent<T>) => Promise<void>) => {
+    if ((definition.ordered ?? true) && !ctx.attempt.final && (await ctx.queue.hasEarlierJob(job, client.id, payload.seq))) {
+      throw new RetryLaterError(`an earlier event of client ${client.id} is still pending for subscriber ${definition.name}`);
+    }
+    const row = await ctx.tenancy.withTenant(client.id, (tx) => findDomainEvent(tx, client.id, payload.event_id));
+    if (!row) throw new Error(`domain event ${payload.event_id} not found`);
+    await handle(toDomainEvent(row) as DomainEvent<T>);
+  };
   const job: Job<SubscriberJobPayload> = defineJob({
     name: `subscriber.${definition.name}`,
     payload: subscriberJobPayload,
@@ -56,14 +72,10 @@ export function defineSubscriber<T extends DomainEventType>(definition: Subscrib
     retryDelayMaxSeconds: 60,
     expireInSeconds: 120,
     ...definition.retry,
-    async handle(client, payload, ctx) {
-      if ((definition.ordered ?? true) && !ctx.attempt.final && (await ctx.queue.hasEarlierJob(job, client.id, payload.seq))) {
-        throw new RetryLaterError(`an earlier event of client ${client.id} is still pending for subscriber ${definition.name}`);
-      }
-      const row = await ctx.tenancy.withTenant(client.id, (tx) => findDomainEvent(tx, client.id, payload.event_id));
-      if (!row) throw new Error(`domain event ${payload.event_id} not found`);
-      await definition.handle(client, toDomainEvent(row) as DomainEvent<T>, ctx);
-    },
+    handle: (client, payload, ctx) => deliver(client, payload, ctx, (event) => definition.handle(client, event, ctx)),
+    ...(onUnservable
+      ? { handleUnservable: (client: ClientRecord, payload: SubscriberJobPayload, ctx: JobContext) => deliver(client, payload, ctx, (event) => onUnservable(client, event, ctx)) }
+      : {}),
   });
   return { name: definition.name, events: definition.events, job };
 }

@@ -4,6 +4,8 @@
  * rolls back, and only to its own client (RLS). A test subscriber receives a booked call's events
  * in the client's order.
  */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callStarted } from '../../src/calls/call-started.job.ts';
@@ -143,6 +145,7 @@ describe('each domain event: once per cause, never on rollback, only for its cli
   let twilio: TwilioFake;
   const a = uniqueId('ev-a');
   const b = uniqueId('ev-b');
+  const invalid = uniqueId('ev-bad');
   let clientA: ServableClient;
   const count = async (type: DomainEventType, clientId = a) => (await eventsOf(t.deps.tenancy, clientId, type)).length;
 
@@ -151,6 +154,7 @@ describe('each domain event: once per cause, never on rollback, only for its cli
     const dir = tempDir('clients-');
     writeClientFile(dir, liveClientFile(a, twilio.url));
     writeClientFile(dir, liveClientFile(b, twilio.url));
+    writeFileSync(join(dir, `${invalid}.json`), JSON.stringify({ ...testClientConfig(invalid), timezone: 'Mars/Olympus_Mons' }));
     t = await createTestApp({ clientsDir: dir, env: { EV_TWILIO_TOKEN: twilioToken, ...retellEnv([a, b]) } });
     clientA = t.deps.registry.get(a) as ServableClient;
   });
@@ -355,6 +359,24 @@ describe('each domain event: once per cause, never on rollback, only for its cli
     expect(await count('client.config_restored', broken)).toBe(1);
     const [invalid] = await eventsOf(t.deps.tenancy, broken, 'client.config_invalid');
     expect(invalid?.payload).toEqual({ config_hash: 'h2', issues: [{ path: '$.timezone', message: 'Invalid time zone' }] });
+  });
+
+  it('a subscriber with handleUnservable hears an invalid client\'s events at once; one without waits for the fix', async () => {
+    expect(t.deps.registry.get(invalid)?.status).toBe('invalid');
+    const event = await t.deps.tenancy.withTenant(invalid, (tx) => t.deps.events.emit(tx, invalid, 'client.config_invalid', { config_hash: 'x', issues: [] }, { key: uniqueId('inv') }));
+    const payload = { client_id: invalid, event_id: event!.id, seq: event!.seq, type: event!.type };
+    const heard: string[] = [];
+    const alerts = defineSubscriber({
+      name: 'test-alerts',
+      events: ['client.config_invalid'],
+      ordered: false,
+      handle: async () => undefined,
+      handleUnservable: async (client, e) => void heard.push(`${client.id}:${client.status}:${e.type}`),
+    });
+    expect(await runJob(t.deps, alerts.job, payload, FIRST)).toBe('completed');
+    expect(heard).toEqual([`${invalid}:invalid:client.config_invalid`]);
+    const plain = defineSubscriber({ name: 'test-plain', events: ['client.config_invalid'], ordered: false, handle: async () => undefined });
+    await expect(runJob(t.deps, plain.job, payload, FIRST)).rejects.toThrow(/configuration is invalid/);
   });
 
   it("another client sees none of them (row-level security), and its own sequence starts apart", async () => {
