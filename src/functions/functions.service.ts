@@ -7,6 +7,7 @@ import type { ServableClient } from '../clients/client.schema.ts';
 import type { FunctionContext } from './function-context.ts';
 import { renderTemplate } from '../integrations/templates/templates.ts';
 import { insertFunctionCall } from './functions.repo.ts';
+import { withDeadline } from '../platform/deadline.ts';
 import { ProviderError } from '../platform/provider-http.ts';
 import { BUILTINS, FunctionFailure, type FunctionCallContext, type FunctionReply } from './builtins.ts';
 import { callHttpFunction } from './custom-http.ts';
@@ -31,14 +32,6 @@ export function capReply(reply: FunctionReply): FunctionReply {
   if (JSON.stringify(reply).length <= MAX_REPLY_CHARS) return reply;
   const result = reply.result.length > MAX_REPLY_CHARS - 100 ? `${reply.result.slice(0, MAX_REPLY_CHARS - 100)}…` : reply.result;
   return { result, truncated: true };
-}
-
-function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new FunctionFailure('timeout', APOLOGY)), ms);
-  });
-  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
 }
 
 async function run(client: ServableClient, fn: EnabledFunction, args: Record<string, unknown>, ctx: FunctionCallContext, call: Record<string, unknown> | null, deps: FunctionContext): Promise<FunctionReply> {
@@ -83,7 +76,9 @@ export async function invokeFunction(
   let reply: FunctionReply;
   let errorCode: string | null = null;
   try {
-    reply = await withDeadline(run(client, fn, args, ctx, call, deps), FUNCTION_DEADLINE_MS);
+    reply = await withDeadline(run(client, fn, args, ctx, call, deps), FUNCTION_DEADLINE_MS, () => {
+      throw new FunctionFailure('timeout', APOLOGY);
+    });
   } catch (error) {
     if (error instanceof FunctionFailure) {
       errorCode = error.code;

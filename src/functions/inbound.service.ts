@@ -11,6 +11,7 @@ import { speakSlots } from '../integrations/calendar/slots.ts';
 import { defaultCountryOf } from '../clients/client.schema.ts';
 import { toE164 } from '../customers/phone.ts';
 import { sqlRows } from '../platform/db/database.ts';
+import { withDeadline } from '../platform/deadline.ts';
 import { findCustomerByPhone } from '../customers/customers.service.ts';
 import type { CallInbound } from '../webhooks/retell/retell-events.schemas.ts';
 import { hoursToday, isOpenAt } from './business-hours.ts';
@@ -33,17 +34,7 @@ export interface InboundResponse {
 
 const TIMED_OUT: unique symbol = Symbol('timed out');
 
-async function within<T>(ms: number, work: () => Promise<T>): Promise<T | typeof TIMED_OUT> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<typeof TIMED_OUT>((resolve) => {
-    timer = setTimeout(() => resolve(TIMED_OUT), ms);
-  });
-  try {
-    return await Promise.race([work(), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+const within = <T>(ms: number, work: () => Promise<T>): Promise<T | typeof TIMED_OUT> => withDeadline(work, ms, () => TIMED_OUT);
 
 export async function activeCalls(deps: FunctionContext, clientId: string): Promise<number> {
   const [row] = await deps.tenancy.withTenant(clientId, (tx) =>

@@ -4,6 +4,7 @@
  * (`startProviderAttempt`: circuit breaker, metrics), a hard deadline, and every failure turned
  * into a ProviderError by the adapter's `classify`.
  */
+import { withDeadline } from '../platform/deadline.ts';
 import type { ProviderContext, ProviderName } from '../platform/provider-http.ts';
 import { ProviderError, startProviderAttempt } from '../platform/provider-http.ts';
 
@@ -26,23 +27,17 @@ export async function callProvider<T>(
   classify: (error: unknown) => ProviderError,
 ): Promise<T> {
   const attempt = startProviderAttempt(ctx, call);
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      reject(
-        new ProviderError({
-          provider: call.provider,
-          operation: call.operation,
-          message: `${call.provider} ${call.operation} timed out after ${call.timeoutMs} ms`,
-          retryable: Boolean(call.idempotent),
-          ambiguous: !call.idempotent,
-          code: 'timeout',
-        }),
-      );
-    }, call.timeoutMs + deadlineGraceMs);
-  });
   try {
-    const result = await Promise.race([run(), deadline]);
+    const result = await withDeadline(run, call.timeoutMs + deadlineGraceMs, () => {
+      throw new ProviderError({
+        provider: call.provider,
+        operation: call.operation,
+        message: `${call.provider} ${call.operation} timed out after ${call.timeoutMs} ms`,
+        retryable: Boolean(call.idempotent),
+        ambiguous: !call.idempotent,
+        code: 'timeout',
+      });
+    });
     attempt.finish('ok', false);
     return result;
   } catch (error) {
@@ -51,8 +46,6 @@ export async function callProvider<T>(
     // 4xx answer means the provider is up and rejected this one request.
     attempt.finish(outcomeOf(failure), failure.retryable || failure.ambiguous);
     throw failure;
-  } finally {
-    clearTimeout(timer);
   }
 }
 
