@@ -1,11 +1,13 @@
-import { createHash } from 'node:crypto';
-import { readFileSync, statSync, watch } from 'node:fs';
-import type { FSWatcher } from 'node:fs';
-import { join } from 'node:path';
+/**
+ * The client registry: every client the platform serves, by id, in O(1) without I/O. File-backed
+ * clients come from the file source (client-file-source.ts), re-scanned on fs.watch events, on a
+ * paced timer and on another instance's signal; database-backed clients are put in by the admin
+ * store (upsertExternal). Listeners hear every change; a file wins over a database row of the same id.
+ */
 import type { Logger } from 'pino';
-import type { ClientFileResult } from './client-loader.ts';
+import type { Pace } from './client-loader.ts';
 import type { ClientLoadStatus, ClientRecord, ConfigIssue } from './client.schema.ts';
-import { listClientFileNames, loadClientFileSync, mapYielding, parseClientSource, type Pace } from './client-loader.ts';
+import { createClientFileSource } from './client-file-source.ts';
 
 export type ClientChange = { added: string[]; updated: string[]; removed: string[] };
 
@@ -53,21 +55,10 @@ export type ClientRegistry = {
   close(): Promise<void>;
 };
 
-/**
- * `readAt` is the wall-clock time the bytes behind `record` were read; `bytesHash` their hash, so
- * re-reading unchanged bytes (a racy mtime) costs a read, not a parse and validation.
- */
 /** 'start' is the initial load: it is not a change, so it is neither emitted nor announced. */
 /** local: a change seen here (fs.watch, reload()); poll: the timer's re-scan; signal: another instance's. */
 type ReloadOrigin = 'start' | 'local' | 'poll' | 'signal';
 
-type FileState = { mtimeMs: number; size: number; readAt: number; bytesHash: string; record: ClientRecord };
-
-const watchDebounceMs = 100;
-// A file read within this long of its mtime may have been rewritten in the same mtime tick with
-// the same size (coarse timestamps on some filesystems), so it is re-read and compared by hash
-// until it is older than this ("racy" entries, as git calls them).
-const racyWindowMs = 1_000;
 /** A re-scan waits at least this many times as long as the previous one took. */
 const POLL_BUDGET_FACTOR = 20;
 /**
@@ -82,136 +73,33 @@ const BACKGROUND_PACE: Pace = { sliceMs: 2, restMs: 8 };
 export function createClientRegistry(opts: ClientRegistryOptions): ClientRegistry {
   const { dir, logger } = opts;
   const pollIntervalMs = opts.pollIntervalMs ?? 500;
-  // The loader's own warnings are silenced here and re-logged by report(), which runs only for
-  // files that really changed (a racy re-read of unchanged bytes must not repeat them).
-  const loaderContext = { env: opts.env, encryptionKeys: opts.encryptionKeys, logger: logger.child({}, { level: 'silent' }) };
+  const files = createClientFileSource({ dir, env: opts.env, encryptionKeys: opts.encryptionKeys, logger, ...(opts.onSecret ? { onSecret: opts.onSecret } : {}) });
 
   // Both maps are replaced, never mutated, so a reader holding one (or a record from one) keeps a
   // consistent view while a reload builds the next.
-  let files = new Map<string, FileState>(); // by file name
-  let byId = new Map<string, ClientRecord>(); // file-backed clients
+  let byId: ReadonlyMap<string, ClientRecord> = new Map(); // file-backed clients
   let external = new Map<string, ClientRecord>(); // database-backed clients
 
   const listeners = new Set<(change: ClientChange) => void>();
-  const knownSecrets = new Set<string>();
-  const hintedLegacy = new Set<string>();
   let reloadChain: Promise<unknown> = Promise.resolve();
   let reloading = false;
-  let watcher: FSWatcher | undefined;
-  let debounceTimer: NodeJS.Timeout | undefined;
   let pollTimer: NodeJS.Timeout | undefined;
   let unsubscribe: (() => Promise<void>) | undefined;
   let closed = false;
 
-  function toRecord(result: ClientFileResult): ClientRecord {
-    return Object.freeze({
-      id: result.id,
-      source: 'file' as const,
-      file: result.file,
-      status: result.status,
-      config: result.config,
-      issues: Object.freeze(result.issues.map((issue) => Object.freeze(issue))),
-      configHash: result.configHash,
-      loadedAt: new Date(),
-    });
-  }
-
-  function report(result: ClientFileResult): void {
-    for (const secret of result.secretValues) {
-      if (!knownSecrets.has(secret)) {
-        knownSecrets.add(secret);
-        opts.onSecret?.(secret);
-      }
-    }
-    for (const warning of result.warnings) logger.warn({ client_id: result.id, file: result.file }, warning);
-    if (result.legacyHint !== null && !hintedLegacy.has(result.id)) {
-      hintedLegacy.add(result.id);
-      logger.info({ client_id: result.id, file: result.file }, result.legacyHint);
-    }
-    if (result.status === 'invalid') {
-      logger.error(
-        { client_id: result.id, file: result.file, issues: result.issues.map((issue) => `${issue.path}: ${issue.message}`) },
-        'client config invalid; this client is refused until the file is fixed',
-      );
-    }
-  }
-
   async function scan(origin: ReloadOrigin): Promise<ReloadSummary> {
-    const startedAt = performance.now();
-    let names: string[];
-    try {
-      names = await listClientFileNames(dir);
-    } catch (error) {
-      // A vanished or unreadable directory is treated as "no change" rather than "delete all":
-      // a transient mount problem must not take every client offline.
-      logger.error({ dir, err: error }, 'cannot read clients directory; keeping the loaded clients');
-      return { added: [], updated: [], removed: [], invalid: [], durationMs: performance.now() - startedAt };
-    }
-
-    const previous = files;
-    const next = new Map<string, FileState>();
-    const added: string[] = [];
-    const updated: string[] = [];
-
-    const checkFile = (name: string): void => {
-      const file = join(dir, name);
-      let info: { mtimeMs: number; size: number };
-      try {
-        info = statSync(file);
-      } catch {
-        return; // deleted between readdir and stat
-      }
-      const old = previous.get(name);
-      const racy = old !== undefined && old.readAt - old.mtimeMs < racyWindowMs;
-      if (old !== undefined && old.mtimeMs === info.mtimeMs && old.size === info.size && !racy) {
-        next.set(name, old);
-        return;
-      }
-      const readAt = Date.now();
-      let bytes: Buffer | undefined;
-      try {
-        bytes = readFileSync(file);
-      } catch {
-        bytes = undefined; // the loader turns the read error into an invalid record
-      }
-      const bytesHash = bytes ? createHash('sha256').update(bytes).digest('base64') : '';
-      if (bytes && old !== undefined && old.bytesHash === bytesHash) {
-        next.set(name, { mtimeMs: info.mtimeMs, size: info.size, readAt, bytesHash, record: old.record });
-        return;
-      }
-      const result = bytes ? parseClientSource(file, bytes, loaderContext) : loadClientFileSync(file, loaderContext);
-      if (old !== undefined && old.record.configHash === result.configHash) {
-        next.set(name, { mtimeMs: info.mtimeMs, size: info.size, readAt, bytesHash, record: old.record });
-        return;
-      }
-      report(result);
-      next.set(name, { mtimeMs: info.mtimeMs, size: info.size, readAt, bytesHash, record: toRecord(result) });
-      (old === undefined ? added : updated).push(result.id);
-    };
-    await mapYielding(names, checkFile, origin === 'poll' ? BACKGROUND_PACE : undefined);
-
-    const removed = [...previous.keys()].filter((name) => !next.has(name)).map((name) => previous.get(name)?.record.id ?? name);
-    if (origin === 'poll' && added.length + updated.length + removed.length === 0) {
-      // Nothing changed (the usual poll, whose summary nobody reads): keep the maps, so a poll over
-      // thousands of clients allocates as little as it can.
-      files = next;
-      return { added: [], updated: [], removed: [], invalid: [], durationMs: performance.now() - startedAt };
-    }
-    const nextById = new Map<string, ClientRecord>();
-    // Keys are copied in one tight loop so they sit together in memory: with thousands of clients,
-    // keys scattered among the configs they came from make each get() a cache miss (bench:config).
-    for (const state of next.values()) nextById.set(compactKey(state.record.id), state.record);
+    const result = await files.scan(origin === 'poll' ? { pace: BACKGROUND_PACE } : {});
+    // Nothing changed (the usual poll, whose summary nobody reads): nothing to build.
+    if (origin === 'poll' && !result.changed) return { added: [], updated: [], removed: [], invalid: [], durationMs: result.durationMs };
     for (const id of external.keys()) {
-      if (nextById.has(id) && !byId.has(id)) {
+      if (result.records.has(id) && !byId.has(id)) {
         logger.warn({ client_id: id }, 'a client file now defines this id; the database-backed client is shadowed');
       }
     }
+    byId = result.records;
 
-    files = next;
-    byId = nextById;
-
-    const change = { added: added.sort(), updated: updated.sort(), removed: removed.sort() };
-    const invalid = [...nextById.values()].filter((record) => record.status === 'invalid').map((record) => record.id);
+    const change = { added: result.added, updated: result.updated, removed: result.removed };
+    const invalid = [...byId.values()].filter((record) => record.status === 'invalid').map((record) => record.id);
     if (origin !== 'start' && change.added.length + change.updated.length + change.removed.length > 0) {
       logger.info({ ...change, invalid: invalid.length, origin }, 'client configs reloaded');
       emit(change);
@@ -219,7 +107,7 @@ export function createClientRegistry(opts: ClientRegistryOptions): ClientRegistr
         opts.signal.publish().catch((error: unknown) => logger.warn({ err: error }, 'cannot announce client reload'));
       }
     }
-    return { ...change, invalid, durationMs: performance.now() - startedAt };
+    return { ...change, invalid, durationMs: result.durationMs };
   }
 
   function emit(change: ClientChange): void {
@@ -251,7 +139,7 @@ export function createClientRegistry(opts: ClientRegistryOptions): ClientRegistr
   }
 
   function startWatching(): void {
-    if (opts.watch !== false) startFsWatch();
+    if (opts.watch !== false) files.watch(() => backgroundReload('local'));
     if (pollIntervalMs > 0) schedulePoll(pollIntervalMs);
   }
 
@@ -277,23 +165,6 @@ export function createClientRegistry(opts: ClientRegistryOptions): ClientRegistr
       });
     }, delayMs);
     pollTimer.unref();
-  }
-
-  function startFsWatch(): void {
-    try {
-      watcher = watch(dir, { persistent: false }, () => {
-        if (debounceTimer !== undefined) clearTimeout(debounceTimer);
-        debounceTimer = setTimeout(() => backgroundReload('local'), watchDebounceMs);
-        debounceTimer.unref();
-      });
-      watcher.on('error', (error) => {
-        logger.warn({ err: error, dir }, 'fs.watch failed; relying on polling');
-        watcher?.close();
-        watcher = undefined;
-      });
-    } catch (error) {
-      logger.warn({ err: error, dir }, 'fs.watch unavailable; relying on polling');
-    }
   }
 
   return {
@@ -372,18 +243,11 @@ export function createClientRegistry(opts: ClientRegistryOptions): ClientRegistr
 
     async close() {
       closed = true;
-      if (debounceTimer !== undefined) clearTimeout(debounceTimer);
       if (pollTimer !== undefined) clearTimeout(pollTimer);
-      watcher?.close();
-      watcher = undefined;
+      files.close();
       listeners.clear();
       if (unsubscribe !== undefined) await unsubscribe();
       await reloadChain;
     },
   };
-}
-
-/** A fresh flat copy of `id` (not a slice of a longer string, not shared with a config object). */
-function compactKey(id: string): string {
-  return id.split('').join('');
 }
