@@ -30,6 +30,7 @@ import { simulateCall } from '../../src/webhooks/retell/call-simulator.ts';
 import { startTwilioFake, type TwilioFake } from '../fakes/twilio-fake.ts';
 import { eventsOf } from '../helpers/outbox.ts';
 import { agentFor, callEvent, postSigned } from '../helpers/retell.ts';
+import { injectFetch, until } from '../helpers/inject-fetch.ts';
 import { createTestApp, tempDir, testClientConfig, uniqueId, writeClientFile, type TestApp } from '../helpers/test-app.ts';
 import { dropSchema } from '../helpers/test-db.ts';
 
@@ -37,14 +38,6 @@ const ALWAYS_OPEN = Object.fromEntries(['mon', 'tue', 'wed', 'thu', 'fri', 'sat'
 const NO_QUIET_HOURS = { start: '00:00', end: '00:00' };
 const FIRST: JobAttempt = { jobId: 'test', retryCount: 0, final: false };
 const RETRY: JobAttempt = { jobId: 'test', retryCount: 1, final: false };
-
-async function until(probe: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** An emitter that writes the event and then fails: the cause's transaction must roll back with it. */
 function failingAfterEmit(real: DomainEventEmitter): DomainEventEmitter {
@@ -54,19 +47,6 @@ function failingAfterEmit(real: DomainEventEmitter): DomainEventEmitter {
       throw new Error('the cause fails after emitting');
     },
   };
-}
-
-/** fetch() served by app.inject, delivering every request `times` times (Retell retries). */
-function injectFetch(t: TestApp, times: number): typeof fetch {
-  return (async (input: string | URL | Request, init?: RequestInit) => {
-    const url = new URL(typeof input === 'string' || input instanceof URL ? input : input.url);
-    let first: Awaited<ReturnType<TestApp['app']['inject']>> | undefined;
-    for (let i = 0; i < times; i++) {
-      const res = await t.app.inject({ method: (init?.method ?? 'GET') as 'POST', url: url.pathname + url.search, headers: init?.headers as Record<string, string>, payload: init?.body as string });
-      first ??= res;
-    }
-    return new Response(first!.statusCode === 204 ? null : first!.body, { status: first!.statusCode, headers: { 'content-type': String(first!.headers['content-type'] ?? 'text/plain') } });
-  });
 }
 
 const twilioSid = `AC${'4'.repeat(32)}`;

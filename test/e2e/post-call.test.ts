@@ -10,37 +10,12 @@ import { startText180Fake, type Text180Fake } from '../fakes/text180-fake.ts';
 import { startTwilioFake, type TwilioFake } from '../fakes/twilio-fake.ts';
 import { startZohoFake, type ZohoFake } from '../fakes/zoho-fake.ts';
 import { agentFor, callEvent, postSigned } from '../helpers/retell.ts';
+import { injectFetch, until } from '../helpers/inject-fetch.ts';
 import { createTestApp, tempDir, testClientConfig, uniqueId, writeClientFile, type TestApp } from '../helpers/test-app.ts';
 import { dropSchema } from '../helpers/test-db.ts';
 
 const ALWAYS_OPEN = Object.fromEntries(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'].map((d) => [d, ['00:00-24:00']]));
 const NO_QUIET_HOURS = { start: '00:00', end: '00:00' };
-
-/** fetch() served by app.inject, delivering every request `times` times (Retell retries). */
-function injectFetch(t: TestApp, times: number): typeof fetch {
-  return (async (input: string | URL | Request, init?: RequestInit) => {
-    const url = new URL(typeof input === 'string' || input instanceof URL ? input : input.url);
-    let first: Awaited<ReturnType<TestApp['app']['inject']>> | undefined;
-    for (let i = 0; i < times; i++) {
-      const res = await t.app.inject({
-        method: (init?.method ?? 'GET') as 'POST',
-        url: url.pathname + url.search,
-        headers: init?.headers as Record<string, string>,
-        payload: init?.body as string,
-      });
-      first ??= res;
-    }
-    return new Response(first!.statusCode === 204 ? null : first!.body, { status: first!.statusCode, headers: { 'content-type': String(first!.headers['content-type'] ?? 'text/plain') } });
-  });
-}
-
-async function until(probe: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('post-call workflow end to end, against the vendor fakes', () => {
   let t: TestApp;
