@@ -29,6 +29,7 @@ import { sql } from 'drizzle-orm';
 import { buildApp } from '../src/app.ts';
 import { issueAccessToken } from '../src/auth/access-token.ts';
 import { createUser } from '../src/auth/users.service.ts';
+import { JOB_CATALOGUE } from '../src/core/router.ts';
 import { createDeps, type Deps } from '../src/deps.ts';
 import { loadPlatformConfig } from '../src/platform/config.ts';
 
@@ -338,7 +339,7 @@ async function main(): Promise<void> {
     WORKERS_IN_PROCESS: 'false',
   });
   // A fresh deps (and so a fresh in-memory rate limiter) per phase.
-  const openDeps = () => createDeps(config, { defaultMetrics: false, pollIntervalMs: 0, watchClients: false });
+  const openDeps = () => createDeps(config, { catalogue: JOB_CATALOGUE, defaultMetrics: false, pollIntervalMs: 0, watchClients: false });
   const deps = await openDeps();
   try {
     if (process.env.BENCH_SKIP_SEED !== '1') {

@@ -9,7 +9,6 @@
 import { sql } from 'drizzle-orm';
 import pg from 'pg';
 import { buildApp } from '../src/app.ts';
-import { registerCatalogue } from '../src/core/dispatch.ts';
 import { JOB_CATALOGUE } from '../src/core/router.ts';
 import { createDeps } from '../src/deps.ts';
 import { loadPlatformConfig } from '../src/platform/config.ts';
@@ -105,8 +104,7 @@ function tracePglite(pglite: object, record: (key: string, ms: number) => void):
 async function main(): Promise<void> {
   const printTrace = process.env.BENCH_TRACE_SQL === '1' ? traceSql() : undefined;
   const config = loadPlatformConfig(process.env);
-  const deps = await createDeps(config, { defaultMetrics: false, superviseJobs: config.workersInProcess });
-  await registerCatalogue(deps, JOB_CATALOGUE);
+  const deps = await createDeps(config, { catalogue: JOB_CATALOGUE, defaultMetrics: false, superviseJobs: config.workersInProcess });
   const { db } = deps.database;
   if (recordTrace && deps.database.pglite) tracePglite(deps.database.pglite, recordTrace);
 

@@ -7,6 +7,7 @@ import type { DestinationStream } from 'pino';
 import { createDbClientStore, type DbClientStore } from './admin/db-clients.service.ts';
 import { createClientRegistry, type ClientRegistry } from './clients/client-registry.ts';
 import { syncClientCatalog } from './clients/clients.repo.ts';
+import { catalogueJobs, routeSubscribers, type JobCatalogue } from './core/dispatch.ts';
 import type { ClientAdapters, PublicUrlBuilder } from './core/jobs.ts';
 import { createDomainEventFeed, createOutbox, type DomainEventFeed, type Outbox } from './core/outbox.ts';
 import { createClientAdapters } from './integrations/client-adapters.ts';
@@ -63,6 +64,11 @@ export interface Deps {
 }
 
 export interface DepsOptions {
+  /**
+   * The jobs and subscribers this process knows (core/router.ts JOB_CATALOGUE): passed in by the
+   * process shell, so this file imports no job. Registered before anything can emit an event.
+   */
+  catalogue: JobCatalogue;
   /** Log destination (tests capture output). */
   logDestination?: DestinationStream;
   /** An already-open database (tests pass a copy of a migrated template). */
@@ -106,7 +112,7 @@ export async function prepareSchema(
   });
 }
 
-export async function createDeps(config: PlatformConfig, options: DepsOptions = {}): Promise<Deps> {
+export async function createDeps(config: PlatformConfig, options: DepsOptions): Promise<Deps> {
   const instanceId = randomUUID();
   const scrubber = createSecretScrubber();
   scrubber.add(config.jwtSecret);
@@ -165,7 +171,7 @@ export async function createDeps(config: PlatformConfig, options: DepsOptions = 
 
     const queue = createJobQueue(database, logger, options.queueSchema ?? config.queueSchema, { supervise: options.superviseJobs });
     closers.push(() => queue.stop());
-    const applied = await prepareSchema(database, queue, [], { skipMigrations: options.skipMigrations });
+    const applied = await prepareSchema(database, queue, catalogueJobs(options.catalogue), { skipMigrations: options.skipMigrations });
     if (applied > 0) logger.info({ migrations: applied }, 'database migrations applied');
     if (!options.database && database.pglite) {
       // Commands (`xlnc users create`, …) reach this process's embedded database through this share,
@@ -178,8 +184,8 @@ export async function createDeps(config: PlatformConfig, options: DepsOptions = 
       closers.push(() => share.close());
       logger.debug({ port: share.port }, 'embedded database shared with xlnc commands on the loopback interface');
     }
-    // The catalogue's queues and subscriber routes are registered by the process shells: main.ts, worker.ts.
     const events = createOutbox(queue);
+    routeSubscribers(events, options.catalogue);
     const eventFeed = createDomainEventFeed({ tenancy, onError: (error) => logger.warn({ err: error }, 'domain event feed poll failed') });
     closers.push(async () => eventFeed.close());
 

@@ -3,7 +3,7 @@
  * (stop accepting, finish in-flight requests, close the database) within SHUTDOWN_TIMEOUT_MS.
  */
 import { buildApp } from './app.ts';
-import { registerCatalogue, startWorkers } from './core/dispatch.ts';
+import { startWorkers } from './core/dispatch.ts';
 import { JOB_CATALOGUE } from './core/router.ts';
 import { createDeps } from './deps.ts';
 import { ConfigError, loadPlatformConfig } from './platform/config.ts';
@@ -12,8 +12,7 @@ import { localUrlFor, recordRunningServer } from './platform/running-server.ts';
 
 async function main(): Promise<void> {
   const config = loadPlatformConfig();
-  const deps = await createDeps(config, { superviseJobs: config.workersInProcess });
-  await registerCatalogue(deps, JOB_CATALOGUE);
+  const deps = await createDeps(config, { catalogue: JOB_CATALOGUE, superviseJobs: config.workersInProcess });
   const app = await buildApp(deps);
   await app.listen({ port: config.port, host: config.host });
   if (config.workersInProcess) await startWorkers(deps, JOB_CATALOGUE);

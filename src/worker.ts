@@ -2,15 +2,14 @@
  * A worker-only process (`xlnc worker` / `npm run worker`): runs jobs, serves no HTTP, so API and
  * workers scale apart. Set WORKERS_IN_PROCESS=false on API instances when running these.
  */
-import { registerCatalogue, startWorkers } from './core/dispatch.ts';
+import { startWorkers } from './core/dispatch.ts';
 import { JOB_CATALOGUE } from './core/router.ts';
 import { createDeps } from './deps.ts';
 import { ConfigError, loadPlatformConfig } from './platform/config.ts';
 
 export async function runWorker(): Promise<void> {
   const config = loadPlatformConfig();
-  const deps = await createDeps(config);
-  await registerCatalogue(deps, JOB_CATALOGUE);
+  const deps = await createDeps(config, { catalogue: JOB_CATALOGUE });
   await startWorkers(deps, JOB_CATALOGUE);
   deps.logger.info({ database: deps.database.kind }, 'worker started');
   let stopping = false;

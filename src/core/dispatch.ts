@@ -1,8 +1,9 @@
 /**
  * The one dispatch path of every job (router jobs, message sending, subscribers): the client named
  * in the payload is resolved and checked servable here, once, and the job's handler receives it
- * with a narrow context. main.ts and worker.ts register the catalogue (router.ts) and start the
- * workers; nothing here knows which jobs exist.
+ * with a narrow context. main.ts and worker.ts hand the catalogue (router.ts) to createDeps, which
+ * creates its queues (prepareSchema) and routes its subscribers before anything can emit, and
+ * start the workers; nothing here knows which jobs exist.
  */
 import type { ClientRecord } from '../clients/client.schema.ts';
 import { isServable } from '../clients/client.schema.ts';
@@ -41,10 +42,9 @@ export function catalogueJobs(catalogue: JobCatalogue): Job[] {
   return [...catalogue.jobs, ...catalogue.subscribers.map((s) => s.job)];
 }
 
-/** Creates (or updates) every job's queue and gives the outbox its subscribers. Every process calls it at startup. */
-export async function registerCatalogue(deps: Pick<DispatchDeps, 'queue' | 'events'>, catalogue: JobCatalogue): Promise<void> {
-  await deps.queue.register(catalogueJobs(catalogue));
-  deps.events.route(catalogue.subscribers.map((s) => ({ events: s.events, job: s.job })));
+/** Gives the outbox the catalogue's subscribers (createDeps, at startup; the queues are created by prepareSchema). */
+export function routeSubscribers(events: Outbox, catalogue: JobCatalogue): void {
+  events.route(catalogue.subscribers.map((s) => ({ events: s.events, job: s.job })));
 }
 
 /**

@@ -34,7 +34,9 @@ export function toDomainEvent(row: DomainEventRow): DomainEvent {
 }
 
 export function createOutbox(queue: Pick<JobQueue, 'enqueue'>): Outbox {
-  let routes = new Map<DomainEventType, SubscriberRoute[]>();
+  // Undefined until the catalogue is registered: emitting before that would store events that no
+  // subscriber ever hears, so it fails instead.
+  let routes: Map<DomainEventType, SubscriberRoute[]> | undefined;
   return {
     route(subscribers) {
       const next = new Map<DomainEventType, SubscriberRoute[]>();
@@ -50,6 +52,7 @@ export function createOutbox(queue: Pick<JobQueue, 'enqueue'>): Outbox {
       const parsed = spec.payload.parse(payload) as DomainEvent<typeof type>['payload'];
       const id = randomUUID();
       const occurredAt = options.occurredAt ?? new Date();
+      if (!routes) throw new Error('domain events cannot be emitted before the job catalogue is registered (createDeps routes its subscribers)');
       const seq = await insertDomainEvent(tx, clientId, { id, type, version: spec.version, idempotencyKey: options.key, occurredAt, payload: parsed });
       if (seq === undefined) return undefined;
       for (const subscriber of routes.get(type) ?? []) {

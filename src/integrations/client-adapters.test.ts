@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { messagingClient, testProviderContext } from '../../test/helpers/messaging-clients.ts';
-import { noQueue } from '../../test/helpers/outbox.ts';
+import { outboxWithoutSubscribers } from '../../test/helpers/outbox.ts';
 import type { ServableClient } from '../clients/client.schema.ts';
-import { createOutbox } from '../core/outbox.ts';
 import type { Tenancy } from '../platform/db/tenancy.ts';
 import { createMemoryCache } from '../platform/redis.ts';
 import { createClientAdapters } from './client-adapters.ts';
@@ -17,7 +16,7 @@ describe('per-client adapters', () => {
 
   it('are built once per client configuration and rebuilt when the configuration changes', () => {
     // Nothing here touches the database: building adapters is pure.
-    const adapters = createClientAdapters({ tenancy: {} as Tenancy, cache: createMemoryCache(), providers: testProviderContext().ctx, events: createOutbox(noQueue) });
+    const adapters = createClientAdapters({ tenancy: {} as Tenancy, cache: createMemoryCache(), providers: testProviderContext().ctx, events: outboxWithoutSubscribers() });
     const client = servable('adapters-a', { sms, email });
     const other = servable('adapters-b', { sms, email });
     const first = { sms: adapters.smsFor(client), email: adapters.emailFor(client), calendar: adapters.calendarFor(client) };

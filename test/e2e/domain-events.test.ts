@@ -14,6 +14,7 @@ import type { ServableClient } from '../../src/clients/client.schema.ts';
 import { syncClientCatalog } from '../../src/clients/clients.repo.ts';
 import { runJob, startWorkers } from '../../src/core/dispatch.ts';
 import type { DomainEvent, DomainEventEmitter, DomainEventType } from '../../src/core/domain-events.ts';
+import { createOutbox } from '../../src/core/outbox.ts';
 import type { JobAttempt } from '../../src/core/jobs.ts';
 import { JOB_CATALOGUE, SUBSCRIBERS } from '../../src/core/router.ts';
 import { defineSubscriber } from '../../src/core/subscribers.ts';
@@ -28,7 +29,7 @@ import { domainEvents } from '../../src/platform/db/schema.ts';
 import { ProviderError } from '../../src/platform/provider-http.ts';
 import { simulateCall } from '../../src/webhooks/retell/call-simulator.ts';
 import { startTwilioFake, type TwilioFake } from '../fakes/twilio-fake.ts';
-import { eventsOf } from '../helpers/outbox.ts';
+import { eventsOf, noQueue } from '../helpers/outbox.ts';
 import { agentFor, callEvent, postSigned } from '../helpers/retell.ts';
 import { injectFetch, until } from '../helpers/inject-fetch.ts';
 import { createTestApp, tempDir, testClientConfig, uniqueId, writeClientFile, type TestApp } from '../helpers/test-app.ts';
@@ -369,6 +370,13 @@ describe('each domain event: once per cause, never on rollback, only for its cli
     expect((await eventsOf(t.deps.tenancy, b)).map((e) => e.seq)).toEqual([1]);
     // A tenant transaction cannot write an event for another client.
     await expect(t.deps.tenancy.withTenant(b, (tx) => t.deps.events.emit(tx, a, 'integration.recovered', { capability: 'sms', provider: 'twilio' }, { key: 'forged' }))).rejects.toThrow();
+  });
+
+  it('an outbox whose catalogue was never registered refuses to emit (no event nobody would hear)', async () => {
+    const unrouted = createOutbox(noQueue);
+    await expect(
+      t.deps.tenancy.withTenant(a, (tx) => unrouted.emit(tx, a, 'integration.recovered', { capability: 'sms', provider: 'twilio' }, { key: uniqueId('unrouted') })),
+    ).rejects.toThrow(/before the job catalogue is registered/);
   });
 
   it('a payload outside the catalogue fails the cause instead of being stored', async () => {

@@ -3,6 +3,7 @@
  */
 import { and, asc, eq } from 'drizzle-orm';
 import type { DomainEventType } from '../../src/core/domain-events.ts';
+import { createOutbox, type Outbox } from '../../src/core/outbox.ts';
 import type { Tenancy } from '../../src/platform/db/tenancy.ts';
 import { domainEvents } from '../../src/platform/db/schema.ts';
 
@@ -12,6 +13,13 @@ export const noQueue = {
     throw new Error('no subscribers are routed in this test');
   },
 };
+
+/** An outbox with no subscribers (events are stored, no job is enqueued): for tests without a job queue. */
+export function outboxWithoutSubscribers(): Outbox {
+  const outbox = createOutbox(noQueue);
+  outbox.route([]);
+  return outbox;
+}
 
 /** The client's domain events (as that client sees them, through RLS), oldest first. */
 export async function eventsOf(tenancy: Tenancy, clientId: string, type?: DomainEventType) {

@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.ts';
-import { registerCatalogue, type JobCatalogue } from '../../src/core/dispatch.ts';
+import type { JobCatalogue } from '../../src/core/dispatch.ts';
 import { JOB_CATALOGUE } from '../../src/core/router.ts';
 import { createDeps, type Deps } from '../../src/deps.ts';
 import { loadPlatformConfig } from '../../src/platform/config.ts';
@@ -87,6 +87,7 @@ export async function createTestApp(
   const logs: string[] = [];
   const database = await openTestDatabase();
   const deps = await createDeps(config, {
+    catalogue: options.catalogue ?? JOB_CATALOGUE,
     database,
     skipMigrations: true,
     defaultMetrics: false,
@@ -95,7 +96,6 @@ export async function createTestApp(
     ...(options.queueSchema !== undefined ? { queueSchema: options.queueSchema } : {}),
     logDestination: { write: (line: string) => void logs.push(line) },
   });
-  await registerCatalogue(deps, options.catalogue ?? JOB_CATALOGUE);
   const app = await buildApp(deps);
   await app.ready();
   return {

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildApp } from '../../src/app.ts';
+import { JOB_CATALOGUE } from '../../src/core/router.ts';
 import { createDeps } from '../../src/deps.ts';
 import { loadPlatformConfig } from '../../src/platform/config.ts';
 import { openDatabase } from '../../src/platform/db/database.ts';
@@ -25,7 +26,7 @@ try {
     ENCRYPTION_KEY: '00'.repeat(32),
   });
   const database = await openDatabase({ dataDir: scratch, inMemory: true });
-  const deps = await createDeps(config, { database, pollIntervalMs: 0, watchClients: false, defaultMetrics: false });
+  const deps = await createDeps(config, { catalogue: JOB_CATALOGUE, database, pollIntervalMs: 0, watchClients: false, defaultMetrics: false });
   const app = await buildApp(deps);
   await app.ready();
   const document = app.swagger();

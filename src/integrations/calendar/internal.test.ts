@@ -1,7 +1,6 @@
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createOutbox } from '../../core/outbox.ts';
-import { noQueue } from '../../../test/helpers/outbox.ts';
+import { outboxWithoutSubscribers } from '../../../test/helpers/outbox.ts';
 import { clientConfigSchema } from '../../clients/client.schema.ts';
 import { uniqueId, testClientConfig } from '../../../test/helpers/test-app.ts';
 import { openTestDatabase } from '../../../test/helpers/test-db.ts';
@@ -31,7 +30,7 @@ describe('internal calendar (appointments table)', () => {
     const config = clientConfigSchema.parse(testClientConfig(id, overrides));
     const calendar = calendarServiceFor(
       { id, config },
-      { tenancy, cache, events: createOutbox(noQueue), providerContext: { fetch, breakers: createCircuitBreakers({ failureThreshold: 5, openMs: 30_000 }) }, now: () => NOW },
+      { tenancy, cache, events: outboxWithoutSubscribers(), providerContext: { fetch, breakers: createCircuitBreakers({ failureThreshold: 5, openMs: 30_000 }) }, now: () => NOW },
     );
     return { id, calendar };
   }

@@ -1,7 +1,6 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createOutbox } from '../../core/outbox.ts';
-import { noQueue } from '../../../test/helpers/outbox.ts';
+import { outboxWithoutSubscribers } from '../../../test/helpers/outbox.ts';
 import { clientConfigSchema } from '../../clients/client.schema.ts';
 import { startZohoFake, type ZohoFake } from '../../../test/fakes/zoho-fake.ts';
 import { testClientConfig, uniqueId } from '../../../test/helpers/test-app.ts';
@@ -70,7 +69,7 @@ describe('Zoho Calendar (contract against the fake, and the calendar service on 
     const cache = options.cache ?? createMemoryCache();
     const calendar = calendarServiceFor(
       { id, config },
-      { tenancy, cache, events: createOutbox(noQueue), providerContext: context(), now: () => NOW, ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}) },
+      { tenancy, cache, events: outboxWithoutSubscribers(), providerContext: context(), now: () => NOW, ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}) },
     );
     const adapter = () =>
       createZohoCalendar({
@@ -296,7 +295,7 @@ describe('a test client with a Zoho calendar and no calendar.api_base_url', () =
     };
     const calendar = calendarServiceFor(
       { id, config },
-      { tenancy: createTenancy(database), cache: createMemoryCache(), events: createOutbox(noQueue), providerContext: { fetch: recordingFetch, breakers: createCircuitBreakers({ failureThreshold: 50, openMs: 30_000 }) }, now: () => NOW },
+      { tenancy: createTenancy(database), cache: createMemoryCache(), events: outboxWithoutSubscribers(), providerContext: { fetch: recordingFetch, breakers: createCircuitBreakers({ failureThreshold: 50, openMs: 30_000 }) }, now: () => NOW },
     );
     const slots = await calendar.findSlots({ limit: 2 });
     expect(slots).toHaveLength(2);
