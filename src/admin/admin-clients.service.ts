@@ -4,8 +4,8 @@
  * `version`) and disabled, each change audited in its own transaction and then loaded into the
  * registry of this and every other instance.
  */
-import type { ClientRecord } from '../clients/client.schema.ts';
 import { eq } from 'drizzle-orm';
+import type { ClientRecord } from '../clients/client.schema.ts';
 import type { ClientRegistry } from '../clients/client-registry.ts';
 import { clientConfigSchema, formatJsonPath, type ClientConfig } from '../clients/client.schema.ts';
 import type { Tenancy } from '../platform/db/tenancy.ts';

@@ -3,9 +3,9 @@
  * instance announces a change (Redis signal), one of them after a local change. Their configs go
  * through the same parser and secret resolution as client files.
  */
-import type { ClientRecord } from '../clients/client.schema.ts';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
+import type { ClientRecord } from '../clients/client.schema.ts';
 import { parseClientSource } from '../clients/client-loader.ts';
 import type { ClientRegistry } from '../clients/client-registry.ts';
 import type { Tenancy } from '../platform/db/tenancy.ts';

@@ -11,12 +11,11 @@
  * Each message has a key per (client, call, purpose), so whichever run comes first creates it and
  * a re-run, the other event or the fallback never creates a second one.
  */
-import type { ServableClient } from '../clients/client.schema.ts';
 import { and, desc, eq } from 'drizzle-orm';
 import { DateTime } from 'luxon';
 import { defineEventJob } from '../core/event-job.ts';
 import type { JobContext } from '../core/jobs.ts';
-import { defaultCountryOf } from '../clients/client.schema.ts';
+import { defaultCountryOf, type ServableClient } from '../clients/client.schema.ts';
 import { toE164 } from '../customers/phone.ts';
 import { renderEmail, renderSms, templatesFor, type TemplateValues } from '../integrations/templates/templates.ts';
 import { queueMessage } from '../messages/messages.service.ts';

@@ -4,11 +4,11 @@
  * Every route runs, before anything is parsed: authenticate (401) → client access (404 for another
  * client, so existence never leaks) → the client exists (404) → per-client rate limit (429).
  */
-import type { ClientRecord } from '../clients/client.schema.ts';
 import { Readable } from 'node:stream';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import type { ClientRecord } from '../clients/client.schema.ts';
 import { analyticsQuery, analyticsSchema } from '../analytics/analytics.schemas.ts';
 import { analyticsPeriod, createAnalyticsService } from '../analytics/analytics.service.ts';
 import { authenticate, requireClientAccess } from '../auth/auth.guard.ts';

@@ -3,8 +3,8 @@
  * client's settings. Every read runs in the client's own tenant transaction; the client id comes
  * from the authorised URL and is passed first.
  */
-import type { ClientRecord } from '../clients/client.schema.ts';
 import { DateTime } from 'luxon';
+import type { ClientRecord } from '../clients/client.schema.ts';
 import { listSecretFields, type ClientConfig } from '../clients/client.schema.ts';
 import { enabledFunctions } from '../functions/function-catalog.ts';
 import type { Tenancy } from '../platform/db/tenancy.ts';

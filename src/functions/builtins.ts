@@ -3,10 +3,10 @@
  * context, and returns a speakable `result` plus data; expected outcomes (slot taken, nothing
  * found) are results, not errors.
  */
-import type { ServableClient } from '../clients/client.schema.ts';
 import { createHash } from 'node:crypto';
 import { DateTime } from 'luxon';
 import type { z } from 'zod';
+import type { ServableClient } from '../clients/client.schema.ts';
 import type { BuiltinFunctionName } from '../clients/client.schema.ts';
 import type { FunctionContext } from './function-context.ts';
 import type { Appointment, Slot } from '../integrations/calendar/calendar.service.ts';

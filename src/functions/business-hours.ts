@@ -1,8 +1,8 @@
 /**
  * Business hours as the agent says them, in the client's timezone.
  */
-import type { ResolvedClientConfig } from '../clients/client.schema.ts';
 import { DateTime } from 'luxon';
+import type { ResolvedClientConfig } from '../clients/client.schema.ts';
 import { weekdays, type Weekday } from '../clients/client.schema.ts';
 
 type HoursConfig = Pick<ResolvedClientConfig, 'business_hours' | 'holidays' | 'timezone'>;

@@ -3,8 +3,8 @@
  * are on by default (booking ones only with the booking feature, send_sms_link only with links and
  * SMS) and can be switched off in the client's `functions`; "static" and "http" entries add more.
  */
-import type { ResolvedClientConfig } from '../clients/client.schema.ts';
 import { z } from 'zod';
+import type { ResolvedClientConfig } from '../clients/client.schema.ts';
 import { builtinFunctionNames, type BuiltinFunctionName, type FunctionEntry } from '../clients/client.schema.ts';
 
 const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date like 2026-12-01');

@@ -3,9 +3,9 @@
  * variables (strings only), and the concurrency decision. The caller hears ringing while we
  * answer, so every lookup has a budget and a fallback: this never fails the call.
  */
-import type { ServableClient } from '../clients/client.schema.ts';
 import { sql } from 'drizzle-orm';
 import { DateTime } from 'luxon';
+import type { ServableClient } from '../clients/client.schema.ts';
 import type { FunctionContext } from './function-context.ts';
 import { speakSlots } from '../integrations/calendar/slots.ts';
 import { defaultCountryOf } from '../clients/client.schema.ts';

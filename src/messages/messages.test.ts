@@ -1,6 +1,6 @@
-import { isServable, type ServableClient } from '../clients/client.schema.ts';
 import { and, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isServable, type ServableClient } from '../clients/client.schema.ts';
 import { customers, messages } from '../platform/db/schema.ts';
 import { sqlRows } from '../platform/db/database.ts';
 import { startTwilioFake, type TwilioFake } from '../../test/fakes/twilio-fake.ts';

@@ -1,9 +1,9 @@
 /**
  * Minimal valid client configs and a provider context for SMS / email adapter tests.
  */
-import type { ResolvedClientConfig } from '../../src/clients/client.schema.ts';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import type { ResolvedClientConfig } from '../../src/clients/client.schema.ts';
 import type { ClientConfigInput } from '../../src/clients/client.schema.ts';
 import { clientConfigSchema } from '../../src/clients/client.schema.ts';
 import { deepFreeze } from '../../src/clients/client-loader.ts';

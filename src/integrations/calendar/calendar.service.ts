@@ -4,8 +4,8 @@
  * failures throw ProviderError. Every appointment is also a row in `appointments`, inserted before
  * the provider is called, so the unique indexes decide races and a retry finds the earlier attempt.
  */
-import type { ResolvedClientConfig } from '../../clients/client.schema.ts';
 import { randomUUID } from 'node:crypto';
+import type { ResolvedClientConfig } from '../../clients/client.schema.ts';
 import { defaultCountryOf } from '../../clients/client.schema.ts';
 import type { DomainEventEmitter } from '../../core/domain-events.ts';
 import { ensureCallStarted } from '../../calls/calls.service.ts';

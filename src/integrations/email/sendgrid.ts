@@ -3,9 +3,9 @@
  * (never the package's default singletons, which share one API key). Requests go to the client's
  * `api_base_url` (default api.sendgrid.com) and are counted by our circuit breaker and metrics.
  */
-import type { ResolvedClientConfig } from '../../clients/client.schema.ts';
 import { Client } from '@sendgrid/client';
 import { MailService } from '@sendgrid/mail';
+import type { ResolvedClientConfig } from '../../clients/client.schema.ts';
 import type { ProviderContext } from '../../platform/provider-http.ts';
 import { ProviderError, wasNotProcessed } from '../../platform/provider-http.ts';
 import type { ProviderCall } from '../provider-call.ts';

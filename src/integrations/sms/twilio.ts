@@ -4,9 +4,9 @@
  * request is sent to the client's `api_base_url` (default api.twilio.com) whatever TWILIO_EDGE /
  * TWILIO_REGION say, and each call is counted by our circuit breaker and metrics.
  */
-import type { ResolvedClientConfig } from '../../clients/client.schema.ts';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import twilio from 'twilio';
+import type { ResolvedClientConfig } from '../../clients/client.schema.ts';
 import type { ProviderContext } from '../../platform/provider-http.ts';
 import { ProviderError, wasNotProcessed } from '../../platform/provider-http.ts';
 import type { ProviderCall } from '../provider-call.ts';

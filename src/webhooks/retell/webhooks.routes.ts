@@ -3,9 +3,9 @@
  * Checks, in order: client (404/403/503) → size (413) → signature (401) → JSON and schema (400)
  * → agent ownership (403) → rate limit (429); then ingest in one transaction and answer.
  */
-import type { ServableClient } from '../../clients/client.schema.ts';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import type { ServableClient } from '../../clients/client.schema.ts';
 import { requireServableClient } from '../../clients/clients.service.ts';
 import type { Deps } from '../../deps.ts';
 import { BODY_LIMIT_BYTES } from '../../platform/config.ts';

@@ -2,9 +2,8 @@
  * Ingest: store the event, fold it into the call and customer rows, and enqueue the router's jobs,
  * all in one tenant transaction. A redelivered event is a no-op. No provider is called here.
  */
-import type { ServableClient } from '../../clients/client.schema.ts';
 import { createHash, randomUUID } from 'node:crypto';
-import { defaultCountryOf } from '../../clients/client.schema.ts';
+import { defaultCountryOf, type ServableClient } from '../../clients/client.schema.ts';
 import { toE164 } from '../../customers/phone.ts';
 import { callEventStatements, storedEventStatement } from '../../calls/calls.service.ts';
 import { eventJobKey } from '../../core/event-job.ts';
@@ -63,7 +62,6 @@ const msToDate = (ms: number | null | undefined) => (ms === null || ms === undef
 function callerNumber(call: RetellCall): string | null | undefined {
   return call.direction === 'outbound' ? call.to_number : call.from_number;
 }
-
 
 export interface IngestDeps {
   tenancy: Tenancy;

@@ -4,9 +4,9 @@
  * - POST /api/webhooks/twilio/:clientId/status   delivery status of a message we sent
  * - POST /api/webhooks/twilio/:clientId/inbound  a text from a customer (STOP / START keywords)
  */
-import type { ServableClient } from '../../clients/client.schema.ts';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import type { ServableClient } from '../../clients/client.schema.ts';
 import { requireServableClient } from '../../clients/clients.service.ts';
 import type { Deps } from '../../deps.ts';
 import { defaultCountryOf } from '../../clients/client.schema.ts';
