@@ -12,6 +12,7 @@ import type { ClientAdapters, PublicUrlBuilder } from './core/jobs.ts';
 import { createDomainEventFeed, createOutbox, type DomainEventFeed, type Outbox } from './core/outbox.ts';
 import { createClientAdapters } from './integrations/client-adapters.ts';
 import type { PlatformConfig } from './platform/config.ts';
+import { publicBaseOf, publicUrls } from './platform/public-urls.ts';
 import { openDatabase, type Database } from './platform/db/database.ts';
 import { shareEmbeddedDatabase } from './platform/db/embedded-access.ts';
 import { findSessionsRevokedAt } from './auth/auth.repo.ts';
@@ -266,7 +267,7 @@ export async function createDeps(config: PlatformConfig, options: DepsOptions): 
       events,
       eventFeed,
       adapters: createClientAdapters({ tenancy, cache, providers, events }),
-      publicUrls: { twilioStatusCallback: (clientId) => `${config.publicBaseUrl}/api/webhooks/twilio/${encodeURIComponent(clientId)}/status` },
+      publicUrls: publicUrls(publicBaseOf(config)),
       refreshClientMetrics,
       close,
     };

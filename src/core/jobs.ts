@@ -11,6 +11,7 @@ import type { SmsSender } from '../integrations/sms/sms.ts';
 import type { Tenancy } from '../platform/db/tenancy.ts';
 import type { Logger } from '../platform/logging.ts';
 import { defineJob as defineQueueJob, type JobDefinition, type JobQueue } from '../platform/queue.ts';
+import type { publicUrls } from '../platform/public-urls.ts';
 import type { KeyValueCache } from '../platform/redis.ts';
 import type { DomainEventEmitter } from './domain-events.ts';
 
@@ -21,10 +22,8 @@ export interface ClientAdapters {
   emailFor(client: ServableClient): EmailSender;
 }
 
-/** Public URLs handed to providers. */
-export interface PublicUrlBuilder {
-  twilioStatusCallback(clientId: string): string;
-}
+/** Public URLs handed to providers (built by platform/public-urls.ts). */
+export type PublicUrlBuilder = Pick<ReturnType<typeof publicUrls>, 'twilioStatusCallback'>;
 
 /** Which attempt of the job this is. */
 export interface JobAttempt {
