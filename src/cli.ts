@@ -173,7 +173,46 @@ async function clientsTools(args: string[], io: Io): Promise<number> {
   return 0;
 }
 
+async function onboardCommand(args: string[], io: Io): Promise<number> {
+  const { onboard } = await import('./onboarding/onboarding.cli.ts');
+  const config = loadPlatformConfig();
+  return onboard(args, io, { clientsDir: config.clientsDir, publicBase: await publicBaseHere(config) });
+}
+
+async function clientsDoctorCommand(args: string[], io: Io): Promise<number> {
+  const { clientsDoctor } = await import('./onboarding/onboarding.cli.ts');
+  const [id, ...extra] = args;
+  if (!id || extra.length > 0) {
+    io.stderr('Usage: xlnc clients doctor <client-id>\n');
+    return 2;
+  }
+  const config = loadPlatformConfig();
+  const loaded = await loadClientForCommand(id, config, io);
+  if (!loaded) return 1;
+  return clientsDoctor({ id: loaded.id, config: loaded.config }, io, { publicBase: await publicBaseHere(config) });
+}
+
+function clientsStatusCommand(status: 'active' | 'disabled'): Command {
+  return async (args, io) => {
+    const { clientsSetStatus } = await import('./onboarding/onboarding.cli.ts');
+    const { clientIdPattern } = await import('./clients/client.schema.ts');
+    const [id, ...extra] = args;
+    if (!id || extra.length > 0 || !clientIdPattern.test(id)) {
+      io.stderr(`Usage: xlnc clients ${status === 'active' ? 'enable' : 'disable'} <client-id>\n`);
+      return 2;
+    }
+    return clientsSetStatus(id, status, io, loadPlatformConfig().clientsDir);
+  };
+}
+
 const COMMANDS: Record<string, { run: Command; help: string }> = {
+  onboard: {
+    run: onboardCommand,
+    help: 'onboard [--from answers.json] [--update] [--dry-run] [--secrets enc|env] [--json]  verify, provision Retell and write a new client',
+  },
+  'clients doctor': { run: clientsDoctorCommand, help: 'clients doctor <id>      re-run the onboarding checks and report drift from Retell' },
+  'clients disable': { run: clientsStatusCommand('disabled'), help: 'clients disable <id>     refuse a client file\'s traffic (kept on disk)' },
+  'clients enable': { run: clientsStatusCommand('active'), help: 'clients enable <id>      serve a disabled client file again' },
   'clients validate': { run: clientsValidate, help: 'clients validate [dir]   check every client file; exit 1 on any error' },
   'clients list': { run: clientsList, help: 'clients list [dir]       list configured clients and their status' },
   'clients schema': { run: clientsSchema, help: 'clients schema           write config/client.schema.json' },

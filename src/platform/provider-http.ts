@@ -5,7 +5,7 @@
  */
 import type { Counter, Histogram } from 'prom-client';
 
-export type ProviderName = 'zoho_calendar' | 'zoho_accounts' | 'zoho_mail' | 'twilio' | 'text180' | 'sendgrid' | 'client_http';
+export type ProviderName = 'zoho_calendar' | 'zoho_accounts' | 'zoho_mail' | 'twilio' | 'text180' | 'sendgrid' | 'client_http' | 'retell';
 
 /**
  * 503 Service Unavailable means the provider did not take the request (overloaded or down for

@@ -80,6 +80,7 @@ function messageJson(message: FakeTwilioMessage, status = message.status, dateSe
   };
 }
 
+const accountPath = /^\/2010-04-01\/Accounts\/(AC[0-9a-fA-F]{32})(?:\/(IncomingPhoneNumbers))?\.json$/;
 const messagesPath = /^\/2010-04-01\/Accounts\/(AC[0-9a-fA-F]{32})\/Messages\.json$/;
 
 /**
@@ -106,6 +107,25 @@ export async function startTwilioFake(options: { accounts: Record<string, string
     if (mode === 'error') return sendJson(response, 500, errorBody(20500, 'Internal Server Error', 500));
     if (mode === 'rate_limited') return sendJson(response, 429, errorBody(20429, 'Too Many Requests', 429));
 
+    const account = accountPath.exec(request.path);
+    if (account) {
+      // Fetch Account and list IncomingPhoneNumbers (what onboarding checks): same Basic auth.
+      const sid = account[1] ?? '';
+      const [user, password] = Buffer.from((request.headers.authorization ?? '').replace(/^Basic /, ''), 'base64').toString('utf8').split(':');
+      if (user !== sid || password === undefined || options.accounts[sid] !== password) return sendJson(response, 401, errorBody(20003, 'Authenticate', 401));
+      if (request.method !== 'GET') return sendJson(response, 405, errorBody(20004, 'Method not allowed', 405));
+      if (account[2] === undefined) {
+        return sendJson(response, 200, { sid, friendly_name: `Account ${sid.slice(-4)}`, status: 'active', type: 'Full', uri: `/2010-04-01/Accounts/${sid}.json` });
+      }
+      const wanted = request.query.get('PhoneNumber');
+      const numbers = [...owned].filter((n) => n !== twilioMagicFrom.valid && (wanted === null || n === wanted));
+      return sendJson(response, 200, {
+        incoming_phone_numbers: numbers.map((n) => ({ sid: `PN${n.replace(/\D/g, '').padStart(32, '0').slice(-32)}`, account_sid: sid, phone_number: n, capabilities: { sms: true, voice: true, mms: false } })),
+        page: 0,
+        page_size: 50,
+        next_page_uri: null,
+      });
+    }
     const match = messagesPath.exec(request.path);
     if (!match) return sendJson(response, 404, errorBody(20404, 'The requested resource was not found', 404));
     const accountSid = match[1] ?? '';

@@ -1,0 +1,227 @@
+/**
+ * `xlnc onboard`, `xlnc clients doctor <id>`, `xlnc clients disable|enable <id>`: the command-line
+ * faces of the onboarding engine (onboarding.service.ts). `onboard` asks its questions with
+ * @inquirer/prompts, or reads them from `--from answers.json` (flags override single answers).
+ */
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import type { CliIo } from '../clients/clients.cli.ts';
+import type { ResolvedClientConfig } from '../clients/client.schema.ts';
+import { zohoDataCenters } from '../clients/client.schema.ts';
+import { createCircuitBreakers, type ProviderContext } from '../platform/provider-http.ts';
+import { publicBaseNotice, type PublicBase } from '../platform/public-urls.ts';
+import { createClientFileWriter, setClientFileStatus } from './client-file-writer.ts';
+import type { CheckResult } from './onboarding.checks.ts';
+import { doctorClient, onboardClient, type OnboardingEvent, type OnboardingOutcome } from './onboarding.service.ts';
+
+export interface OnboardCliContext {
+  clientsDir: string;
+  publicBase: PublicBase;
+  /** Defaults to the global fetch. */
+  fetch?: typeof fetch;
+  /** Asks the questions (tests replace it); defaults to @inquirer/prompts on the terminal. */
+  ask?: () => Promise<Record<string, unknown>>;
+}
+
+function providerContext(fetchImpl: typeof fetch | undefined): ProviderContext {
+  // One command, one attempt per check: the breaker never opens during a run.
+  return { fetch: fetchImpl ?? fetch, breakers: createCircuitBreakers({ failureThreshold: 1_000, openMs: 1 }) };
+}
+
+const mark = { pass: 'PASS', fail: 'FAIL', skip: 'SKIP' } as const;
+
+export function formatCheck(result: CheckResult): string {
+  return `  ${mark[result.status]}  ${result.label}: ${result.detail}${result.fix ? `\n        fix: ${result.fix}` : ''}\n`;
+}
+
+function printer(io: CliIo, json: boolean) {
+  return (event: OnboardingEvent) => {
+    if (json) {
+      io.stdout(`${JSON.stringify(event)}\n`);
+      return;
+    }
+    switch (event.type) {
+      case 'step':
+        io.stdout(`${event.message}\n`);
+        break;
+      case 'check':
+        io.stdout(formatCheck(event.result));
+        break;
+      case 'plan':
+        io.stdout(event.actions.length === 0 ? '  Retell: no change\n' : event.actions.map((a) => `  change  ${a}\n`).join(''));
+        break;
+      case 'provision':
+        io.stdout(`  ${event.status.replace('_', ' ')}  ${event.action}${event.error ? ` (${event.error})` : ''}\n`);
+        break;
+      case 'check_started':
+      case 'done':
+        break;
+    }
+  };
+}
+
+export function formatSummary(outcome: OnboardingOutcome, base: PublicBase): string {
+  const lines: string[] = [''];
+  if (!outcome.ok) {
+    lines.push(`Onboarding ${outcome.clientId || 'the client'} failed: ${outcome.failure?.message ?? 'unknown'}`);
+    lines.push(`Fix: ${outcome.failure?.fix ?? ''}`);
+    if (outcome.rollbackFailed.length > 0) lines.push(`Not rolled back (fix in Retell): ${outcome.rollbackFailed.join('; ')}`);
+    lines.push('Nothing was written.');
+    return `${lines.join('\n')}\n`;
+  }
+  lines.push(outcome.dryRun ? `Dry run for ${outcome.clientId}: nothing was changed or written.` : `Client ${outcome.clientId} is onboarded${outcome.written ? ` (${outcome.written})` : ''}.`);
+  const notice = publicBaseNotice(base);
+  lines.push(notice ?? `Public URLs use ${base.url}, from ${base.source}.`);
+  lines.push(`Webhook URL (agent and inbound): ${outcome.webhookUrl}`);
+  lines.push('Function URLs:');
+  for (const fn of outcome.functionUrls) lines.push(`  ${fn.name}  ${fn.url}`);
+  if (outcome.retellSandboxed) lines.push('Retell: not contacted (test client without retell.api_base_url).');
+  else if (outcome.dryRun) lines.push(outcome.plan.length === 0 ? 'Retell: no change needed.' : `Retell would change:\n${outcome.plan.map((p) => `  ${p}`).join('\n')}`);
+  else lines.push(outcome.provisioned.length === 0 ? 'Retell: no change (already provisioned).' : `Provisioned in Retell:\n${outcome.provisioned.map((p) => `  ${p}`).join('\n')}`);
+  if (outcome.envVariables.length > 0) lines.push(`The file refers to these environment variables: ${outcome.envVariables.join(' ')}`);
+  if (outcome.nextSteps.length > 0) lines.push(`Next:\n${outcome.nextSteps.map((s) => `  ${s}`).join('\n')}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** `xlnc onboard [--from answers.json] [--id ID] [--name NAME] [--environment test|live] [--update] [--dry-run] [--secrets enc|env] [--json]` */
+export async function onboard(args: string[], io: CliIo, context: OnboardCliContext): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: {
+        from: { type: 'string' },
+        id: { type: 'string' },
+        name: { type: 'string' },
+        environment: { type: 'string' },
+        update: { type: 'boolean', default: false },
+        'dry-run': { type: 'boolean', default: false },
+        secrets: { type: 'string', default: 'enc' },
+        store: { type: 'string', default: 'file' },
+        json: { type: 'boolean', default: false },
+      },
+    }));
+  } catch (error) {
+    io.stderr(`${(error as Error).message}\n${onboardUsage}`);
+    return 2;
+  }
+  if (values.secrets !== 'enc' && values.secrets !== 'env') {
+    io.stderr(`--secrets must be enc or env\n${onboardUsage}`);
+    return 2;
+  }
+  if (values.store !== 'file') {
+    io.stderr('--store db: use the console\'s "Add client" (or POST /api/admin/onboarding), which saves through the admin service; this command writes client files\n');
+    return 2;
+  }
+  let answers: Record<string, unknown>;
+  if (values.from !== undefined) {
+    try {
+      answers = JSON.parse(await readFile(values.from, 'utf8')) as Record<string, unknown>;
+    } catch (error) {
+      io.stderr(`cannot read ${values.from}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}\n`);
+      return 2;
+    }
+  } else if (context.ask !== undefined || process.stdin.isTTY) {
+    answers = await (context.ask ?? askInteractively)();
+  } else {
+    io.stderr(`No terminal to ask on: pass --from answers.json\n${onboardUsage}`);
+    return 2;
+  }
+  if (values.id !== undefined) answers.client_id = values.id;
+  if (values.name !== undefined) answers.name = values.name;
+  if (values.environment !== undefined) answers.environment = values.environment;
+
+  const started = performance.now();
+  const outcome = await onboardClient(
+    answers,
+    { update: values.update, dryRun: values['dry-run'], secrets: values.secrets },
+    { ctx: providerContext(context.fetch), env: io.env, encryptionKeys: io.encryptionKeys, publicBaseUrl: context.publicBase.url, writer: createClientFileWriter(context.clientsDir) },
+    printer(io, values.json),
+  );
+  if (!values.json) io.stdout(`${formatSummary(outcome, context.publicBase)}(${Math.round(performance.now() - started)} ms)\n`);
+  return outcome.ok ? 0 : 1;
+}
+
+const onboardUsage = 'Usage: xlnc onboard [--from answers.json] [--id ID] [--name NAME] [--environment test|live] [--update] [--dry-run] [--secrets enc|env] [--json]\n';
+
+/** `xlnc clients doctor <id>`: the checks again, and the drift from Retell. Exit 1 on a failure or drift. */
+export async function clientsDoctor(client: { id: string; config: ResolvedClientConfig }, io: CliIo, context: Pick<OnboardCliContext, 'publicBase' | 'fetch'>): Promise<number> {
+  io.stdout(`Checking ${client.id}\n`);
+  const report = await doctorClient(client, { ctx: providerContext(context.fetch), publicBaseUrl: context.publicBase.url }, (event) => {
+    if (event.type === 'check') io.stdout(formatCheck(event.result));
+  });
+  if (report.retellSandboxed) io.stdout('Drift: not checked (test client without retell.api_base_url)\n');
+  else if (report.drift.length === 0) io.stdout('Drift: none (Retell matches this client)\n');
+  else io.stdout(`Drift (Retell differs from this client; \`xlnc onboard --from <file> --update\` reconciles it):\n${report.drift.map((d) => `  ${d}\n`).join('')}`);
+  const failures = report.checks.filter((c) => c.status === 'fail').length;
+  io.stdout(`${report.ok ? 'OK' : `${failures} check(s) failed, ${report.drift.length} drift(s)`}\n`);
+  return report.ok ? 0 : 1;
+}
+
+/** `xlnc clients disable|enable <id>` for a client file; the server picks the change up without a restart. */
+export async function clientsSetStatus(id: string, status: 'active' | 'disabled', io: CliIo, clientsDir: string): Promise<number> {
+  try {
+    const result = await setClientFileStatus(clientsDir, id, status);
+    io.stdout(`${id}: ${result === 'unchanged' ? `already ${status}` : status === 'disabled' ? 'disabled (its calls are refused; the file is kept)' : 'enabled'}\n`);
+    return 0;
+  } catch (error) {
+    io.stderr(`cannot change ${id}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? `no client file ${id}.json in ${clientsDir}` : (error as Error).message}\n`);
+    return 1;
+  }
+}
+
+const list = (text: string) =>
+  text
+    .split(/[\s,]+/)
+    .map((s) => s.trim())
+    .filter(Boolean);
+
+/** The questions, in the order a person answers them; the answers have the client file's shape. */
+async function askInteractively(): Promise<Record<string, unknown>> {
+  const { input, password, select, confirm } = await import('@inquirer/prompts');
+  const id = await input({ message: 'Client id (a-z, 0-9, -)', validate: (v) => /^[a-z0-9][a-z0-9-]{1,62}$/.test(v) || 'use a-z, 0-9 and -' });
+  const name = await input({ message: 'Business name' });
+  const industry = await select({ message: 'Industry', choices: ['general', 'medical', 'tax_preparation', 'salon'].map((value) => ({ value })) });
+  const timezone = await input({ message: 'Time zone (IANA)', default: 'America/New_York' });
+  const hours = await input({ message: 'Opening hours Monday to Friday', default: '09:00-17:00' });
+  const environment = await select({ message: 'Environment', choices: [{ value: 'test' }, { value: 'live' }] });
+  const apiKey = await password({ message: 'Retell API key', mask: '*' });
+  const agentIds = list(await input({ message: 'Retell agent id(s), comma-separated' }));
+  const phoneNumbers = list(await input({ message: 'Phone number(s) in E.164, comma-separated', default: '' }));
+  const retellBase = await input({ message: 'Retell API base URL (empty for api.retellai.com)', default: '' });
+  const answers: Record<string, unknown> = {
+    client_id: id,
+    name,
+    industry,
+    timezone,
+    environment,
+    business_hours: Object.fromEntries(['mon', 'tue', 'wed', 'thu', 'fri'].map((d) => [d, [hours]])),
+    retell: { api_key: apiKey, agent_ids: agentIds, phone_numbers: phoneNumbers, ...(retellBase ? { api_base_url: retellBase } : {}) },
+  };
+  const calendar = await select({ message: 'Calendar', choices: [{ value: 'internal', name: "internal (the platform's appointment book)" }, { value: 'zoho', name: 'Zoho Calendar' }] });
+  answers.calendar =
+    calendar === 'zoho'
+      ? {
+          provider: 'zoho',
+          data_center: await select({ message: 'Zoho data center', choices: zohoDataCenters.map((value) => ({ value })) }),
+          calendar_id: await input({ message: 'Zoho calendar uid' }),
+          oauth: {
+            client_id: await input({ message: 'Zoho OAuth client id' }),
+            client_secret: await password({ message: 'Zoho OAuth client secret', mask: '*' }),
+            refresh_token: await password({ message: 'Zoho refresh token', mask: '*' }),
+          },
+        }
+      : { provider: 'internal' };
+  const sms = await select({ message: 'SMS', choices: [{ value: 'none' }, { value: 'twilio' }, { value: 'text180' }] });
+  if (sms === 'twilio') {
+    answers.sms = { enabled: true, provider: 'twilio', account_sid: await input({ message: 'Twilio Account SID' }), auth_token: await password({ message: 'Twilio auth token', mask: '*' }), from_number: await input({ message: 'Sender number (E.164)' }) };
+  } else if (sms === 'text180') {
+    answers.sms = { enabled: true, provider: 'text180', auth_key: await password({ message: 'Text180 auth key', mask: '*' }), account_id: await input({ message: 'Text180 account id' }), short_code: await input({ message: 'Short code' }), keyword: await input({ message: 'Keyword' }) };
+  }
+  const email = await select({ message: 'Email', choices: [{ value: 'none' }, { value: 'sendgrid' }] });
+  if (email === 'sendgrid') answers.email = { enabled: true, provider: 'sendgrid', api_key: await password({ message: 'SendGrid API key', mask: '*' }), from: await input({ message: 'From address' }) };
+  const notify = await input({ message: 'Where call summaries go (email, empty for none)', default: '' });
+  if (notify) answers.notifications = { business_email: notify };
+  if (!(await confirm({ message: `Verify and onboard ${id} now?`, default: true }))) throw new Error('cancelled');
+  return answers;
+}
