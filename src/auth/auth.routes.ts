@@ -7,12 +7,19 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Deps } from '../deps.ts';
 import { authenticate, currentUser } from './auth.guard.ts';
-import { loginBody, refreshBody, tokenResponse, userView } from './auth.schemas.ts';
+import { emailSchema, loginBody, passwordSchema, refreshBody, tokenResponse, userView } from './auth.schemas.ts';
 import { createAuthService } from './auth.service.ts';
+import { createFirstRun } from './first-run.ts';
 import { createLoginThrottle } from './login-throttle.ts';
 
-export const FIRST_ADMIN_HINT =
-  'No users yet: create the first admin with `npx xlnc users create --email you@example.com --role platform_admin`';
+const setupBody = z.object({ setup_token: z.string().min(1).max(200), email: emailSchema, password: passwordSchema });
+
+/** The start of the line that hands out the setup token (tests and operators look for it). */
+export const FIRST_ADMIN_HINT = 'No users yet: open';
+
+export function firstAdminHint(setupUrl: string, token: string): string {
+  return `${FIRST_ADMIN_HINT} ${setupUrl} and enter the one-time setup token ${token} to create the platform admin (or run \`npx xlnc users create --email you@example.com --role platform_admin\`)`;
+}
 
 export function authRoutes(deps: Deps): FastifyPluginAsync {
   return async (plain) => {
@@ -24,11 +31,25 @@ export function authRoutes(deps: Deps): FastifyPluginAsync {
       throttle: createLoginThrottle(deps.redis),
     });
 
+    const firstRun = createFirstRun(deps.tenancy);
+
     app.addHook('onReady', async () => {
-      if ((await auth.countUsers()) === 0) deps.logger.info(FIRST_ADMIN_HINT);
+      const token = await firstRun.open();
+      // warn: the server is unusable until someone reads this line, whatever LOG_LEVEL hides.
+      if (token !== undefined) deps.logger.warn(firstAdminHint(`${deps.config.publicBaseUrl}/setup`, token));
     });
     app.addHook('onSend', async (_request, reply) => {
       reply.header('cache-control', 'no-store');
+    });
+
+    /** Public: whether this is a fresh install (the dashboard then shows the setup page). */
+    app.get('/setup', { schema: { response: { 200: z.object({ needed: z.boolean() }) } } }, async () => ({ needed: await firstRun.needed() }));
+
+    app.post('/setup', { schema: { body: setupBody, response: { 201: tokenResponse } } }, async (request, reply) => {
+      const { setup_token: token, email, password } = request.body;
+      const admin = await firstRun.createFirstAdmin({ token, email, password, requestId: request.id });
+      request.log.info({ user_id: admin.id }, 'first platform admin created through the setup page');
+      return reply.code(201).send(await auth.sessionFor(admin));
     });
 
     app.post('/login', { schema: { body: loginBody, response: { 200: tokenResponse } } }, async (request) =>

@@ -43,6 +43,8 @@ export interface AuthService {
   logout(refreshToken: string): Promise<void>;
   me(user: AuthUser): Promise<UserView>;
   countUsers(): Promise<number>;
+  /** A new session for a user who proved who they are another way (first-run setup, an accepted invite). */
+  sessionFor(row: UserRow): Promise<TokenPair>;
 }
 
 export interface AuthServiceOptions {
@@ -154,6 +156,14 @@ export function createAuthService(options: AuthServiceOptions): AuthService {
 
     countUsers() {
       return tenancy.withPlatform((tx) => countUsers(tx));
+    },
+
+    async sessionFor(row) {
+      const token = newRefreshToken();
+      await tenancy.withPlatform((tx) =>
+        insertRefreshToken(tx, { userId: row.id, familyId: randomUUID(), tokenHash: hashToken(token), expiresAt: new Date(Date.now() + REFRESH_TOKEN_TTL_MS) }),
+      );
+      return pairFor(row, token);
     },
   };
 }

@@ -6,7 +6,7 @@ import type { QueryClient } from '@tanstack/react-query';
 import { createRootRouteWithContext, createRoute, createRouter, lazyRouteComponent, notFound, Outlet, redirect } from '@tanstack/react-router';
 import { isApiError } from './lib/api.ts';
 import { compact, oneOf, text } from './lib/search.ts';
-import { hasSession, type SessionEndReason } from './lib/session.ts';
+import { hasSession, setupNeeded, type SessionEndReason } from './lib/session.ts';
 import { authQueries } from './features/auth/auth.queries.ts';
 import { LoginPage } from './features/auth/login-page.tsx';
 import { parseAppointmentsSearch } from './features/appointments/appointments.search.ts';
@@ -38,10 +38,21 @@ const loginRoute = createRoute({
   path: '/login',
   validateSearch: (raw: Record<string, unknown>): LoginSearch =>
     compact({ reason: oneOf(raw.reason, ['expired', 'signed_out'] as const), redirect: text(raw.redirect, 2000) }),
+  beforeLoad: async () => {
+    // A fresh install has nobody to sign in: its first visitor sets up the platform admin.
+    if (await setupNeeded()) throw redirect({ to: '/setup' });
+  },
   component: function Login() {
     const search = loginRoute.useSearch();
     return <LoginPage reason={search.reason} redirectTo={search.redirect} />;
   },
+});
+
+/** First run: create the platform admin with the setup token from the server log. */
+const setupRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: '/setup',
+  component: lazyRouteComponent(() => import('./features/auth/setup-page.tsx'), 'SetupPage'),
 });
 
 /** Every page below needs a session; without one (or when it has ended) → sign in, then back here. */
@@ -156,6 +167,7 @@ const settingsRoute = createRoute({
 
 const routeTree = rootRoute.addChildren([
   loginRoute,
+  setupRoute,
   appRoute.addChildren([
     homeRoute,
     operatorRoute.addChildren([operatorClientsRoute, operatorUsersRoute, operatorAuditRoute]),

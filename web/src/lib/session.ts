@@ -74,12 +74,33 @@ async function postJson(url: string, body: unknown): Promise<Response> {
   }
 }
 
-export async function signIn(email: string, password: string): Promise<SessionUser> {
-  const response = await postJson('/api/auth/login', { email, password });
+/** Posts to an endpoint that answers with a new session (login, first-run setup, an accepted invite) and keeps it. */
+async function startSession(url: string, body: unknown): Promise<SessionUser> {
+  const response = await postJson(url, body);
   if (!response.ok) throw await errorFrom(response);
   const tokens = (await response.json()) as TokenResponse;
   store(tokens);
   return tokens.user;
+}
+
+export function signIn(email: string, password: string): Promise<SessionUser> {
+  return startSession('/api/auth/login', { email, password });
+}
+
+/** First run: creates the platform admin with the setup token from the server log, and signs them in. */
+export function completeSetup(input: { setup_token: string; email: string; password: string }): Promise<SessionUser> {
+  return startSession('/api/auth/setup', input);
+}
+
+/** Whether this is a fresh install (no users): the sign-in page then sends people to the setup page. */
+export async function setupNeeded(): Promise<boolean> {
+  try {
+    const response = await fetch('/api/auth/setup', { headers: { accept: 'application/json' } });
+    return response.ok && ((await response.json()) as { needed?: unknown }).needed === true;
+  } catch {
+    // Unknown: the sign-in page says what is wrong when the user tries.
+    return false;
+  }
 }
 
 /**
