@@ -44,6 +44,7 @@ export const TABLE_OWNERS = [
   { table: 'auditLog', sql: 'audit_log', owner: 'src/admin/audit.repo.ts' },
   { table: 'domainEvents', sql: 'domain_events', owner: 'src/core/outbox.repo.ts' },
   { table: 'domainEventSequences', sql: 'domain_event_sequences', owner: 'src/core/outbox.repo.ts' },
+  { table: 'alerts', sql: 'alerts', owner: 'src/alerts/alerts.repo.ts' },
 ];
 
 const EXEMPT = ['test/**', 'bench/**', '**/*.test.ts'];

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DestinationStream } from 'pino';
 import { createDbClientStore, type DbClientStore } from './admin/db-clients.service.ts';
+import { createOperatorNotifier, DEFAULT_CLEAR_FOR_MS, type AlertingContext } from './alerts/operator-notifier.ts';
 import { createClientRegistry, type ClientRegistry } from './clients/client-registry.ts';
 import { syncClientCatalog } from './clients/clients.repo.ts';
 import { catalogueJobs, routeSubscribers, type JobCatalogue } from './core/dispatch.ts';
@@ -19,6 +20,7 @@ import { findSessionsRevokedAt } from './auth/auth.repo.ts';
 import { createSessionRevocations, type SessionRevocations } from './auth/session-revocations.ts';
 import { createTenancy, type Tenancy } from './platform/db/tenancy.ts';
 import { createLogger, createSecretScrubber, type Logger, type SecretScrubber } from './platform/logging.ts';
+import { createHealthCounters, type HealthCounters } from './platform/health-counters.ts';
 import { createMetrics, type Metrics } from './platform/metrics.ts';
 import { createCircuitBreakers, type ProviderContext } from './platform/provider-http.ts';
 import { createJobQueue, type JobDefinition, type JobQueue } from './platform/queue.ts';
@@ -59,6 +61,10 @@ export interface Deps {
   /** Each client's provider adapters, built once per configuration. */
   readonly adapters: ClientAdapters;
   readonly publicUrls: PublicUrlBuilder;
+  /** Per-client counts the health detectors read (rejected signatures, calls at the concurrency cap). */
+  readonly health: HealthCounters;
+  /** Health alerts: operator notice channels (platform mail, Slack webhooks), policy, clock. */
+  readonly alerting: AlertingContext;
   /** Recomputes the client gauges from the registry (called on reload and on scrape). */
   refreshClientMetrics(): void;
   close(): Promise<void>;
@@ -90,6 +96,12 @@ export interface DepsOptions {
    * (WORKERS_IN_PROCESS=false) passes false: the worker processes supervise.
    */
   superviseJobs?: boolean;
+  /** Test seam: alert webhooks may reach these addresses over http (a local fake receiver). Never in production. */
+  alertAddressAllowed?: (ip: string) => boolean;
+  /** The alerts' clock (tests move it); default the wall clock. */
+  alertClock?: () => Date;
+  /** How long a problem must stay away before its alert resolves (default 10 minutes). */
+  alertClearForMs?: number;
 }
 
 /**
@@ -268,6 +280,12 @@ export async function createDeps(config: PlatformConfig, options: DepsOptions): 
       eventFeed,
       adapters: createClientAdapters({ tenancy, cache, providers, events }),
       publicUrls: publicUrls(publicBaseOf(config)),
+      health: createHealthCounters(cache),
+      alerting: {
+        notifier: createOperatorNotifier({ config: config.alerts, ...(options.alertAddressAllowed ? { allowAddress: options.alertAddressAllowed } : {}) }),
+        policy: { reminderMs: config.alerts.reminderMinutes * 60_000, clearForMs: options.alertClearForMs ?? DEFAULT_CLEAR_FOR_MS },
+        now: options.alertClock ?? (() => new Date()),
+      },
       refreshClientMetrics,
       close,
     };

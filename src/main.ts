@@ -3,6 +3,7 @@
  * (stop accepting, finish in-flight requests, close the database) within SHUTDOWN_TIMEOUT_MS.
  */
 import { buildApp } from './app.ts';
+import { startAlertSchedule } from './alerts/alerts-schedule.ts';
 import { startWorkers } from './core/dispatch.ts';
 import { JOB_CATALOGUE } from './core/router.ts';
 import { createDeps } from './deps.ts';
@@ -15,7 +16,10 @@ async function main(): Promise<void> {
   const deps = await createDeps(config, { catalogue: JOB_CATALOGUE, superviseJobs: config.workersInProcess });
   const app = await buildApp(deps);
   await app.listen({ port: config.port, host: config.host });
-  if (config.workersInProcess) await startWorkers(deps, JOB_CATALOGUE);
+  if (config.workersInProcess) {
+    await startWorkers(deps, JOB_CATALOGUE);
+    startAlertSchedule(deps);
+  }
   const publicBase = publicBaseOf(config);
   const localUrl = localUrlFor(config.host, config.port);
   // Commands on this machine find this server here (simulate-call, clients tools).

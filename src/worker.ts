@@ -2,6 +2,7 @@
  * A worker-only process (`xlnc worker` / `npm run worker`): runs jobs, serves no HTTP, so API and
  * workers scale apart. Set WORKERS_IN_PROCESS=false on API instances when running these.
  */
+import { startAlertSchedule } from './alerts/alerts-schedule.ts';
 import { startWorkers } from './core/dispatch.ts';
 import { JOB_CATALOGUE } from './core/router.ts';
 import { createDeps } from './deps.ts';
@@ -11,6 +12,7 @@ export async function runWorker(): Promise<void> {
   const config = loadPlatformConfig();
   const deps = await createDeps(config, { catalogue: JOB_CATALOGUE });
   await startWorkers(deps, JOB_CATALOGUE);
+  startAlertSchedule(deps);
   deps.logger.info({ database: deps.database.kind }, 'worker started');
   let stopping = false;
   const stop = (signal: string) => {

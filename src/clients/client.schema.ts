@@ -365,6 +365,20 @@ export const clientConfigSchema = z
           .describe('Beyond max_concurrent_calls: "agent" routes to retell.overflow_agent_id, "reject" refuses, "allow" only records it.'),
       })
       .prefault({}),
+    alerts: z
+      .strictObject({
+        no_events_minutes: z
+          .int()
+          .min(5)
+          .max(10_080)
+          .optional()
+          .describe("Alert when no call has come in for this many minutes of business hours; default: from the client's own call history (none without enough history)."),
+        slack_webhook_url: secretString
+          .optional()
+          .describe("This client's own Slack-compatible incoming webhook for its alerts, besides the platform's (ALERT_SLACK_WEBHOOK_URL)."),
+      })
+      .prefault({})
+      .describe('Health alerts about this client (the operator console lists them).'),
     templates,
     business,
     functions: z
@@ -425,6 +439,7 @@ export function listSecretFields(config: ClientConfig): SecretField[] {
   config.functions.forEach((entry, index) => {
     if (entry.kind === 'http') fields.push({ path: ['functions', index, 'secret'], value: entry.secret });
   });
+  if (config.alerts.slack_webhook_url !== undefined) fields.push({ path: ['alerts', 'slack_webhook_url'], value: config.alerts.slack_webhook_url });
   switch (email?.provider) {
     case 'sendgrid':
       fields.push({ path: ['email', 'api_key'], value: email.api_key });

@@ -5,9 +5,11 @@
  * creates its queues (prepareSchema) and routes its subscribers before anything can emit, and
  * start the workers; nothing here knows which jobs exist.
  */
+import type { AlertingContext } from '../alerts/operator-notifier.ts';
 import type { ClientRecord } from '../clients/client.schema.ts';
 import { isServable } from '../clients/client.schema.ts';
 import type { Tenancy } from '../platform/db/tenancy.ts';
+import type { HealthCounters } from '../platform/health-counters.ts';
 import type { Logger } from '../platform/logging.ts';
 import type { Metrics } from '../platform/metrics.ts';
 import type { JobQueue, WorkOptions } from '../platform/queue.ts';
@@ -35,6 +37,8 @@ export interface DispatchDeps {
   readonly adapters: ClientAdapters;
   readonly publicUrls: PublicUrlBuilder;
   readonly cache: KeyValueCache;
+  readonly health: HealthCounters;
+  readonly alerting: AlertingContext;
 }
 
 /** Every job of the catalogue, subscribers' included: the queues to create. */
@@ -69,6 +73,8 @@ export async function runJob<TPayload extends { client_id: string }>(
     publicUrls: deps.publicUrls,
     cache: deps.cache,
     logger: deps.logger,
+    health: deps.health,
+    alerting: deps.alerting,
     attempt,
   };
   if (!isServable(record)) {

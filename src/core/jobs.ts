@@ -4,11 +4,13 @@
  * hands the handler that client, the parsed payload and a narrow context (below): never the
  * composition root.
  */
+import type { AlertingContext } from '../alerts/operator-notifier.ts';
 import type { ClientRecord, ServableClient } from '../clients/client.schema.ts';
 import type { CalendarService } from '../integrations/calendar/calendar.service.ts';
 import type { EmailSender } from '../integrations/email/email.ts';
 import type { SmsSender } from '../integrations/sms/sms.ts';
 import type { Tenancy } from '../platform/db/tenancy.ts';
+import type { HealthCounters } from '../platform/health-counters.ts';
 import type { Logger } from '../platform/logging.ts';
 import { defineJob as defineQueueJob, type JobDefinition, type JobQueue } from '../platform/queue.ts';
 import type { publicUrls } from '../platform/public-urls.ts';
@@ -40,13 +42,17 @@ export interface JobAttempt {
  */
 export interface JobContext {
   readonly tenancy: Tenancy;
-  readonly queue: Pick<JobQueue, 'enqueue' | 'hasEarlierJob'>;
+  readonly queue: Pick<JobQueue, 'enqueue' | 'hasEarlierJob' | 'deadLetters'>;
   readonly events: DomainEventEmitter;
   readonly adapters: ClientAdapters;
   readonly publicUrls: PublicUrlBuilder;
   /** Shared cache (Redis when configured): integration health, slot caches. */
   readonly cache: KeyValueCache;
   readonly logger: Logger;
+  /** Per-client counts no table keeps (rejected signatures, calls at the concurrency cap). */
+  readonly health: HealthCounters;
+  /** Health alerts: operator notice channels, policy, clock. */
+  readonly alerting: AlertingContext;
   readonly attempt: JobAttempt;
 }
 

@@ -11,7 +11,10 @@
  *
  *   domain event   → subscribers
  *   call.started   → warm-availability
+ *   client.config_*, integration.*, message.failed|suppressed → alerts (re-runs the detectors concerned)
  */
+import { alertNoticeJob } from '../alerts/alert-notice.job.ts';
+import { alertEvaluateJob, alertsSubscriber } from '../alerts/alerts.job.ts';
 import { callStarted } from '../calls/call-started.job.ts';
 import { postCallFallback, postCallWorkflow } from '../calls/post-call.job.ts';
 import { warmAvailability } from '../calls/warm-availability.job.ts';
@@ -26,7 +29,7 @@ export const EVENT_ROUTES: Readonly<Record<string, readonly EventJob[]>> = {
   call_analyzed: [postCallWorkflow],
 };
 
-export const SUBSCRIBERS: readonly Subscriber[] = [warmAvailability];
+export const SUBSCRIBERS: readonly Subscriber[] = [warmAvailability, alertsSubscriber];
 
 export function jobsFor(event: string): readonly EventJob[] {
   return Object.hasOwn(EVENT_ROUTES, event) ? (EVENT_ROUTES[event] ?? []) : [];
@@ -34,6 +37,6 @@ export function jobsFor(event: string): readonly EventJob[] {
 
 /** Every job once (some are started by other jobs, not by an event), registered by every process. */
 export const JOB_CATALOGUE: JobCatalogue = {
-  jobs: [...new Set([...Object.values(EVENT_ROUTES).flat(), postCallFallback, messageSendJob])],
+  jobs: [...new Set([...Object.values(EVENT_ROUTES).flat(), postCallFallback, messageSendJob, alertEvaluateJob, alertNoticeJob])],
   subscribers: SUBSCRIBERS,
 };

@@ -89,6 +89,23 @@ const envSchema = z.object({
    */
   TRUST_PROXY_HOPS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(10).default(0)),
   SHUTDOWN_TIMEOUT_MS: z.preprocess(emptyAsUndefined, z.coerce.number().int().positive().default(10_000)),
+  /** Operator alert emails go to these addresses (comma-separated); unset sends no alert email. */
+  ALERT_EMAIL_TO: optionalString.pipe(
+    z
+      .string()
+      .refine((v) => splitList(v).every((a) => z.email().safeParse(a).success), 'must be comma-separated email addresses')
+      .optional(),
+  ),
+  /** The platform's own mail (alerts to the operator): SendGrid API key, sender, base URL, sandbox. */
+  PLATFORM_SENDGRID_API_KEY: optionalString,
+  PLATFORM_MAIL_FROM: z.preprocess(emptyAsUndefined, z.string().default('XLNC Alerts <alerts@xlnc.invalid>')),
+  PLATFORM_SENDGRID_BASE_URL: z.preprocess(emptyAsUndefined, z.url().optional()),
+  /** SendGrid's sandbox mode: the request is validated, nothing is delivered (default on outside production). */
+  PLATFORM_MAIL_SANDBOX: booleanFlag,
+  /** The platform's Slack-compatible incoming webhook for every client's alerts. */
+  ALERT_SLACK_WEBHOOK_URL: z.preprocess(emptyAsUndefined, z.url().optional()),
+  /** Remind about an alert still open (not acknowledged) after this many minutes. */
+  ALERT_REMINDER_MINUTES: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(10_080).default(240)),
   /** Run job workers inside the API process (default) or only in `xlnc worker`. */
   WORKERS_IN_PROCESS: z.preprocess(
     emptyAsUndefined,
@@ -124,6 +141,14 @@ export interface PlatformConfig {
   /** CORS_ORIGINS: exact browser origins allowed to call the API; empty allows none. */
   readonly corsOrigins: readonly string[];
   readonly workersInProcess: boolean;
+  /** Operator notices about health alerts (src/alerts/). */
+  readonly alerts: {
+    readonly emailTo: readonly string[];
+    readonly slackWebhookUrl: string | undefined;
+    readonly reminderMinutes: number;
+    /** The platform's mail: SendGrid, or none (no key: alert email is off). */
+    readonly mail: { readonly apiKey: string; readonly from: string; readonly baseUrl: string | undefined; readonly sandbox: boolean } | undefined;
+  };
   /** Development secrets created by this start (first start, or one newly missing); empty in production. */
   readonly generatedSecrets: readonly string[];
   /** Every secret taken from the development file rather than the environment (generated now or earlier). */
@@ -252,6 +277,19 @@ export function loadPlatformConfig(env: Readonly<Record<string, string | undefin
     trustProxyHops: e.TRUST_PROXY_HOPS,
     corsOrigins: splitList(e.CORS_ORIGINS ?? ''),
     workersInProcess: e.WORKERS_IN_PROCESS,
+    alerts: {
+      emailTo: splitList(e.ALERT_EMAIL_TO ?? ''),
+      slackWebhookUrl: e.ALERT_SLACK_WEBHOOK_URL,
+      reminderMinutes: e.ALERT_REMINDER_MINUTES,
+      mail: e.PLATFORM_SENDGRID_API_KEY
+        ? {
+            apiKey: e.PLATFORM_SENDGRID_API_KEY,
+            from: e.PLATFORM_MAIL_FROM,
+            baseUrl: e.PLATFORM_SENDGRID_BASE_URL,
+            sandbox: env.PLATFORM_MAIL_SANDBOX === undefined || env.PLATFORM_MAIL_SANDBOX === '' ? e.NODE_ENV !== 'production' : e.PLATFORM_MAIL_SANDBOX,
+          }
+        : undefined,
+    },
     generatedSecrets: generatedNow,
     developmentSecrets: missing,
     generatedSecretsFile: generatedFile,

@@ -108,10 +108,38 @@ export interface JobQueue {
    * payload's `seq` is below `seq`: what an ordered consumer waits for.
    */
   hasEarlierJob<TPayload extends { client_id: string; seq: number }>(definition: JobDefinition<TPayload>, clientId: string, seq: number): Promise<boolean>;
+  /**
+   * Jobs that exhausted their retries (or failed permanently) and wait in the dead-letter queue,
+   * oldest first: what failed, for whom, its last error and how many attempts it had.
+   */
+  deadLetters(options?: { clientId?: string; limit?: number }): Promise<DeadLetterJob[]>;
+  /**
+   * Moves dead-lettered jobs back to their own queue as fresh jobs (pg-boss's redrive): by id, or
+   * every one (of a client). Returns how many went back. The handler's own idempotency keeps a
+   * replay from repeating an effect that already happened.
+   */
+  retryDeadLetters(selection: { ids: readonly string[] } | { all: true; clientId?: string }): Promise<number>;
   /** Jobs per queue, client and state: created (due), scheduled (to start later), retry, active. */
   depth(): Promise<{ queue: string; client_id: string; state: string; count: number }[]>;
   stop(): Promise<void>;
   readonly boss: PgBoss;
+}
+
+/** A job waiting in the dead-letter queue (ids are the dead-letter copy's, what retry takes). */
+export interface DeadLetterJob {
+  id: string;
+  /** The job's own queue (its name: `message.send`, `subscriber.…`). */
+  queue: string;
+  clientId: string;
+  data: Record<string, unknown>;
+  /** The last attempt's error as the handler reported it (not yet scrubbed: callers scrub). */
+  error: string;
+  /** Attempts made: the first run plus its retries. */
+  attempts: number;
+  /** When it was dead-lettered. */
+  failedAt: Date;
+  /** When the original job was created. */
+  createdAt: Date;
 }
 
 /** A UUID derived from the idempotency key, so pg-boss's primary key rejects a second job. */
@@ -288,6 +316,47 @@ export function createJobQueue(
         [definition.name, clientId, seq],
       )) as { rows: { earlier: boolean }[] };
       return result.rows[0]?.earlier ?? false;
+    },
+
+    async deadLetters(options = {}) {
+      const jobs = await boss.findJobs<Record<string, unknown>>(DEAD_LETTER_QUEUE, {
+        queued: true,
+        limit: Math.min(Math.max(options.limit ?? 1000, 1), 100_000),
+        ...(options.clientId !== undefined ? { data: { client_id: options.clientId } } : {}),
+      });
+      return jobs.map((job) => {
+        const output = (job.sourceOutput ?? job.output) as { error?: unknown; message?: unknown } | null;
+        const error = typeof output?.error === 'string' ? output.error : typeof output?.message === 'string' ? output.message : JSON.stringify(output ?? {});
+        return {
+          id: job.id,
+          queue: job.sourceName ?? 'unknown',
+          clientId: typeof job.data.client_id === 'string' ? job.data.client_id : (job.groupId ?? ''),
+          data: job.data,
+          error,
+          attempts: (job.sourceRetryCount ?? job.retryCount) + 1,
+          failedAt: new Date(job.createdOn),
+          createdAt: new Date(job.sourceCreatedOn ?? job.createdOn),
+        };
+      });
+    },
+
+    async retryDeadLetters(selection) {
+      if ('ids' in selection) {
+        if (selection.ids.length === 0) return 0;
+        return boss.redrive(DEAD_LETTER_QUEUE, { ids: [...selection.ids], limit: selection.ids.length });
+      }
+      let moved = 0;
+      // Bounded batches, and only jobs dead-lettered before now: a job failing again meanwhile waits for the next call.
+      const createdBefore = new Date();
+      for (;;) {
+        const batch = await boss.redrive(DEAD_LETTER_QUEUE, {
+          createdBefore,
+          limit: 500,
+          ...(selection.clientId !== undefined ? { data: { client_id: selection.clientId } } : {}),
+        });
+        moved += batch;
+        if (batch < 500) return moved;
+      }
     },
 
     async depth() {

@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.ts';
 import type { JobCatalogue } from '../../src/core/dispatch.ts';
 import { JOB_CATALOGUE } from '../../src/core/router.ts';
-import { createDeps, type Deps } from '../../src/deps.ts';
+import { createDeps, type Deps, type DepsOptions } from '../../src/deps.ts';
 import { loadPlatformConfig } from '../../src/platform/config.ts';
 import { TMP_DIR } from './paths.ts';
 import { openTestDatabase, TEST_REDIS_URL } from './test-db.ts';
@@ -68,6 +68,8 @@ export async function createTestApp(
     queueSchema?: string;
     /** The jobs and subscribers to register (default: the platform's, JOB_CATALOGUE). */
     catalogue?: JobCatalogue;
+    /** Alert test seams: the clock, the local fake Slack receiver's address, flap damping. */
+    alerts?: Pick<DepsOptions, 'alertClock' | 'alertAddressAllowed' | 'alertClearForMs'>;
   } = {},
 ): Promise<TestApp> {
   const clientsDir = options.clientsDir ?? tempDir('clients-');
@@ -95,6 +97,7 @@ export async function createTestApp(
     ...(options.watchClients !== undefined ? { watchClients: options.watchClients } : {}),
     ...(options.queueSchema !== undefined ? { queueSchema: options.queueSchema } : {}),
     logDestination: { write: (line: string) => void logs.push(line) },
+    ...options.alerts,
   });
   const app = await buildApp(deps);
   await app.ready();

@@ -384,6 +384,53 @@ export const domainEventSequences = pgTable('domain_event_sequences', {
   lastSeq: bigint('last_seq', { mode: 'number' }).notNull(),
 });
 
+/**
+ * Health alerts (src/alerts/): one row per incident of one kind for one client. At most one
+ * unresolved (open or acknowledged) alert per client and kind, so a detector that keeps seeing
+ * the problem updates its incident instead of opening another. The notice columns record which
+ * operator notices went out (opened, reminders, recovery): one each per incident.
+ */
+export const alerts = pgTable(
+  'alerts',
+  {
+    id: uuid('id').notNull().default(sql`gen_random_uuid()`),
+    clientId: text('client_id').notNull(),
+    /** The detector: no_events | signature_failures | provider_credentials | messages_failing | dead_jobs | concurrency_cap | config_invalid */
+    kind: text('kind').notNull(),
+    /** critical | warning */
+    severity: text('severity').notNull(),
+    /** open | acknowledged | resolved */
+    state: text('state').notNull(),
+    /** What was seen, in a sentence (no secrets). */
+    summary: text('summary').notNull(),
+    /** What to do about it. */
+    action: text('action').notNull(),
+    /** The detector's figures when it last saw the problem. */
+    details: jsonb('details').notNull().default(sql`'{}'::jsonb`),
+    openedAt: timestamp('opened_at', { withTimezone: true }).notNull(),
+    /** The last evaluation that saw the problem. */
+    lastSeenAt: timestamp('last_seen_at', { withTimezone: true }).notNull(),
+    /** Since when the problem has not been seen (flap damping: resolved once clear long enough). */
+    clearSince: timestamp('clear_since', { withTimezone: true }),
+    acknowledgedAt: timestamp('acknowledged_at', { withTimezone: true }),
+    acknowledgedBy: text('acknowledged_by'),
+    resolvedAt: timestamp('resolved_at', { withTimezone: true }),
+    /** `detector` (it cleared) or the user id who resolved it. */
+    resolvedBy: text('resolved_by'),
+    notifiedAt: timestamp('notified_at', { withTimezone: true }),
+    remindedAt: timestamp('reminded_at', { withTimezone: true }),
+    reminders: integer('reminders').notNull().default(0),
+    recoveryNotifiedAt: timestamp('recovery_notified_at', { withTimezone: true }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.clientId, t.id] }),
+    uniqueIndex('alerts_client_kind_active_uq').on(t.clientId, t.kind).where(sql`state <> 'resolved'`),
+    index('alerts_client_opened_idx').on(t.clientId, t.openedAt),
+  ],
+);
+
 export const schema = {
   clients,
   calls,
@@ -400,4 +447,5 @@ export const schema = {
   auditLog,
   domainEvents,
   domainEventSequences,
+  alerts,
 };

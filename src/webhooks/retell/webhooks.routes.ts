@@ -78,6 +78,10 @@ export function retellWebhookRoutes(deps: Deps): FastifyPluginAsync {
       const code: ErrorCode | 'payload_too_large' =
         error instanceof AppError ? error.code : (error as { statusCode?: number }).statusCode === 413 ? 'payload_too_large' : 'internal_error';
       count(request, 'unknown', code);
+      // A burst of these is a rotated Retell key: the signature_failures detector counts them.
+      if ((code === 'invalid_signature' || code === 'stale_signature') && request.client) {
+        await deps.health.hit(request.client.id, 'signature_failure').catch((e: unknown) => request.log.warn({ err: e }, 'health counter unavailable'));
+      }
     });
 
     app.post('/:clientId', async (request: FastifyRequest, reply: FastifyReply) => {
@@ -118,6 +122,9 @@ export function retellWebhookRoutes(deps: Deps): FastifyPluginAsync {
           return { response: { call_inbound: { metadata: { client_id: client.id } } }, decision: 'accepted' as const };
         });
         deps.metrics.inboundCalls.inc({ client_id: client.id, decision });
+        if (decision !== 'accepted') {
+          void deps.health.hit(client.id, 'capacity_hit').catch((e: unknown) => request.log.warn({ err: e }, 'health counter unavailable'));
+        }
         const stored = { ...parsed, payload: { ...parsed.payload, xlnc_decision: decision } };
         const outcome = await ingestRetellEvent(client, stored, raw, deps).then(
           (r) => r.outcome,
