@@ -96,8 +96,10 @@ export interface DepsOptions {
    * (WORKERS_IN_PROCESS=false) passes false: the worker processes supervise.
    */
   superviseJobs?: boolean;
-  /** Test seam: alert webhooks may reach these addresses over http (a local fake receiver). Never in production. */
+  /** Test seam: alert webhooks may reach these addresses (a local fake receiver). Never in production. */
   alertAddressAllowed?: (ip: string) => boolean;
+  /** Test seam: a CA the alert webhooks trust (the fake receiver's self-signed certificate). */
+  alertCa?: string;
   /** The alerts' clock (tests move it); default the wall clock. */
   alertClock?: () => Date;
   /** How long a problem must stay away before its alert resolves (default 10 minutes). */
@@ -282,7 +284,11 @@ export async function createDeps(config: PlatformConfig, options: DepsOptions): 
       publicUrls: publicUrls(publicBaseOf(config)),
       health: createHealthCounters(cache),
       alerting: {
-        notifier: createOperatorNotifier({ config: config.alerts, ...(options.alertAddressAllowed ? { allowAddress: options.alertAddressAllowed } : {}) }),
+        notifier: createOperatorNotifier({
+          config: config.alerts,
+          ...(options.alertAddressAllowed ? { allowAddress: options.alertAddressAllowed } : {}),
+          ...(options.alertCa ? { ca: options.alertCa } : {}),
+        }),
         policy: { reminderMs: config.alerts.reminderMinutes * 60_000, clearForMs: options.alertClearForMs ?? DEFAULT_CLEAR_FOR_MS },
         now: options.alertClock ?? (() => new Date()),
       },

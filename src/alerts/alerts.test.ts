@@ -102,7 +102,7 @@ describe('health detectors: open once, notify once, remind, resolve, notify reco
         AL_TWILIO_TOKEN: twilioToken,
         ...clientEnv(),
       },
-      alerts: { alertClock: () => clock, alertAddressAllowed: (ip) => ip === '127.0.0.1' },
+      alerts: { alertClock: () => clock, alertAddressAllowed: (ip) => ip === '127.0.0.1', alertCa: slack.ca },
     });
     await startWorkers(t.deps, JOB_CATALOGUE, { concurrency: 4, perClientConcurrency: 2, pollingIntervalSeconds: 0.5 });
   }, 60_000);

@@ -69,7 +69,7 @@ export async function createTestApp(
     /** The jobs and subscribers to register (default: the platform's, JOB_CATALOGUE). */
     catalogue?: JobCatalogue;
     /** Alert test seams: the clock, the local fake Slack receiver's address, flap damping. */
-    alerts?: Pick<DepsOptions, 'alertClock' | 'alertAddressAllowed' | 'alertClearForMs'>;
+    alerts?: Pick<DepsOptions, 'alertClock' | 'alertAddressAllowed' | 'alertCa' | 'alertClearForMs'>;
   } = {},
 ): Promise<TestApp> {
   const clientsDir = options.clientsDir ?? tempDir('clients-');
