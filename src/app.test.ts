@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bearer, loginAs } from '../test/helpers/auth.ts';
 import { createTestApp, testClientConfig, uniqueId, writeClientFile, tempDir, type TestApp } from '../test/helpers/test-app.ts';
 
 describe('operations endpoints and error envelope', () => {
@@ -21,8 +22,23 @@ describe('operations endpoints and error envelope', () => {
     expect(res.headers['x-request-id']).toBeTruthy();
   });
 
-  it('GET /ready checks the database and migrations and lists clients, invalid ones with reasons', async () => {
+  it('GET /ready tells anyone ready or not, and names no client, file or query', async () => {
     const res = await t.app.inject({ method: 'GET', url: '/ready' });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ status: 'ready', checks: { database: { ok: true }, migrations: { ok: true }, ...(t.deps.redis ? { redis: { ok: true } } : {}) } });
+    expect(res.body).not.toContain(good);
+    expect(res.body).not.toContain(broken);
+    const viewer = await loginAs(t, 'client_admin', good);
+    const asClient = await t.app.inject({ method: 'GET', url: '/ready', headers: bearer(viewer.accessToken) });
+    expect(asClient.body).not.toContain(good);
+    const forged = await t.app.inject({ method: 'GET', url: '/ready', headers: bearer('not.a.token') });
+    expect(forged.statusCode).toBe(200);
+    expect(forged.body).not.toContain(broken);
+  });
+
+  it('GET /ready with a platform admin token checks the database and migrations and lists clients, invalid ones with reasons', async () => {
+    const admin = await loginAs(t, 'platform_admin');
+    const res = await t.app.inject({ method: 'GET', url: '/ready', headers: bearer(admin.accessToken) });
     expect(res.statusCode).toBe(200);
     const body = res.json();
     expect(body.status).toBe('ready');

@@ -25,7 +25,7 @@ import { retellFunctionRoutes } from './functions/functions.routes.ts';
 import { retellWebhookRoutes } from './webhooks/retell/webhooks.routes.ts';
 import { twilioWebhookRoutes } from './webhooks/twilio/twilio.routes.ts';
 import { BODY_LIMIT_BYTES } from './platform/config.ts';
-import { AppError, codeForStatus, errorEnvelope } from './platform/errors.ts';
+import { AppError, codeForStatus, databaseUnavailableError, errorEnvelope, isDatabaseUnavailable } from './platform/errors.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -88,6 +88,11 @@ export async function buildApp(deps: Deps): Promise<App> {
       const where = first?.instancePath ? first.instancePath.slice(1).replaceAll('/', '.') : error.validationContext;
       const message = `${where ?? 'request'}: ${first?.message ?? 'invalid'}`;
       return reply.code(400).send(errorEnvelope('invalid_payload', message, request.id));
+    }
+    if (isDatabaseUnavailable(error)) {
+      request.log.warn({ err: error }, 'database unavailable');
+      const unavailable = databaseUnavailableError();
+      return reply.code(unavailable.status).headers(unavailable.headers).send(errorEnvelope(unavailable.code, unavailable.message, request.id));
     }
     const status = 'statusCode' in error && typeof error.statusCode === 'number' ? error.statusCode : 500;
     if (status >= 500) {

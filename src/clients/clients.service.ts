@@ -12,7 +12,7 @@ export function requireServableClient(registry: ClientRegistry, clientId: string
   if (record.status === 'disabled') throw new AppError('client_disabled', `Client ${clientId} is disabled`);
   if (!isServable(record)) {
     // True to what exists: the problem is logged, counted (xlnc_client_config_invalid) and listed in /ready; nobody is paged.
-    throw new AppError('client_misconfigured', `Client ${clientId} has an invalid configuration; its requests are refused until it is fixed (the reasons are listed in /ready)`);
+    throw new AppError('client_misconfigured', `Client ${clientId} has an invalid configuration; its requests are refused until it is fixed (the reasons are listed by xlnc clients validate, and in /ready for platform admins)`);
   }
   return record;
 }

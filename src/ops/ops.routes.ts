@@ -1,10 +1,12 @@
 /**
  * Operations endpoints: liveness, readiness and Prometheus metrics. Unauthenticated by design
  * (load balancers and scrapers call them); they reveal health, never configuration values.
+ * /ready's per-client detail is for platform admins.
  */
 import type { FastifyPluginAsync } from 'fastify';
 import type { Deps } from '../deps.ts';
-import { checkReadiness } from './readiness.ts';
+import { authenticate } from '../auth/auth.guard.ts';
+import { checkReadiness, publicReadiness } from './readiness.ts';
 
 /** Queue depth is sampled when scraped: one grouped query, not a counter kept on every job. */
 async function sampleQueueDepth(deps: Deps): Promise<void> {
@@ -21,9 +23,13 @@ export function opsRoutes(deps: Deps): FastifyPluginAsync {
   return async (app) => {
     app.get('/health', async () => ({ status: 'ok', uptime_s: Math.round(process.uptime()) }));
 
-    app.get('/ready', async (_request, reply) => {
+    // Public: ready or not and why in general terms. The per-client detail (ids, config files,
+    // driver messages) only for a platform admin's token; any other token, or one that cannot be
+    // checked while the database is down, gets the public answer.
+    app.get('/ready', async (request, reply) => {
       const report = await checkReadiness(deps);
-      return reply.code(report.status === 'ready' ? 200 : 503).send(report);
+      const admin = request.headers.authorization ? await authenticate(request).then(() => request.user?.role === 'platform_admin', () => false) : false;
+      return reply.code(report.status === 'ready' ? 200 : 503).send(admin ? report : publicReadiness(report));
     });
 
     app.get('/metrics', async (_request, reply) => {

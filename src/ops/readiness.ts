@@ -9,6 +9,7 @@ interface Check {
 
 export interface ReadinessReport {
   status: 'ready' | 'not_ready';
+  /** Driver messages in `detail` (they may carry SQL text): for platform admins only, see publicReadiness. */
   checks: { database: Check; migrations: Check; redis?: Check };
   clients: {
     total: number;
@@ -78,6 +79,26 @@ export async function checkReadiness(deps: Deps): Promise<ReadinessReport> {
     }
   }
   const checks: ReadinessReport['checks'] = { database, migrations, ...(redis ? { redis } : {}) };
-  const ok = database.ok && migrations.ok && (redis?.ok ?? true);
+  // Redis is optional: without it caches, rate limits and signals run on process-local state, so
+  // an instance whose Redis is down still serves and must stay in the load balancer.
+  const ok = database.ok && migrations.ok;
   return { status: ok ? 'ready' : 'not_ready', checks, clients };
+}
+
+/** What anyone may see: ready or not, and why in general terms (no driver text, client ids or file paths). */
+export interface PublicReadiness {
+  status: ReadinessReport['status'];
+  checks: { database: Check; migrations: Check; redis?: Check };
+}
+
+export function publicReadiness(report: ReadinessReport): PublicReadiness {
+  const { database, migrations, redis } = report.checks;
+  return {
+    status: report.status,
+    checks: {
+      database: database.ok ? { ok: true } : { ok: false, detail: 'the database is unreachable' },
+      migrations: migrations.ok ? { ok: true } : { ok: false, detail: database.ok ? 'migrations are pending' : 'unknown while the database is unreachable' },
+      ...(redis ? { redis: redis.ok ? { ok: true } : { ok: false, detail: 'Redis is unreachable; caches, rate limits and signals run on process-local state' } } : {}),
+    },
+  };
 }

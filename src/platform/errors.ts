@@ -88,3 +88,67 @@ export function codeForStatus(status: number): ErrorCode {
       return status >= 500 ? 'internal_error' : 'bad_request';
   }
 }
+
+/** Seconds a caller is asked to wait when a dependency is down (Retry-After on 503). */
+export const UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
+
+/**
+ * SQLSTATEs and socket codes that mean "the database cannot be reached right now", not "this
+ * request is wrong": admin_shutdown (57P01, a restart), crash_shutdown (57P02),
+ * cannot_connect_now (57P03, starting up or shutting down), connection exceptions (class 08),
+ * too_many_connections (53300), and the socket errors of a server that is gone.
+ */
+const UNAVAILABLE_CODES = new Set([
+  '57P01',
+  '57P02',
+  '57P03',
+  '53300',
+  '08000',
+  '08001',
+  '08003',
+  '08004',
+  '08006',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+
+/** node-postgres and pg-pool messages that carry no code. */
+const UNAVAILABLE_MESSAGES = [
+  'Connection terminated unexpectedly',
+  'Connection terminated due to connection timeout',
+  'timeout exceeded when trying to connect',
+  'Client has encountered a connection error and is not queryable',
+  'Client was closed and is not queryable',
+  'Cannot use a pool after calling end on the pool',
+  'Query read timeout',
+];
+
+/**
+ * Whether `error` (or anything in its `cause` chain: drizzle wraps driver errors) says the
+ * database is unreachable. One list, used by the error mapping and by anything that must tell an
+ * outage from a bad row (the call_inbound spool).
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  for (let current: unknown = error, depth = 0; current && depth < 8; depth++) {
+    if (typeof current !== 'object') return false;
+    const { code, message, cause, errors } = current as { code?: unknown; message?: unknown; cause?: unknown; errors?: unknown };
+    if (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) return true;
+    if (typeof message === 'string' && UNAVAILABLE_MESSAGES.some((known) => message.includes(known))) return true;
+    // An AggregateError (a connect that tried IPv4 and IPv6) holds the socket errors.
+    if (Array.isArray(errors) && errors.some((inner) => isDatabaseUnavailable(inner))) return true;
+    current = cause;
+  }
+  return false;
+}
+
+/** The 503 a request gets while the database is unreachable (never a 500: retrying will help). */
+export function databaseUnavailableError(): AppError {
+  return new AppError('service_unavailable', 'The database is unavailable; try again shortly', {
+    'retry-after': String(UNAVAILABLE_RETRY_AFTER_SECONDS),
+  });
+}

@@ -149,7 +149,9 @@ describe('the production image, replayed from the Dockerfile', () => {
       });
       const ready = await fetch(`http://127.0.0.1:${port}/ready`);
       expect(ready.status, api.output()).toBe(200);
-      expect(((await ready.json()) as { clients: { active: string[] } }).clients.active).toContain('smart-tax-nation');
+      expect(((await ready.json()) as { status: string }).status).toBe('ready');
+      const unsigned = await fetch(`http://127.0.0.1:${port}/api/webhooks/retell/smart-tax-nation`, { method: 'POST', body: '{}' });
+      expect(unsigned.status, 'the example client is loaded').toBe(401);
       const uid = /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${api.child.pid}/status`, 'utf8'))?.[1];
       expect(Number(uid)).toBe(RUN_AS.uid);
 

@@ -28,8 +28,11 @@ describe('the server process', () => {
     });
     try {
       expect(await waitFor(`http://127.0.0.1:${port}/health`, 15_000)).toBeLessThan(15_000);
-      const ready = (await (await fetch(`http://127.0.0.1:${port}/ready`)).json()) as { clients: { active: string[] } };
-      expect(ready.clients.active).toContain('smart-tax-nation');
+      const ready = (await (await fetch(`http://127.0.0.1:${port}/ready`)).json()) as { status: string };
+      expect(ready.status).toBe('ready');
+      // The example client is loaded: an unsigned event is refused for its signature, not as an unknown client.
+      const unsigned = await fetch(`http://127.0.0.1:${port}/api/webhooks/retell/smart-tax-nation`, { method: 'POST', body: '{}' });
+      expect(unsigned.status).toBe(401);
       const stoppedAt = Date.now();
       child.kill('SIGTERM');
       expect(await exited(child)).toBe(0);

@@ -175,8 +175,9 @@ export async function runTour(readme: string, options: { keep?: boolean } = {}):
 async function waitForClient(port: number, clientId: string): Promise<void> {
   const deadline = Date.now() + 10_000;
   for (;;) {
-    const ready = (await (await fetch(`http://127.0.0.1:${port}/ready`)).json()) as { clients?: { active?: string[] } };
-    if (ready.clients?.active?.includes(clientId) || Date.now() > deadline) return;
+    // Known to the server once an unsigned event is refused for its signature (401), not as an unknown client (404).
+    const probe = await fetch(`http://127.0.0.1:${port}/api/webhooks/retell/${clientId}`, { method: 'POST', body: '{}' });
+    if (probe.status === 401 || Date.now() > deadline) return;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }

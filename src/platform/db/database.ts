@@ -214,14 +214,35 @@ function postgresSchemaLock(url: string): Database['withSchemaLock'] {
   };
 }
 
+/**
+ * How long a request waits for a pooled connection before it is told the database is unavailable
+ * (a 503): while the server is down a connection attempt is refused at once, but one to a server
+ * that does not answer would otherwise wait for ever.
+ */
+export const CONNECT_TIMEOUT_MS = 5_000;
+
+/**
+ * A pool whose connections survive the server going away. pg-pool listens for errors only on
+ * idle clients; a checked-out client (a transaction between two statements, a pipelined batch)
+ * whose server ends the session (57P01 on a restart, "Connection terminated unexpectedly") emits
+ * `error` with nobody listening, which kills the process. Every client gets a listener of its own
+ * when it connects; its in-flight query fails, pg-pool drops it on release, and the next checkout
+ * connects again.
+ */
+export function resilientPool(config: pg.PoolConfig): pg.Pool {
+  const pool = new pg.Pool({ connectionTimeoutMillis: CONNECT_TIMEOUT_MS, ...config });
+  pool.on('error', () => undefined);
+  pool.on('connect', (client) => {
+    client.on('error', () => undefined);
+  });
+  return pool;
+}
+
 async function openPostgres(url: string, poolSize: number): Promise<Database> {
-  const pool = new pg.Pool({ connectionString: url, max: poolSize });
+  const pool = resilientPool({ connectionString: url, max: poolSize });
   // Batches get their own connections in pipeline mode (queries issued without awaiting each other
   // share one round trip); everything else keeps plain one-query-at-a-time connections.
-  const batchPool = new pg.Pool({ connectionString: url, max: poolSize, pipeline: true });
-  // An idle client error (server restart) must not crash the process; the next query reconnects.
-  pool.on('error', () => undefined);
-  batchPool.on('error', () => undefined);
+  const batchPool = resilientPool({ connectionString: url, max: poolSize, pipeline: true });
   const db = drizzlePg({ client: pool, schema }) as unknown as Db;
   const withSchemaLock = postgresSchemaLock(url);
   return {

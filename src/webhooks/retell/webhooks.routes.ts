@@ -13,6 +13,7 @@ import { AppError, type ErrorCode } from '../../platform/errors.ts';
 import { parseRetellEvent, type ParsedEvent } from './retell-events.schemas.ts';
 import { verifyRetellSignature } from './retell-signature.ts';
 import { ingestRetellEvent } from './webhooks.service.ts';
+import { createInboundSpool } from './inbound-spool.ts';
 import { buildInboundResponse } from '../../functions/inbound.service.ts';
 
 declare module 'fastify' {
@@ -68,6 +69,10 @@ export function resolveClientHook(deps: Deps) {
 export function retellWebhookRoutes(deps: Deps): FastifyPluginAsync {
   return async (app) => {
     await rawBodyParsing(app, {});
+    // call_inbound answered while the database is away is stored from here once it is back.
+    const spool = createInboundSpool(deps.config.dataDir, deps);
+    app.addHook('onReady', async () => spool.start());
+    app.addHook('onClose', async () => spool.close());
 
     const count = (request: FastifyRequest, event: string, outcome: string) =>
       deps.metrics.webhookEvents.inc({ client_id: request.client?.id ?? request.clientId ?? '', event, outcome });
@@ -128,9 +133,16 @@ export function retellWebhookRoutes(deps: Deps): FastifyPluginAsync {
         const stored = { ...parsed, payload: { ...parsed.payload, xlnc_decision: decision } };
         const outcome = await ingestRetellEvent(client, stored, raw, deps).then(
           (r) => r.outcome,
-          (error: unknown) => {
-            request.log.error({ err: error }, 'call_inbound could not be stored');
-            return 'store_failed' as const;
+          async (error: unknown) => {
+            // Answered all the same (the call must connect), so it must not be lost: spooled on disk first.
+            request.log.warn({ err: error }, 'call_inbound could not be stored now; spooling it');
+            return spool.append({ client_id: client.id, body: raw.toString('utf8'), decision }).then(
+              () => 'spooled' as const,
+              (spoolError: unknown) => {
+                request.log.error({ err: spoolError }, 'call_inbound could be neither stored nor spooled');
+                return 'store_failed' as const;
+              },
+            );
           },
         );
         count(request, parsed.event, outcome);
