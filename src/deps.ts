@@ -26,13 +26,16 @@ import { createCircuitBreakers, type ProviderContext } from './platform/provider
 import { createJobQueue, type JobDefinition, type JobQueue } from './platform/queue.ts';
 import { createMemoryRateLimiter, createRedisRateLimiter, type RateLimiter } from './platform/rate-limit.ts';
 import {
+  createFallbackCache,
   createMemoryCache,
   createRedis,
-  createRedisCache,
+  createRedisFallback,
   createRedisSignal,
   platformKey,
+  withLocalFallback,
   type KeyValueCache,
   type Redis,
+  type RedisFallback,
 } from './platform/redis.ts';
 
 export interface Deps {
@@ -43,6 +46,8 @@ export interface Deps {
   readonly database: Database;
   readonly tenancy: Tenancy;
   readonly redis: Redis | undefined;
+  /** With Redis: routes its callers to process-local state while it is down (see RedisFallback). */
+  readonly redisFallback: RedisFallback | undefined;
   readonly cache: KeyValueCache;
   /** Access tokens voided before their expiry (a user disabled, demoted or given a new password). */
   readonly sessions: SessionRevocations;
@@ -167,17 +172,20 @@ export async function createDeps(config: PlatformConfig, options: DepsOptions): 
     const tenancy = createTenancy(database);
 
     let redis: Redis | undefined;
+    let redisFallback: RedisFallback | undefined;
     if (config.redisUrl) {
-      const client = createRedis(config.redisUrl);
+      const client = createRedis(config.redisUrl, { failFast: true });
       redis = client;
+      // Logs the outage once and recovers by itself (its error listener also keeps ioredis quiet).
+      redisFallback = createRedisFallback(client, logger);
       closers.push(async () => {
         client.disconnect();
       });
-      client.on('error', (error: Error) => logger.warn({ err: error.message }, 'redis error'));
     }
-    const cache = redis ? createRedisCache(redis) : createMemoryCache();
+    const cache = redis && redisFallback ? createFallbackCache(redis, redisFallback) : createMemoryCache();
     const metrics = createMetrics({ defaultMetrics: options.defaultMetrics ?? true });
-    const rateLimiter = redis ? createRedisRateLimiter(redis) : createMemoryRateLimiter();
+    const rateLimiter =
+      redis && redisFallback ? withLocalFallback(redisFallback, createRedisRateLimiter(redis), createMemoryRateLimiter()) : createMemoryRateLimiter();
     const providers: ProviderContext = {
       fetch: options.fetch ?? globalThis.fetch,
       breakers: createCircuitBreakers({ failureThreshold: 5, openMs: 30_000 }),
@@ -211,7 +219,7 @@ export async function createDeps(config: PlatformConfig, options: DepsOptions): 
       strict: config.configStrict,
       logger,
       onSecret: (value) => scrubber.add(value),
-      ...(redis ? { signal: createRedisSignal(redis, platformKey('clients-changed'), instanceId) } : {}),
+      ...(redis ? { signal: createRedisSignal(redis, platformKey('clients-changed'), instanceId, redisFallback) } : {}),
       ...(options.pollIntervalMs !== undefined ? { pollIntervalMs: options.pollIntervalMs } : {}),
       ...(options.watchClients !== undefined ? { watch: options.watchClients } : {}),
     });
@@ -247,7 +255,7 @@ export async function createDeps(config: PlatformConfig, options: DepsOptions): 
       encryptionKeys: config.encryptionKeys,
       logger,
       onSecret: (value) => scrubber.add(value),
-      ...(redis ? { signal: createRedisSignal(redis, platformKey('db-clients-changed'), instanceId) } : {}),
+      ...(redis ? { signal: createRedisSignal(redis, platformKey('db-clients-changed'), instanceId, redisFallback) } : {}),
     });
     await dbClients.start();
     closers.push(() => dbClients.close());
@@ -267,6 +275,7 @@ export async function createDeps(config: PlatformConfig, options: DepsOptions): 
       database,
       tenancy,
       redis,
+      redisFallback,
       cache,
       sessions: createSessionRevocations(cache, async (userId) => {
         const { exists, revokedAt } = await tenancy.withPlatform((tx) => findSessionsRevokedAt(tx, userId));

@@ -28,7 +28,7 @@ export function authRoutes(deps: Deps): FastifyPluginAsync {
       tenancy: deps.tenancy,
       jwtSecret: deps.config.jwtSecret,
       jwtRefreshSecret: deps.config.jwtRefreshSecret,
-      throttle: createLoginThrottle(deps.redis),
+      throttle: createLoginThrottle(deps.redis, Date.now, deps.redisFallback),
     });
 
     const firstRun = createFirstRun(deps.tenancy);

@@ -10,7 +10,7 @@
  * Keys are platform keys built from a hash, so neither emails nor IPs are stored in Redis.
  */
 import { createHash } from 'node:crypto';
-import { platformKey, type Redis } from '../platform/redis.ts';
+import { platformKey, withLocalFallback, type Redis, type RedisFallback } from '../platform/redis.ts';
 
 /** Failures per minute before one address is refused one account. */
 export const LOGIN_FAILURES_PER_EMAIL_AND_IP = 5;
@@ -40,8 +40,10 @@ const countersFor = (email: string, ip: string): [key: string, limit: number][] 
   [ipKey(ip), LOGIN_FAILURES_PER_IP],
 ];
 
-export function createLoginThrottle(redis: Redis | undefined, now: () => number = Date.now): LoginThrottle {
-  return redis ? redisThrottle(redis) : memoryThrottle(now);
+/** With `fallback`, counts in process memory while Redis is down (each instance then counts on its own). */
+export function createLoginThrottle(redis: Redis | undefined, now: () => number = Date.now, fallback?: RedisFallback): LoginThrottle {
+  if (!redis) return memoryThrottle(now);
+  return fallback ? withLocalFallback(fallback, redisThrottle(redis), memoryThrottle(now)) : redisThrottle(redis);
 }
 
 function memoryThrottle(now: () => number): LoginThrottle {
