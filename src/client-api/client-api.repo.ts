@@ -6,6 +6,7 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { callSortAt, outcomeSql, perRowEvidence, type CallOutcome } from '../analytics/call-outcome.ts';
 import { sqlRows, type Tx } from '../platform/db/database.ts';
+import { CALL_SEARCH_CONFIG } from '../platform/db/schema.ts';
 import type { Cursor } from './cursor.ts';
 
 /** UTC with microseconds: the cursor's sort key (see cursor.ts). */
@@ -46,15 +47,25 @@ export function likePattern(text: string): string {
   return `%${text.replace(/[\\%_]/g, '\\$&')}%`;
 }
 
-/** "(415) 555-01" finds "+1415555 01…": digits only, when the text looks like a phone number. */
-function phoneSearch(text: string): string {
-  return /^[\d\s()+.-]+$/.test(text) && /\d/.test(text) ? text.replace(/\D/g, '') : text;
-}
+/** "(415) 555-01" finds "+1415555 01…": a text of digits and phone punctuation searches numbers. */
+const PHONE_LIKE = /^[\d\s()+.-]+$/;
 
 const outcome = outcomeSql(perRowEvidence);
 
 /** The customer's number: who called in, or who was called on an outbound call. */
 const callerNumber = sql`(case when c.direction = 'outbound' then c.to_number else c.from_number end)`;
+
+/**
+ * What `q` matches: a phone-like text the customer's number (digits only); words the call's
+ * summary and transcript through full-text search (websearch syntax: "quoted phrase", or, -word),
+ * stemmed like the stored document; a text with no letter or digit at all (`%`, `_`) the summary
+ * literally, since text search would find no word in it.
+ */
+function searchCondition(text: string): SQL {
+  if (PHONE_LIKE.test(text) && /\d/.test(text)) return sql`${callerNumber} ilike ${likePattern(text.replace(/\D/g, ''))}`;
+  if (!/[\p{L}\p{N}]/u.test(text)) return sql`c.summary ilike ${likePattern(text)}`;
+  return sql`c.search_document @@ websearch_to_tsquery(${sql.raw(`'${CALL_SEARCH_CONFIG}'`)}, ${text})`;
+}
 
 function callConditions(clientId: string, filter: CallFilter, after: Cursor | undefined): SQL {
   const conditions: SQL[] = [sql`c.client_id = ${clientId}`];
@@ -67,9 +78,7 @@ function callConditions(clientId: string, filter: CallFilter, after: Cursor | un
   } else if (filter.sentiment) {
     conditions.push(sql`lower(c.sentiment) = ${filter.sentiment}`);
   }
-  if (filter.q) {
-    conditions.push(sql`(${callerNumber} ilike ${likePattern(phoneSearch(filter.q))} or c.summary ilike ${likePattern(filter.q)})`);
-  }
+  if (filter.q) conditions.push(searchCondition(filter.q));
   if (filter.outcome) conditions.push(sql`${outcome} = ${filter.outcome}`);
   if (after) conditions.push(sql`(${callSortAt}, c.call_id) < (${after.at}::timestamptz, ${after.id})`);
   return sql.join(conditions, sql` and `);

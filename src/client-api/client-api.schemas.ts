@@ -38,7 +38,15 @@ export const callFilters = {
   sentiment: z.enum(sentiments).optional().describe("Retell's user sentiment; `unknown` also matches calls not analysed yet."),
   direction: z.enum(['inbound', 'outbound']).optional(),
   agent: z.string().min(1).max(200).optional().describe('Retell agent id.'),
-  q: z.string().min(1).max(200).optional().describe("Text searched in the customer's number (the caller, or who was called on an outbound call) and the call summary, case-insensitive; a phone-like text matches digits only."),
+  q: z
+    .string()
+    .min(1)
+    .max(200)
+    .optional()
+    .describe(
+      "Search. Words: full-text search over the call's summary and transcript (English stemming, so `booking` finds `booked`; web-search syntax: \"a phrase\", `or`, `-word`). " +
+        "A phone-like text (digits, spaces, `()+.-`): the customer's number (the caller, or who was called on an outbound call), digits only. A text with no letter or digit: the summary, literally.",
+    ),
 };
 
 export const listCallsQuery = z.object({ ...pageQuery, ...callFilters });

@@ -240,6 +240,26 @@ describe('the dashboard in a browser', () => {
     await page.close();
   });
 
+  it('finds a call by a word said in it (full-text search), not another client’s', async () => {
+    const page = await newPage();
+    await signIn(page, users.ownerA);
+    await page.getByRole('heading', { level: 1, name: 'Overview' }).waitFor();
+    await page.getByRole('navigation', { name: 'Client sections' }).getByRole('link', { name: 'Calls' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Calls' }).waitFor();
+    // Full-text search: a word only the voicemail's caller said (in its transcript, not its summary).
+    await page.getByLabel('Search').fill('Springfield');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await expect.poll(() => page.url()).toContain('q=Springfield');
+    await expect.poll(() => page.getByRole('table', { name: 'Calls' }).getByRole('row').count()).toBe(2);
+    await expect.poll(() => page.getByRole('table', { name: 'Calls' }).textContent()).toContain('Voicemail');
+    await look(page, 'calls-search');
+    const ownerB = await apiToken(users.ownerB);
+    expect(((await apiGet(ownerB, `/api/clients/${clientB}/calls?q=Springfield`)).body.data as unknown[]).length).toBe(0);
+    await page.getByRole('button', { name: 'Clear' }).click();
+    await expect.poll(() => page.getByRole('table', { name: 'Calls' }).getByRole('row').count()).toBe(scenariosA.length + 1);
+    await page.close();
+  });
+
   it('shows appointments, messages and settings with secrets masked', async () => {
     const page = await newPage();
     await signIn(page, users.ownerA);

@@ -7,6 +7,7 @@ import {
   bigint,
   boolean,
   check,
+  customType,
   index,
   integer,
   jsonb,
@@ -17,6 +18,19 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
+
+/** PostgreSQL's text-search document type (drizzle has no built-in column for it). */
+const tsvector = customType<{ data: string }>({ dataType: () => 'tsvector' });
+
+/**
+ * What full-text search over a call reads: the summary and the transcript, stemmed as English.
+ * The transcript is cut at 200,000 characters so no call can exceed tsvector's 1 MB limit (a
+ * Retell transcript of an hour is about 60,000); the summary comes first so it is always in.
+ */
+export const CALL_SEARCH_CONFIG = 'english';
+const callSearchDocument = sql.raw(
+  `to_tsvector('${CALL_SEARCH_CONFIG}', coalesce(summary, '') || ' ' || left(coalesce(transcript, ''), 200000))`,
+);
 
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
 const updatedAt = () => timestamp('updated_at', { withTimezone: true }).notNull().defaultNow();
@@ -64,11 +78,17 @@ export const calls = pgTable(
     metadata: jsonb('metadata'),
     dynamicVariables: jsonb('dynamic_variables'),
     cost: jsonb('cost'),
+    /** Generated: the summary and transcript as a text-search document (see callSearchDocument). */
+    searchDocument: tsvector('search_document').generatedAlwaysAs(callSearchDocument),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
   (t) => [
     primaryKey({ columns: [t.clientId, t.callId] }),
+    // The one index not led by client_id: GIN cannot lead with a text column without the
+    // btree_gin extension. Searches always add `client_id = …` (and RLS does), so a match list
+    // is cut to the client in the same bitmap scan.
+    index('calls_search_idx').using('gin', t.searchDocument),
     index('calls_client_started_idx').on(t.clientId, t.startedAt),
     index('calls_client_created_idx').on(t.clientId, t.createdAt),
     index('calls_client_from_idx').on(t.clientId, t.fromNumber),

@@ -948,7 +948,7 @@ export interface paths {
                     limit?: number;
                     /** @description booked | message | voicemail | no_answer | other (see the outcome rule). */
                     outcome?: "booked" | "message" | "voicemail" | "no_answer" | "other";
-                    /** @description Text searched in the customer's number (the caller, or who was called on an outbound call) and the call summary, case-insensitive; a phone-like text matches digits only. */
+                    /** @description Search. Words: full-text search over the call's summary and transcript (English stemming, so `booking` finds `booked`; web-search syntax: "a phrase", `or`, `-word`). A phone-like text (digits, spaces, `()+.-`): the customer's number (the caller, or who was called on an outbound call), digits only. A text with no letter or digit: the summary, literally. */
                     q?: string;
                     /** @description Retell's user sentiment; `unknown` also matches calls not analysed yet. */
                     sentiment?: "positive" | "negative" | "neutral" | "unknown";
@@ -1029,7 +1029,7 @@ export interface paths {
                     from?: string;
                     /** @description booked | message | voicemail | no_answer | other (see the outcome rule). */
                     outcome?: "booked" | "message" | "voicemail" | "no_answer" | "other";
-                    /** @description Text searched in the customer's number (the caller, or who was called on an outbound call) and the call summary, case-insensitive; a phone-like text matches digits only. */
+                    /** @description Search. Words: full-text search over the call's summary and transcript (English stemming, so `booking` finds `booked`; web-search syntax: "a phrase", `or`, `-word`). A phone-like text (digits, spaces, `()+.-`): the customer's number (the caller, or who was called on an outbound call), digits only. A text with no letter or digit: the summary, literally. */
                     q?: string;
                     /** @description Retell's user sentiment; `unknown` also matches calls not analysed yet. */
                     sentiment?: "positive" | "negative" | "neutral" | "unknown";

@@ -107,7 +107,7 @@ export function CallsPage() {
       <form key={JSON.stringify(search)} className="filters" onSubmit={applyFilters} aria-label="Filter calls">
         <label className="field field-grow">
           <span>Search</span>
-          <input type="search" name="q" defaultValue={search.q ?? ''} placeholder="Phone number or words in the summary" />
+          <input type="search" name="q" defaultValue={search.q ?? ''} placeholder="Words said in the call, or a phone number" />
         </label>
         <label className="field">
           <span>From</span>

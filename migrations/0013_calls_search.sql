@@ -1,0 +1,2 @@
+ALTER TABLE "calls" ADD COLUMN "search_document" "tsvector" GENERATED ALWAYS AS (to_tsvector('english', coalesce(summary, '') || ' ' || left(coalesce(transcript, ''), 200000))) STORED;--> statement-breakpoint
+CREATE INDEX "calls_search_idx" ON "calls" USING gin ("search_document");
