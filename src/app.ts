@@ -15,12 +15,14 @@ import {
 } from 'fastify-type-provider-zod';
 import type { Deps } from './deps.ts';
 import { adminRoutes } from './admin/admin.routes.ts';
+import { alertsRoutes } from './alerts/alerts.routes.ts';
 import { registerAuth } from './auth/auth.guard.ts';
 import { authRoutes } from './auth/auth.routes.ts';
 import { clientApiRoutes } from './client-api/client-api.routes.ts';
 import { dashboardRoutes } from './dashboard/dashboard.routes.ts';
 import { registerOpenApi } from './client-api/openapi.ts';
 import { opsRoutes } from './ops/ops.routes.ts';
+import { failedJobsRoutes } from './ops/failed-jobs.routes.ts';
 import { retellFunctionRoutes } from './functions/functions.routes.ts';
 import { retellWebhookRoutes } from './webhooks/retell/webhooks.routes.ts';
 import { twilioWebhookRoutes } from './webhooks/twilio/twilio.routes.ts';
@@ -123,6 +125,8 @@ export async function buildApp(deps: Deps): Promise<App> {
   await app.register(twilioWebhookRoutes(deps), { prefix: '/api/webhooks/twilio' });
   await app.register(authRoutes(deps), { prefix: '/api/auth' });
   await app.register(adminRoutes(deps), { prefix: '/api/admin' });
+  await app.register(alertsRoutes(deps), { prefix: '/api/admin' });
+  await app.register(failedJobsRoutes(deps), { prefix: '/api/admin/jobs' });
   await app.register(clientApiRoutes(deps), { prefix: '/api/clients' });
   await app.register(dashboardRoutes(deps));
 

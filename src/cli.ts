@@ -8,6 +8,7 @@ import { clientsList, clientsSchema, clientsValidate, secretsEncrypt } from './c
 import { ConfigError, loadPlatformConfig, type PlatformConfig } from './platform/config.ts';
 import { publicBaseNotice, publicBaseOf, type PublicBase } from './platform/public-urls.ts';
 import { openDatabase } from './platform/db/database.ts';
+import { jobsFailed, jobsRetry } from './ops/jobs.cli.ts';
 
 type Io = Parameters<typeof clientsValidate>[1];
 type Command = (args: string[], io: Io) => Promise<number>;
@@ -227,6 +228,8 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
     help: 'users reset-password --email E [--password-stdin]   set a new password and end their sessions',
   },
   'keys rotate': { run: (args, io) => keysRotate(args, io), help: 'keys rotate [--client <id>]  re-seal database client secrets with the current ENCRYPTION_KEY' },
+  'jobs failed': { run: (args, io) => jobsFailed(args, io), help: 'jobs failed [--client <id>] [--json]  jobs that gave up: what failed, attempts, the last error (scrubbed)' },
+  'jobs retry': { run: (args, io) => jobsRetry(args, io), help: 'jobs retry <id>… | --all [--client <id>]  replay failed jobs (a replay never repeats what already happened)' },
   'simulate-call': { run: simulate, help: 'simulate-call --client <id> [--base-url URL] [--scenario booked|message|no-answer|voicemail]' },
   worker: { run: worker, help: 'worker                   run job workers only (no HTTP)' },
   migrate: { run: migrate, help: 'migrate                  apply database migrations' },

@@ -4,6 +4,8 @@
  * /ready's per-client detail is for platform admins.
  */
 import type { FastifyPluginAsync } from 'fastify';
+import { openAlertCounts } from '../alerts/alerts.service.ts';
+import { ALERT_KINDS } from '../alerts/detectors.ts';
 import type { Deps } from '../deps.ts';
 import { authenticate } from '../auth/auth.guard.ts';
 import { checkReadiness, publicReadiness } from './readiness.ts';
@@ -17,6 +19,24 @@ async function sampleQueueDepth(deps: Deps): Promise<void> {
   if (!rows) return;
   deps.metrics.queueDepth.reset();
   for (const row of rows) deps.metrics.queueDepth.set({ job: row.queue, client_id: row.client_id, state: row.state }, row.count);
+}
+
+/**
+ * Open alerts per client and kind, sampled when scraped. Labels stay bounded: only clients the
+ * registry knows and the closed list of kinds (a row of a removed client is not a series).
+ */
+async function sampleOpenAlerts(deps: Deps): Promise<void> {
+  const counts = await openAlertCounts(deps.tenancy).catch((error: unknown) => {
+    deps.logger.warn({ err: error }, 'open alerts sample failed');
+    return undefined;
+  });
+  if (!counts) return;
+  deps.metrics.alertsOpen.reset();
+  const kinds: readonly string[] = ALERT_KINDS;
+  for (const row of counts) {
+    if (!kinds.includes(row.kind) || !deps.registry.get(row.clientId)) continue;
+    deps.metrics.alertsOpen.set({ client_id: row.clientId, kind: row.kind }, row.count);
+  }
 }
 
 export function opsRoutes(deps: Deps): FastifyPluginAsync {
@@ -34,7 +54,7 @@ export function opsRoutes(deps: Deps): FastifyPluginAsync {
 
     app.get('/metrics', async (_request, reply) => {
       deps.refreshClientMetrics();
-      await sampleQueueDepth(deps);
+      await Promise.all([sampleQueueDepth(deps), sampleOpenAlerts(deps)]);
       const body = await deps.metrics.registry.metrics();
       return reply.type(deps.metrics.registry.contentType).send(body);
     });

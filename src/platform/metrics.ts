@@ -79,6 +79,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
       labelNames: ['job', 'client_id', 'state'] as const,
       registers: [registry],
     }),
+    alertsOpen: new Gauge({
+      name: 'xlnc_alerts_open',
+      help: 'Open or acknowledged health alerts by client and kind (sampled on scrape; only configured clients and known kinds)',
+      labelNames: ['client_id', 'kind'] as const,
+      registers: [registry],
+    }),
     configReloads: new Counter({
       name: 'xlnc_client_config_reloads_total',
       help: 'Client configuration reloads that changed something',

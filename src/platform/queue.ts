@@ -319,6 +319,8 @@ export function createJobQueue(
     },
 
     async deadLetters(options = {}) {
+      // A database no worker has prepared yet has no dead-letter queue, and so no failed job.
+      if (!(await boss.getQueue(DEAD_LETTER_QUEUE))) return [];
       const jobs = await boss.findJobs<Record<string, unknown>>(DEAD_LETTER_QUEUE, {
         queued: true,
         limit: Math.min(Math.max(options.limit ?? 1000, 1), 100_000),
@@ -341,6 +343,7 @@ export function createJobQueue(
     },
 
     async retryDeadLetters(selection) {
+      if (!(await boss.getQueue(DEAD_LETTER_QUEUE))) return 0;
       if ('ids' in selection) {
         if (selection.ids.length === 0) return 0;
         return boss.redrive(DEAD_LETTER_QUEUE, { ids: [...selection.ids], limit: selection.ids.length });

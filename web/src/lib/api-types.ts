@@ -4,6 +4,74 @@
  */
 
 export interface paths {
+    "/api/admin/alerts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Every open or acknowledged alert, newest first. */
+                            alerts: {
+                                acknowledged_at: string | null;
+                                acknowledged_by: string | null;
+                                /** @description What to do about it. */
+                                action: string;
+                                client_id: string;
+                                details: {
+                                    [key: string]: unknown;
+                                };
+                                id: string;
+                                /** @enum {string} */
+                                kind: "no_events" | "signature_failures" | "provider_credentials" | "messages_failing" | "dead_jobs" | "concurrency_cap" | "config_invalid";
+                                last_seen_at: string;
+                                opened_at: string;
+                                reminders: number;
+                                resolved_at: string | null;
+                                /** @description `detector` (the problem went away) or the user id who resolved it. */
+                                resolved_by: string | null;
+                                /** @enum {string} */
+                                severity: "critical" | "warning";
+                                /** @enum {string} */
+                                state: "open" | "acknowledged" | "resolved";
+                                /** @description What was seen. */
+                                summary: string;
+                            }[];
+                            counts: {
+                                client_id: string;
+                                count: number;
+                                /** @enum {string} */
+                                kind: "no_events" | "signature_failures" | "provider_credentials" | "messages_failing" | "dead_jobs" | "concurrency_cap" | "config_invalid";
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/admin/audit": {
         parameters: {
             query?: never;
@@ -153,6 +221,267 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/admin/clients/{clientId}/alerts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Older than this opened_at (the last item of the previous page). */
+                    before?: string;
+                    limit?: number;
+                    /** @description active: open or acknowledged. */
+                    state?: "active" | "resolved" | "all";
+                };
+                header?: never;
+                path: {
+                    clientId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            alerts: {
+                                acknowledged_at: string | null;
+                                acknowledged_by: string | null;
+                                /** @description What to do about it. */
+                                action: string;
+                                client_id: string;
+                                details: {
+                                    [key: string]: unknown;
+                                };
+                                id: string;
+                                /** @enum {string} */
+                                kind: "no_events" | "signature_failures" | "provider_credentials" | "messages_failing" | "dead_jobs" | "concurrency_cap" | "config_invalid";
+                                last_seen_at: string;
+                                opened_at: string;
+                                reminders: number;
+                                resolved_at: string | null;
+                                /** @description `detector` (the problem went away) or the user id who resolved it. */
+                                resolved_by: string | null;
+                                /** @enum {string} */
+                                severity: "critical" | "warning";
+                                /** @enum {string} */
+                                state: "open" | "acknowledged" | "resolved";
+                                /** @description What was seen. */
+                                summary: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/clients/{clientId}/alerts/{alertId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    alertId: string;
+                    clientId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            alert: {
+                                acknowledged_at: string | null;
+                                acknowledged_by: string | null;
+                                /** @description What to do about it. */
+                                action: string;
+                                client_id: string;
+                                details: {
+                                    [key: string]: unknown;
+                                };
+                                id: string;
+                                /** @enum {string} */
+                                kind: "no_events" | "signature_failures" | "provider_credentials" | "messages_failing" | "dead_jobs" | "concurrency_cap" | "config_invalid";
+                                last_seen_at: string;
+                                opened_at: string;
+                                reminders: number;
+                                resolved_at: string | null;
+                                /** @description `detector` (the problem went away) or the user id who resolved it. */
+                                resolved_by: string | null;
+                                /** @enum {string} */
+                                severity: "critical" | "warning";
+                                /** @enum {string} */
+                                state: "open" | "acknowledged" | "resolved";
+                                /** @description What was seen. */
+                                summary: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/clients/{clientId}/alerts/{alertId}/acknowledge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    alertId: string;
+                    clientId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            alert: {
+                                acknowledged_at: string | null;
+                                acknowledged_by: string | null;
+                                /** @description What to do about it. */
+                                action: string;
+                                client_id: string;
+                                details: {
+                                    [key: string]: unknown;
+                                };
+                                id: string;
+                                /** @enum {string} */
+                                kind: "no_events" | "signature_failures" | "provider_credentials" | "messages_failing" | "dead_jobs" | "concurrency_cap" | "config_invalid";
+                                last_seen_at: string;
+                                opened_at: string;
+                                reminders: number;
+                                resolved_at: string | null;
+                                /** @description `detector` (the problem went away) or the user id who resolved it. */
+                                resolved_by: string | null;
+                                /** @enum {string} */
+                                severity: "critical" | "warning";
+                                /** @enum {string} */
+                                state: "open" | "acknowledged" | "resolved";
+                                /** @description What was seen. */
+                                summary: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/clients/{clientId}/alerts/{alertId}/resolve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    alertId: string;
+                    clientId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            alert: {
+                                acknowledged_at: string | null;
+                                acknowledged_by: string | null;
+                                /** @description What to do about it. */
+                                action: string;
+                                client_id: string;
+                                details: {
+                                    [key: string]: unknown;
+                                };
+                                id: string;
+                                /** @enum {string} */
+                                kind: "no_events" | "signature_failures" | "provider_credentials" | "messages_failing" | "dead_jobs" | "concurrency_cap" | "config_invalid";
+                                last_seen_at: string;
+                                opened_at: string;
+                                reminders: number;
+                                resolved_at: string | null;
+                                /** @description `detector` (the problem went away) or the user id who resolved it. */
+                                resolved_by: string | null;
+                                /** @enum {string} */
+                                severity: "critical" | "warning";
+                                /** @enum {string} */
+                                state: "open" | "acknowledged" | "resolved";
+                                /** @description What was seen. */
+                                summary: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/admin/clients/{id}": {
         parameters: {
             query?: never;
@@ -266,6 +595,106 @@ export interface paths {
                 };
             };
         };
+        trace?: never;
+    };
+    "/api/admin/jobs/failed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: {
+            parameters: {
+                query?: {
+                    client_id?: string;
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            jobs: {
+                                attempts: number;
+                                client_id: string;
+                                created_at: string;
+                                failed_at: string;
+                                id: string;
+                                /** @description Secrets removed; at most 500 characters. */
+                                last_error: string;
+                                queue: string;
+                                /** @description What the job was about (message_id, call_id, event_id…). */
+                                subject: {
+                                    [key: string]: string;
+                                };
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/jobs/failed/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        all?: true;
+                        client_id?: string;
+                        ids?: string[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            not_found: string[];
+                            retried: number;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/admin/users": {
