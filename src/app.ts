@@ -3,21 +3,24 @@
  * the route registrations below shows every endpoint the platform exposes.
  */
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type RawServerDefault } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type RawServerDefault } from 'fastify';
 import {
   hasZodFastifySchemaValidationErrors,
   serializerCompiler,
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
+import { z } from 'zod';
 import type { Deps } from './deps.ts';
 import { adminRoutes } from './admin/admin.routes.ts';
 import { alertsRoutes } from './alerts/alerts.routes.ts';
 import { registerAuth } from './auth/auth.guard.ts';
 import { authRoutes } from './auth/auth.routes.ts';
+import { clientMetricLabel } from './clients/clients.service.ts';
 import { clientApiRoutes } from './client-api/client-api.routes.ts';
 import { dashboardRoutes } from './dashboard/dashboard.routes.ts';
 import { registerOpenApi } from './client-api/openapi.ts';
@@ -27,7 +30,8 @@ import { retellFunctionRoutes } from './functions/functions.routes.ts';
 import { retellWebhookRoutes } from './webhooks/retell/webhooks.routes.ts';
 import { twilioWebhookRoutes } from './webhooks/twilio/twilio.routes.ts';
 import { BODY_LIMIT_BYTES } from './platform/config.ts';
-import { AppError, codeForStatus, databaseUnavailableError, errorEnvelope, isDatabaseUnavailable } from './platform/errors.ts';
+import { AppError, codeForStatus, databaseUnavailableError, errorEnvelope, isDatabaseUnavailable, type ErrorCode } from './platform/errors.ts';
+import { registerInputRules } from './platform/input-rules.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -52,6 +56,14 @@ export async function buildApp(deps: Deps): Promise<App> {
     // A hop count: the client IP is taken that many proxies back in X-Forwarded-For, never more.
     trustProxy: (_address: string, hop: number) => hop < deps.config.trustProxyHops,
     routerOptions: { ignoreTrailingSlash: true },
+    // The router's own refusals (malformed percent-encoding 400, a path segment over 100
+    // characters 414) in the envelope, like every other error.
+    frameworkErrors: (error: FastifyError, request, reply: FastifyReply) => {
+      const status = error.statusCode ?? 400;
+      const message = error.code === 'FST_ERR_BAD_URL' ? 'Malformed URL: invalid percent-encoding' : error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'A path segment is too long' : 'Bad request';
+      void reply.code(status).header('x-request-id', request.id).send(errorEnvelope(codeForStatus(status), message, request.id));
+    },
+    clientErrorHandler: (error, socket) => writeClientError(error, socket, deps.logger),
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
@@ -60,12 +72,13 @@ export async function buildApp(deps: Deps): Promise<App> {
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  registerInputRules(app);
 
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     deps.metrics.httpRequestDuration.observe({ route, method: request.method, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
     if (request.clientId !== undefined) {
-      deps.metrics.clientHttpRequests.inc({ client_id: request.clientId, status_class: `${Math.floor(reply.statusCode / 100)}xx` });
+      deps.metrics.clientHttpRequests.inc({ client_id: clientMetricLabel(deps.registry, request.clientId), status_class: `${Math.floor(reply.statusCode / 100)}xx` });
     }
     const level = reply.statusCode >= 500 ? 'error' : 'info';
     request.log[level](
@@ -84,6 +97,12 @@ export async function buildApp(deps: Deps): Promise<App> {
     if (error instanceof AppError) {
       if (error.status >= 500) request.log.error({ err: error }, 'request failed');
       return reply.code(error.status).headers(error.headers).send(errorEnvelope(error.code, error.message, request.id));
+    }
+    // A schema parsed in a handler or hook (params.parse) fails like a route schema: a 400, not a 500.
+    if (error instanceof z.core.$ZodError) {
+      const first = error.issues[0];
+      const where = first && first.path.length > 0 ? first.path.join('.') : 'request';
+      return reply.code(400).send(errorEnvelope('invalid_payload', `${where}: ${first?.message ?? 'invalid'}`, request.id));
     }
     if (hasZodFastifySchemaValidationErrors(error)) {
       const first = error.validation[0];
@@ -131,4 +150,30 @@ export async function buildApp(deps: Deps): Promise<App> {
   await app.register(dashboardRoutes(deps));
 
   return app;
+}
+
+/**
+ * Node's HTTP parser refuses some requests before Fastify sees them (headers over 16 KB: 431,
+ * garbage: 400, too slow: 408); the answer is still the envelope. The socket is closed after it.
+ */
+function writeClientError(error: Error & { code?: string; rawPacket?: unknown }, socket: Duplex, logger: FastifyBaseLogger): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, code, message]: [number, ErrorCode, string] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'request_header_fields_too_large', 'Request headers are larger than the server accepts']
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'request_timeout', 'The request was not received in time']
+        : [400, 'bad_request', 'Malformed HTTP request'];
+  const requestId = randomUUID();
+  logger.debug({ err: error, request_id: requestId }, 'client error');
+  const body = JSON.stringify(errorEnvelope(code, message, requestId));
+  // A HEAD response never has a body, even when the parser gave up on its headers.
+  const isHead = Buffer.isBuffer(error.rawPacket) && error.rawPacket.subarray(0, 5).toString('latin1') === 'HEAD ';
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nX-Request-Id: ${requestId}\r\nConnection: close\r\n\r\n${isHead ? '' : body}`,
+    );
+  }
+  socket.destroy();
 }

@@ -405,5 +405,19 @@ describe('client API routes', () => {
       // The registry's own copy is untouched (the mask works on a clone).
       expect(t.deps.registry.get(secrets)?.config?.retell.api_key).toBe(retellKeyFor(secrets));
     });
+
+    it('shows the last 4 characters of a secret to admins only: a client_viewer sees the mask alone (issue 11, finding 8)', async () => {
+      const settingsAs = async (role: 'client_viewer' | 'client_admin') => {
+        const { accessToken } = await loginAs(t, role, secrets);
+        const res = await t.app.inject({ method: 'GET', url: `/api/clients/${secrets}/settings`, headers: { authorization: `Bearer ${accessToken}` } });
+        expect(res.statusCode).toBe(200);
+        return res;
+      };
+      const viewer = await settingsAs('client_viewer');
+      const config = viewer.json().config;
+      expect([config.retell.api_key, config.sms.auth_token, config.email.api_key, config.functions[0].secret]).toEqual(['••••', '••••', '••••', '••••']);
+      const admin = (await settingsAs('client_admin')).json().config;
+      expect(admin.sms.auth_token).toBe(`••••${TWILIO_TOKEN.slice(-4)}`);
+    });
   });
 });

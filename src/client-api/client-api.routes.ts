@@ -11,7 +11,7 @@ import { z } from 'zod';
 import type { ClientRecord } from '../clients/client.schema.ts';
 import { analyticsQuery, analyticsSchema } from '../analytics/analytics.schemas.ts';
 import { analyticsPeriod, createAnalyticsService } from '../analytics/analytics.service.ts';
-import { authenticate, requireClientAccess } from '../auth/auth.guard.ts';
+import { authenticate, currentUser, requireClientAccess } from '../auth/auth.guard.ts';
 import type { Deps } from '../deps.ts';
 import { AppError } from '../platform/errors.ts';
 import {
@@ -213,7 +213,7 @@ export function clientApiRoutes(deps: Deps): FastifyPluginAsync {
           response: { 200: settingsSchema },
         },
       },
-      async (request) => service.settings(clientOf(request)),
+      async (request) => service.settings(clientOf(request), currentUser(request).role),
     );
   };
 }

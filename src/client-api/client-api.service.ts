@@ -4,12 +4,13 @@
  * from the authorised URL and is passed first.
  */
 import { DateTime } from 'luxon';
+import type { Role } from '../auth/auth.schemas.ts';
 import type { ClientRecord } from '../clients/client.schema.ts';
 import { listSecretFields, type ClientConfig } from '../clients/client.schema.ts';
 import { enabledFunctions } from '../functions/function-catalog.ts';
 import type { Tenancy } from '../platform/db/tenancy.ts';
 import { AppError } from '../platform/errors.ts';
-import { maskSecret } from '../platform/secrets.ts';
+import { maskSecret as maskSecretValue } from '../platform/secrets.ts';
 import {
   callAppointmentRows,
   callEventRows,
@@ -200,9 +201,11 @@ const SECRET_KEY_NAME = /secret|token|password|api_?key|auth_?key|private/i;
 
 /**
  * The config with every secret masked: the fields the schema declares secret, any key whose name
- * says secret, and, as a last guard, any string that contains a secret value.
+ * says secret, and, as a last guard, any string that contains a secret value. The last 4
+ * characters (to tell two keys apart) are shown to admins only (`showLast4`).
  */
-export function maskClientConfig(config: ClientRecord['config'] & object): Record<string, unknown> {
+export function maskClientConfig(config: ClientRecord['config'] & object, options: { showLast4: boolean } = { showLast4: false }): Record<string, unknown> {
+  const maskSecret = (value: string) => maskSecretValue(value, options);
   const clone = structuredClone(config) as unknown as Record<string, unknown>;
   const secrets = listSecretFields(config as ClientConfig);
   for (const { path } of secrets) {
@@ -321,7 +324,8 @@ export function createClientApiService(deps: { tenancy: Tenancy; publicBaseUrl: 
       }
     },
 
-    settings(record: ClientRecord): SettingsView {
+    /** `role`: a `client_viewer` sees masks without the last 4 characters; admins see them. */
+    settings(record: ClientRecord, role: Role): SettingsView {
       const webhookUrl = publicUrls(deps.publicBaseUrl).retellWebhook(record.id);
       const functions = record.config ? enabledFunctions(record.config).map((fn) => fn.name) : [];
       return {
@@ -329,7 +333,7 @@ export function createClientApiService(deps: { tenancy: Tenancy; publicBaseUrl: 
         name: record.config?.name ?? record.id,
         status: record.status,
         source: record.source,
-        config: record.config ? maskClientConfig(record.config) : null,
+        config: record.config ? maskClientConfig(record.config, { showLast4: role !== 'client_viewer' }) : null,
         issues: record.issues.map((issue) => ({ path: issue.path, message: issue.message })),
         retell: {
           webhook_url: webhookUrl,

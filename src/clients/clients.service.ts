@@ -16,3 +16,14 @@ export function requireServableClient(registry: ClientRegistry, clientId: string
   }
   return record;
 }
+
+/** The one `client_id` metric label for every client id that is not a configured client. */
+export const UNKNOWN_CLIENT_LABEL = '_unknown';
+
+/**
+ * The `client_id` label for a client named in a request: a configured client (active, disabled or
+ * invalid) gets its own series; any other id, whatever a caller puts in the URL, shares one.
+ */
+export function clientMetricLabel(registry: ClientRegistry, clientId: string | undefined): string {
+  return clientId !== undefined && registry.get(clientId) !== undefined ? clientId : UNKNOWN_CLIENT_LABEL;
+}

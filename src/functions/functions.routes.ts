@@ -7,6 +7,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import type { Deps } from '../deps.ts';
 import { AppError } from '../platform/errors.ts';
+import { findInputProblem } from '../platform/input-rules.ts';
 import { rawBodyParsing, resolveClientHook, verifyRetellRequest } from '../webhooks/retell/webhooks.routes.ts';
 import { findEnabledFunction } from './function-catalog.ts';
 import { invokeFunction } from './functions.service.ts';
@@ -42,6 +43,10 @@ export function retellFunctionRoutes(deps: Deps): FastifyPluginAsync {
       try {
         body = raw.length > 0 ? JSON.parse(raw.toString('utf8')) : {};
       } catch {
+        body = undefined;
+      }
+      // Unparseable, unstorable (U+0000, lone surrogates) or absurdly nested: the agent asks again.
+      if (body === undefined || findInputProblem(body, 'body') !== null) {
         return reply.code(200).send({ result: "Sorry, I didn't get that. Could you say it again?", error: 'invalid_request' });
       }
       const { args, call } = readEnvelope(body);

@@ -9,6 +9,8 @@ export const ERROR_STATUS = {
   /** The body, query or params failed validation; the message names the field. */
   invalid_payload: 400,
   bad_request: 400,
+  /** Text the database cannot store (U+0000, an unpaired surrogate) or nesting beyond 64 levels. */
+  invalid_input: 400,
   unauthorized: 401,
   /** Login refused: unknown email, wrong password or disabled account (one answer for all three). */
   invalid_credentials: 401,
@@ -24,10 +26,14 @@ export const ERROR_STATUS = {
   not_found: 404,
   unknown_client: 404,
   method_not_allowed: 405,
+  request_timeout: 408,
   conflict: 409,
   client_managed_by_file: 409,
   payload_too_large: 413,
+  /** A path segment longer than the router accepts. */
+  uri_too_long: 414,
   unsupported_media_type: 415,
+  request_header_fields_too_large: 431,
   rate_limited: 429,
   internal_error: 500,
   /** The client's configuration is invalid; the operator must fix it (callers may retry). */
@@ -74,14 +80,20 @@ export function codeForStatus(status: number): ErrorCode {
       return 'not_found';
     case 405:
       return 'method_not_allowed';
+    case 408:
+      return 'request_timeout';
     case 409:
       return 'conflict';
     case 413:
       return 'payload_too_large';
+    case 414:
+      return 'uri_too_long';
     case 415:
       return 'unsupported_media_type';
     case 429:
       return 'rate_limited';
+    case 431:
+      return 'request_header_fields_too_large';
     case 503:
       return 'service_unavailable';
     default:

@@ -75,9 +75,12 @@ export function isSealedSecret(text: string): boolean {
   return sealedPattern.test(text);
 }
 
-/** For display: keeps the last 4 characters only when the value is long enough to spare them. */
-export function maskSecret(value: string): string {
-  return value.length < 8 ? '••••' : `••••${value.slice(-4)}`;
+/**
+ * For display: keeps the last 4 characters only when the value is long enough to spare them and
+ * the viewer may see them (`showLast4: false` for read-only viewers: the mask alone).
+ */
+export function maskSecret(value: string, options: { showLast4?: boolean } = {}): string {
+  return value.length < 8 || options.showLast4 === false ? '••••' : `••••${value.slice(-4)}`;
 }
 
 function assertKey(key: Buffer): void {

@@ -4,6 +4,7 @@
  * we store as columns are typed; anything else is carried along untouched.
  */
 import { z } from 'zod';
+import { findInputProblem, storableText } from '../../platform/input-rules.ts';
 
 /** Lifecycle events and their order: a later event's data is never overwritten by an earlier one. */
 export const LIFECYCLE_RANK = { call_started: 1, call_ended: 2, call_analyzed: 3 } as const;
@@ -14,6 +15,8 @@ export const KNOWN_CALL_EVENTS = [...(Object.keys(LIFECYCLE_RANK) as LifecycleEv
 export type KnownCallEvent = (typeof KNOWN_CALL_EVENTS)[number];
 
 const shortText = (max: number) => z.string().max(max);
+/** Identifiers become columns and keys: they follow the input rule (400), free text is cleaned instead. */
+const identifier = (max: number) => storableText().max(max);
 const timestampMs = z.number().int().nonnegative().max(8_640_000_000_000);
 
 export const callAnalysisSchema = z.looseObject({
@@ -25,8 +28,8 @@ export const callAnalysisSchema = z.looseObject({
 });
 
 export const retellCallSchema = z.looseObject({
-  call_id: shortText(200).min(1),
-  agent_id: shortText(200).min(1),
+  call_id: identifier(200).min(1),
+  agent_id: identifier(200).min(1),
   call_type: shortText(64).optional(),
   agent_version: z.number().int().optional(),
   call_status: shortText(64).optional(),
@@ -52,9 +55,9 @@ export type RetellCall = z.infer<typeof retellCallSchema>;
 export const callInboundSchema = z.looseObject({
   from_number: shortText(64),
   to_number: shortText(64),
-  agent_id: shortText(200).optional(),
+  agent_id: identifier(200).optional(),
   agent_version: z.number().int().optional(),
-  call_id: shortText(200).optional(),
+  call_id: identifier(200).optional(),
   custom_sip_headers: z.record(z.string(), z.unknown()).nullish(),
 });
 export type CallInbound = z.infer<typeof callInboundSchema>;
@@ -86,6 +89,8 @@ function firstIssue(error: z.ZodError, prefix: string): string {
 
 /** Validates a parsed JSON body; returns a message naming the field when it is not an event. */
 export function parseRetellEvent(body: unknown): { ok: true; value: ParsedEvent } | { ok: false; message: string } {
+  const tooDeep = findInputProblem(body, 'body', { depthOnly: true });
+  if (tooDeep) return { ok: false, message: tooDeep };
   const envelope = retellEnvelopeSchema.safeParse(body);
   if (!envelope.success) return { ok: false, message: firstIssue(envelope.error, '') };
   const payload = envelope.data as Record<string, unknown>;
@@ -119,15 +124,32 @@ export function parseRetellEvent(body: unknown): { ok: true; value: ParsedEvent 
  * checked on the raw bytes first; what we store replaces those code points with U+FFFD.
  */
 export function sanitizeForStorage<T>(value: T): T {
-  if (typeof value === 'string') {
-    const cleaned = value.includes('\u0000') ? value.replaceAll('\u0000', '\uFFFD') : value;
-    return (cleaned.isWellFormed() ? cleaned : cleaned.toWellFormed()) as T;
+  if (typeof value === 'string') return storableCopy(value) as T;
+  if (value === null || typeof value !== 'object') return value;
+  // Iterative: a payload nested thousands deep cannot exhaust the stack.
+  const root: Record<string, unknown> = Array.isArray(value) ? ([] as unknown as Record<string, unknown>) : {};
+  const work: [source: object, target: Record<string, unknown>][] = [[value, root]];
+  while (work.length > 0) {
+    const [source, target] = work.pop()!;
+    const isArray = Array.isArray(source);
+    for (const [key, child] of Object.entries(source)) {
+      let copy: unknown = child;
+      if (typeof child === 'string') copy = storableCopy(child);
+      else if (child !== null && typeof child === 'object') {
+        const nested: Record<string, unknown> = Array.isArray(child) ? ([] as unknown as Record<string, unknown>) : {};
+        work.push([child, nested]);
+        copy = nested;
+      }
+      const name = isArray ? key : storableCopy(key);
+      // defineProperty for "__proto__": the key stays data, never becomes the copy's prototype.
+      if (name === '__proto__') Object.defineProperty(target, name, { value: copy, enumerable: true, writable: true, configurable: true });
+      else target[name] = copy;
+    }
   }
-  if (Array.isArray(value)) return value.map((v: unknown) => sanitizeForStorage(v)) as T;
-  if (value && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[sanitizeForStorage(k)] = sanitizeForStorage(v);
-    return out as T;
-  }
-  return value;
+  return root as T;
+}
+
+function storableCopy(text: string): string {
+  const cleaned = text.includes('\u0000') ? text.replaceAll('\u0000', '\uFFFD') : text;
+  return cleaned.isWellFormed() ? cleaned : cleaned.toWellFormed();
 }

@@ -6,7 +6,7 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { ServableClient } from '../../clients/client.schema.ts';
-import { requireServableClient } from '../../clients/clients.service.ts';
+import { clientMetricLabel, requireServableClient } from '../../clients/clients.service.ts';
 import type { Deps } from '../../deps.ts';
 import { BODY_LIMIT_BYTES } from '../../platform/config.ts';
 import { AppError, type ErrorCode } from '../../platform/errors.ts';
@@ -75,7 +75,7 @@ export function retellWebhookRoutes(deps: Deps): FastifyPluginAsync {
     app.addHook('onClose', async () => spool.close());
 
     const count = (request: FastifyRequest, event: string, outcome: string) =>
-      deps.metrics.webhookEvents.inc({ client_id: request.client?.id ?? request.clientId ?? '', event, outcome });
+      deps.metrics.webhookEvents.inc({ client_id: request.client?.id ?? clientMetricLabel(deps.registry, request.clientId), event, outcome });
 
     app.addHook('onRequest', resolveClientHook(deps));
 

@@ -15,6 +15,7 @@ import { verifyTwilioSignature } from '../../integrations/sms/twilio.ts';
 import { recordDeliveryStatus } from '../../messages/messages.service.ts';
 import { changeOptOut, upsertCustomer } from '../../customers/customers.service.ts';
 import { AppError } from '../../platform/errors.ts';
+import { assertValidInput } from '../../platform/input-rules.ts';
 import { rawBodyParsing } from '../retell/webhooks.routes.ts';
 import { publicUrls } from '../../platform/public-urls.ts';
 
@@ -34,9 +35,14 @@ const DELIVERY: Record<string, 'sent' | 'delivered' | 'failed' | undefined> = {
 
 function verified(deps: Deps, request: FastifyRequest): { client: ServableClient; form: Record<string, string> } {
   const { clientId } = params.parse(request.params);
+  // A client that does not send through Twilio has no Twilio webhook: the caller, not yet
+  // authenticated, gets the same answer as for a client that does not exist.
+  const notHere = new AppError('unknown_client', `Unknown client ${clientId}`);
+  const record = deps.registry.get(clientId);
+  if (record?.config && record.config.sms?.provider !== 'twilio') throw notHere;
   const client = requireServableClient(deps.registry, clientId);
   const sms = client.config.sms;
-  if (sms?.provider !== 'twilio') throw new AppError('not_found', `Client ${clientId} does not use Twilio`);
+  if (sms?.provider !== 'twilio') throw notHere;
   const raw = request.body instanceof Buffer ? request.body.toString('utf8') : '';
   const form: Record<string, string> = {};
   for (const [key, value] of new URLSearchParams(raw)) form[key] = value;
@@ -48,6 +54,7 @@ function verified(deps: Deps, request: FastifyRequest): { client: ServableClient
   if (form.AccountSid !== undefined && form.AccountSid !== sms.account_sid) {
     throw new AppError('forbidden', 'AccountSid does not belong to this client');
   }
+  assertValidInput(form, 'body');
   return { client, form };
 }
 
