@@ -4,7 +4,7 @@
 import { isAbsolute, join, relative } from 'node:path';
 import { keysRotate } from './admin/keys.cli.ts';
 import { usersCreate, usersResetPassword } from './auth/users.cli.ts';
-import { clientsList, clientsSchema, clientsValidate, secretsEncrypt } from './clients/clients.cli.ts';
+import { clientsList, clientsSchema, clientsValidate, secretsEncrypt, secretsWebhook } from './clients/clients.cli.ts';
 import { ConfigError, loadPlatformConfig, type PlatformConfig } from './platform/config.ts';
 import { publicBaseNotice, publicBaseOf, type PublicBase } from './platform/public-urls.ts';
 import { openDatabase } from './platform/db/database.ts';
@@ -219,6 +219,10 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   'clients schema': { run: clientsSchema, help: 'clients schema           write config/client.schema.json' },
   'clients tools': { run: clientsTools, help: 'clients tools <id>       print the Retell tool definitions (general_tools) for a client' },
   'secrets encrypt': { run: secretsEncrypt, help: 'secrets encrypt [--value V]  seal a secret (stdin) as enc:v1:… for a client file' },
+  'secrets webhook': {
+    run: secretsWebhook,
+    help: 'secrets webhook [--seal]  new signing secret (whsec_…) for an http function; --seal also prints it as enc:v1:…',
+  },
   'users create': {
     run: (args, io) => usersCreate(args, io),
     help: 'users create --email E --role platform_admin|client_admin|client_viewer [--client <id>] [--password-stdin]',

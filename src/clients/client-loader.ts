@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { Logger } from 'pino';
+import { STANDARD_WEBHOOK_SECRET } from '../platform/standard-webhooks.ts';
 import { sandboxNotices } from '../integrations/provider-endpoint.ts';
 import { decryptSecret } from '../platform/secrets.ts';
 import { isLegacyClientConfig, normalizeLegacyClientConfig } from './client-legacy.ts';
@@ -155,6 +156,9 @@ export function parseClientSource(file: string, bytes: Buffer, ctx: ClientLoader
       case 'ok':
         secretValues.push(outcome.value);
         setAtPath(resolved, field.path, outcome.value);
+        if (field.path[0] === 'functions' && !STANDARD_WEBHOOK_SECRET.test(outcome.value)) {
+          warnings.push(`${path}: not a Standard Webhooks secret (whsec_ + base64); the endpoint cannot check it with the standardwebhooks libraries' defaults. Make one with \`npx xlnc secrets webhook\``);
+        }
         if (outcome.literal) {
           warnings.push(`${path}: literal secret (allowed only because environment is "test")`);
           ctx.logger.warn({ client_id: id, file, path }, 'literal secret in a test client config; use env: or enc:v1: values for live clients');

@@ -288,7 +288,7 @@ const functionEntry = z.discriminatedUnion('kind', [
     description: z.string().min(1).max(1000),
     parameters: parametersSchema.optional(),
     url: z.url({ protocol: /^https$/ }).describe("The client's own HTTPS endpoint; requests are signed Standard-Webhooks style."),
-    secret: secretString.describe('Signing secret for the endpoint (whsec_… base64, or any string).'),
+    secret: secretString.describe('Signing secret for the endpoint: whsec_ + base64 (Standard Webhooks), from `npx xlnc secrets webhook`.'),
     timeout_ms: z.int().min(100).max(5000).default(5000),
   }),
 ]);

@@ -3,9 +3,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Webhook } from 'standardwebhooks';
 import { decryptSecret } from '../platform/secrets.ts';
 import type { CliIo } from './clients.cli.ts';
-import { clientsList, clientsSchema, clientsValidate, secretsEncrypt } from './clients.cli.ts';
+import { clientsList, clientsSchema, clientsValidate, secretsEncrypt, secretsWebhook } from './clients.cli.ts';
 
 const shipped = readFileSync(new URL('../../config/clients/smart-tax-nation.json', import.meta.url), 'utf8');
 const example = JSON.parse(readFileSync(new URL('../../test/fixtures/client-canonical-example.json', import.meta.url), 'utf8'));
@@ -119,5 +120,23 @@ describe('xlnc secrets encrypt', () => {
     expect(noKey.err()).toMatch(/ENCRYPTION_KEY is not set/);
     const empty = fakeIo({ encryptionKeys: [key], readStdin: () => Promise.resolve('\n') });
     expect(await secretsEncrypt([], empty)).toBe(1);
+  });
+});
+
+describe('xlnc secrets webhook (issue 11, finding 9)', () => {
+  it('prints a new whsec_ secret that the standardwebhooks library loads; --seal adds it sealed', async () => {
+    const io = fakeIo();
+    expect(await secretsWebhook([], io)).toBe(0);
+    const secret = io.out().trim();
+    expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
+    expect(() => new Webhook(secret)).not.toThrow();
+
+    const key = randomBytes(32);
+    const sealed = fakeIo({ encryptionKeys: [key] });
+    expect(await secretsWebhook(['--seal'], sealed)).toBe(0);
+    const [plain, enc] = sealed.out().trim().split('\n');
+    expect(plain).toMatch(/^whsec_/);
+    expect(decryptSecret(enc!, key)).toBe(plain);
+    expect(await secretsWebhook(['--seal'], fakeIo())).toBe(1);
   });
 });

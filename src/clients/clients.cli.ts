@@ -2,6 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { pino } from 'pino';
 import { z } from 'zod';
+import { generateWebhookSecret } from '../platform/standard-webhooks.ts';
 import { encryptSecret } from '../platform/secrets.ts';
 import type { ClientFileResult } from './client-loader.ts';
 import { loadClientsDir } from './client-loader.ts';
@@ -100,6 +101,26 @@ export async function secretsEncrypt(args: string[], io: CliIo): Promise<number>
     return 1;
   }
   io.stdout(`${encryptSecret(plain, key)}\n`);
+  return 0;
+}
+
+/**
+ * `xlnc secrets webhook [--seal]`: prints a new signing secret for a custom `http` function, in
+ * the Standard Webhooks form; `--seal` prints it sealed as `enc:v1:…` too (live clients need that).
+ */
+export async function secretsWebhook(args: string[], io: CliIo): Promise<number> {
+  const secret = generateWebhookSecret();
+  if (!args.includes('--seal')) {
+    io.stdout(`${secret}\n`);
+    return 0;
+  }
+  const key = io.encryptionKeys[0];
+  if (key === undefined) {
+    io.stderr('ENCRYPTION_KEY is not set; it is needed to seal secrets (generate one with `openssl rand -hex 32`)\n');
+    return 1;
+  }
+  // The plain secret goes to the endpoint's owner, the sealed one into the client file.
+  io.stdout(`${secret}\n${encryptSecret(secret, key)}\n`);
   return 0;
 }
 

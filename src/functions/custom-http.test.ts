@@ -7,7 +7,8 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../../test/helpers/test-app.ts';
-import { signStandardWebhook } from '../platform/standard-webhooks.ts';
+import { Webhook } from 'standardwebhooks';
+import { generateWebhookSecret, signStandardWebhook } from '../platform/standard-webhooks.ts';
 import { callHttpFunction, MAX_RESPONSE_BYTES } from './custom-http.ts';
 
 const REQUEST = { clientId: 'acme-dental', callId: 'call_123', name: 'order_status', args: { order_id: 'A-1' }, call: { call_id: 'call_123', from_number: '+14155550123' } };
@@ -141,6 +142,15 @@ describe.skipIf(!tls)('callHttpFunction against a local HTTPS server (skipped: n
     // The receiver's check: recompute over the raw body with the shared secret.
     expect(got.headers['webhook-signature']).toBe(signStandardWebhook(secret, id, timestamp, got.body));
     expect(got.headers['webhook-signature']).not.toBe(signStandardWebhook(`whsec_${randomBytes(24).toString('base64')}`, id, timestamp, got.body));
+  });
+
+  it('a request signed with a generated secret verifies with standardwebhooks on the receiving side (issue 11, finding 9)', async () => {
+    const generated = generateWebhookSecret();
+    const result = await callHttpFunction({ url: `${origin}/json`, secret: generated, timeout_ms: 3000 }, REQUEST, { allowAddress: allowLoopback, ca: tls!.cert });
+    expect(result.ok).toBe(true);
+    const got = lastFor('/json')!;
+    const headers = Object.fromEntries(['webhook-id', 'webhook-timestamp', 'webhook-signature'].map((name) => [name, String(got.headers[name])]));
+    expect(new Webhook(generated).verify(got.body, headers)).toMatchObject({ name: 'order_status', call_id: 'call_123' });
   });
 
   it('uses a new webhook-id per request', async () => {

@@ -26,7 +26,14 @@ export function signStandardWebhookWithAll(secrets: readonly string[], id: strin
   return secrets.map((secret) => signStandardWebhook(secret, id, timestamp, body)).join(' ');
 }
 
-/** A fresh `whsec_` secret: 32 random bytes (the specification asks for 24 to 64). */
+/** The Standard Webhooks secret form: `whsec_` and the base64 of the key bytes (at least 16). */
+export const STANDARD_WEBHOOK_SECRET = /^whsec_[A-Za-z0-9+/]{22,}={0,2}$/;
+
+/**
+ * A fresh `whsec_` secret: 32 random bytes (the specification asks for 24 to 64). The official
+ * `standardwebhooks` libraries verify with it in their default setup (`new Webhook(secret)`);
+ * `npx xlnc secrets webhook` prints one.
+ */
 export function generateWebhookSecret(): string {
   return `${WEBHOOK_SECRET_PREFIX}${randomBytes(32).toString('base64')}`;
 }
