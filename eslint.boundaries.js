@@ -45,6 +45,7 @@ export const TABLE_OWNERS = [
   { table: 'domainEvents', sql: 'domain_events', owner: 'src/core/outbox.repo.ts' },
   { table: 'domainEventSequences', sql: 'domain_event_sequences', owner: 'src/core/outbox.repo.ts' },
   { table: 'alerts', sql: 'alerts', owner: 'src/alerts/alerts.repo.ts' },
+  { table: 'zohoConnections', sql: 'zoho_connections', owner: 'src/onboarding/zoho-connections.repo.ts' },
 ];
 
 const EXEMPT = ['test/**', 'bench/**', '**/*.test.ts'];

@@ -24,6 +24,7 @@ import { clientMetricLabel } from './clients/clients.service.ts';
 import { clientApiRoutes } from './client-api/client-api.routes.ts';
 import { dashboardRoutes } from './dashboard/dashboard.routes.ts';
 import { registerOpenApi } from './client-api/openapi.ts';
+import { onboardingRoutes } from './onboarding/onboarding.routes.ts';
 import { opsRoutes } from './ops/ops.routes.ts';
 import { failedJobsRoutes } from './ops/failed-jobs.routes.ts';
 import { retellFunctionRoutes } from './functions/functions.routes.ts';
@@ -146,6 +147,7 @@ export async function buildApp(deps: Deps): Promise<App> {
   await app.register(adminRoutes(deps), { prefix: '/api/admin' });
   await app.register(alertsRoutes(deps), { prefix: '/api/admin' });
   await app.register(failedJobsRoutes(deps), { prefix: '/api/admin/jobs' });
+  await app.register(onboardingRoutes(deps), { prefix: '/api' });
   await app.register(clientApiRoutes(deps), { prefix: '/api/clients' });
   await app.register(dashboardRoutes(deps));
 

@@ -174,10 +174,36 @@ async function clientsTools(args: string[], io: Io): Promise<number> {
   return 0;
 }
 
+/** What Zoho connect needs from this machine: the (shared) database, the state secret, the sealing key. */
+function zohoConnectOpener(config: PlatformConfig, publicBaseUrl: string) {
+  return async () => {
+    const { createTenancy } = await import('./platform/db/tenancy.ts');
+    const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolSize });
+    try {
+      await database.migrate();
+    } catch (error) {
+      await database.close();
+      throw error;
+    }
+    return {
+      deps: { tenancy: createTenancy(database), stateSecret: config.jwtSecret, encryptionKeys: config.encryptionKeys, publicBaseUrl },
+      close: () => database.close(),
+    };
+  };
+}
+
 async function onboardCommand(args: string[], io: Io): Promise<number> {
   const { onboard } = await import('./onboarding/onboarding.cli.ts');
   const config = loadPlatformConfig();
-  return onboard(args, io, { clientsDir: config.clientsDir, publicBase: await publicBaseHere(config) });
+  const publicBase = await publicBaseHere(config);
+  return onboard(args, io, { clientsDir: config.clientsDir, publicBase, openZohoConnect: zohoConnectOpener(config, publicBase.url) });
+}
+
+async function zohoConnect(args: string[], io: Io): Promise<number> {
+  const { zohoConnectCommand } = await import('./onboarding/onboarding.cli.ts');
+  const config = loadPlatformConfig();
+  const publicBase = await publicBaseHere(config);
+  return zohoConnectCommand(args, io, { openZohoConnect: zohoConnectOpener(config, publicBase.url) });
 }
 
 async function clientsDoctorCommand(args: string[], io: Io): Promise<number> {
@@ -211,6 +237,7 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
     run: onboardCommand,
     help: 'onboard [--from answers.json] [--update] [--dry-run] [--secrets enc|env] [--json]  verify, provision Retell and write a new client',
   },
+  'zoho connect': { run: zohoConnect, help: 'zoho connect --client <id> --data-center DC --oauth-client-id X  connect Zoho by OAuth consent (secret on stdin)' },
   'clients doctor': { run: clientsDoctorCommand, help: 'clients doctor <id>      re-run the onboarding checks and report drift from Retell' },
   'clients disable': { run: clientsStatusCommand('disabled'), help: 'clients disable <id>     refuse a client file\'s traffic (kept on disk)' },
   'clients enable': { run: clientsStatusCommand('active'), help: 'clients enable <id>      serve a disabled client file again' },

@@ -13,6 +13,7 @@ import { publicBaseNotice, type PublicBase } from '../platform/public-urls.ts';
 import { createClientFileWriter, setClientFileStatus } from './client-file-writer.ts';
 import type { CheckResult } from './onboarding.checks.ts';
 import { doctorClient, onboardClient, type OnboardingEvent, type OnboardingOutcome } from './onboarding.service.ts';
+import { startZohoConnect, zohoConnectStatus, type ZohoConnectDeps } from './zoho-connect.service.ts';
 
 export interface OnboardCliContext {
   clientsDir: string;
@@ -21,6 +22,39 @@ export interface OnboardCliContext {
   fetch?: typeof fetch;
   /** Asks the questions (tests replace it); defaults to @inquirer/prompts on the terminal. */
   ask?: () => Promise<Record<string, unknown>>;
+  /** Opens what Zoho connect needs (the database the server shares); only when a flow is started. */
+  openZohoConnect?: () => Promise<{ deps: ZohoConnectDeps; close(): Promise<void> }>;
+  /** How often the flow is polled while the browser is away (default 1 s). */
+  pollMs?: number;
+}
+
+/**
+ * Zoho connect from the command line: records the flow, prints the consent link, and waits until
+ * the server's callback has stored the refresh token (sealed), which it returns.
+ */
+export async function connectZohoFromCli(
+  io: CliIo,
+  input: { clientId: string; dataCenter: (typeof zohoDataCenters)[number]; oauthClientId: string; oauthClientSecret: string; accountsBaseUrl?: string | undefined },
+  context: Pick<OnboardCliContext, 'openZohoConnect' | 'pollMs'>,
+): Promise<{ ok: true; sealedRefreshToken: string } | { ok: false; error: string }> {
+  if (context.openZohoConnect === undefined) return { ok: false, error: 'Zoho connect is not available here' };
+  const opened = await context.openZohoConnect();
+  try {
+    const flow = await startZohoConnect(opened.deps, { clientId: input.clientId, dataCenter: input.dataCenter, oauthClientId: input.oauthClientId, oauthClientSecret: input.oauthClientSecret, accountsBaseUrl: input.accountsBaseUrl });
+    io.stdout(`Connect Zoho for ${input.clientId}: open this link, sign in to Zoho and accept (it works once, until ${flow.expires_at}):\n\n  ${flow.authorize_url}\n\nZoho sends you back to ${flow.redirect_uri}; waiting…\n`);
+    const deadline = Date.parse(flow.expires_at);
+    for (;;) {
+      const status = await zohoConnectStatus(opened.deps, flow.id);
+      if (status.status === 'connected' && status.refresh_token) {
+        io.stdout('Zoho connected: the refresh token is stored sealed.\n');
+        return { ok: true, sealedRefreshToken: status.refresh_token };
+      }
+      if (status.status === 'failed' || status.status === 'expired' || Date.now() > deadline) return { ok: false, error: status.error ?? `the link ${status.status === 'failed' ? 'failed' : 'expired'}` };
+      await new Promise((resolve) => setTimeout(resolve, context.pollMs ?? 1000));
+    }
+  } finally {
+    await opened.close();
+  }
 }
 
 function providerContext(fetchImpl: typeof fetch | undefined): ProviderContext {
@@ -131,6 +165,28 @@ export async function onboard(args: string[], io: CliIo, context: OnboardCliCont
   if (values.name !== undefined) answers.name = values.name;
   if (values.environment !== undefined) answers.environment = values.environment;
 
+  // A Zoho calendar without a refresh token: connect it now (the link, the consent, our callback).
+  const calendar = answers.calendar as { provider?: unknown; data_center?: unknown; oauth?: Record<string, unknown>; accounts_base_url?: unknown } | undefined;
+  if (calendar?.provider === 'zoho' && calendar.oauth !== undefined && calendar.oauth.refresh_token === undefined && !values['dry-run']) {
+    const dataCenter = zohoDataCenters.find((dc) => dc === calendar.data_center);
+    const secret = calendar.oauth.client_secret;
+    const resolvedSecret = typeof secret === 'string' && secret.startsWith('env:') ? io.env[secret.slice(4)] : secret;
+    if (dataCenter === undefined || typeof calendar.oauth.client_id !== 'string' || typeof resolvedSecret !== 'string' || resolvedSecret.startsWith('enc:')) {
+      io.stderr('calendar: to connect Zoho, give calendar.data_center, calendar.oauth.client_id and calendar.oauth.client_secret (a value or env:NAME)\n');
+      return 1;
+    }
+    const connected = await connectZohoFromCli(
+      io,
+      { clientId: (typeof answers.client_id === 'string' ? answers.client_id : ''), dataCenter, oauthClientId: calendar.oauth.client_id, oauthClientSecret: resolvedSecret, accountsBaseUrl: typeof calendar.accounts_base_url === 'string' ? calendar.accounts_base_url : undefined },
+      context,
+    );
+    if (!connected.ok) {
+      io.stderr(`Zoho connect failed: ${connected.error}. Nothing was written or provisioned.\n`);
+      return 1;
+    }
+    calendar.oauth.refresh_token = connected.sealedRefreshToken;
+  }
+
   const started = performance.now();
   const outcome = await onboardClient(
     answers,
@@ -140,6 +196,34 @@ export async function onboard(args: string[], io: CliIo, context: OnboardCliCont
   );
   if (!values.json) io.stdout(`${formatSummary(outcome, context.publicBase)}(${Math.round(performance.now() - started)} ms)\n`);
   return outcome.ok ? 0 : 1;
+}
+
+/** `xlnc zoho connect --client ID --data-center DC --oauth-client-id X [--accounts-base-url URL]` (client secret on stdin): prints the sealed refresh token for the client's file. */
+export async function zohoConnectCommand(args: string[], io: CliIo, context: Pick<OnboardCliContext, 'openZohoConnect' | 'pollMs'>): Promise<number> {
+  const { values } = parseArgs({ args, options: { client: { type: 'string' }, 'data-center': { type: 'string' }, 'oauth-client-id': { type: 'string' }, 'accounts-base-url': { type: 'string' } } });
+  const dataCenter = zohoDataCenters.find((dc) => dc === values['data-center']);
+  if (!values.client || !dataCenter || !values['oauth-client-id']) {
+    io.stderr(`Usage: xlnc zoho connect --client <id> --data-center ${zohoDataCenters.join('|')} --oauth-client-id <id> [--accounts-base-url URL]  (the client secret on stdin)\n`);
+    return 2;
+  }
+  const secret = (await (io.readStdin ?? readAll)()).replace(/\r?\n$/, '');
+  if (secret === '') {
+    io.stderr('pipe the Zoho OAuth client secret on stdin\n');
+    return 2;
+  }
+  const connected = await connectZohoFromCli(io, { clientId: values.client, dataCenter, oauthClientId: values['oauth-client-id'], oauthClientSecret: secret, accountsBaseUrl: values['accounts-base-url'] }, context);
+  if (!connected.ok) {
+    io.stderr(`Zoho connect failed: ${connected.error}\n`);
+    return 1;
+  }
+  io.stdout(`Put this in calendar.oauth.refresh_token (sealed with ENCRYPTION_KEY):\n${connected.sealedRefreshToken}\n`);
+  return 0;
+}
+
+async function readAll(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 const onboardUsage = 'Usage: xlnc onboard [--from answers.json] [--id ID] [--name NAME] [--environment test|live] [--update] [--dry-run] [--secrets enc|env] [--json]\n';

@@ -39,6 +39,8 @@ export function publicUrls(base: PublicBase | string) {
     twilioStatusCallback: (clientId: string) => `${root}/api/webhooks/twilio/${segment(clientId)}/status`,
     /** Twilio: the messaging webhook of the client's number (STOP / START). */
     twilioInbound: (clientId: string) => `${root}/api/webhooks/twilio/${segment(clientId)}/inbound`,
+    /** Zoho OAuth: where Zoho's consent screen sends the browser back (Zoho connect). */
+    zohoOAuthCallback: () => `${root}/api/oauth/zoho/callback`,
     /** The public URL of a request this service received (what a Twilio signature covers). */
     ofRequest: (pathAndQuery: string) => `${root}${pathAndQuery}`,
   };

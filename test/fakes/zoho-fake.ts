@@ -56,6 +56,8 @@ export interface ZohoFake {
   readonly url: string;
   readonly requests: ZohoFakeRequest[];
   readonly mails: ZohoFakeMail[];
+  /** Authorization codes exchanged for tokens (each once: a replay answers invalid_code). */
+  readonly exchangedCodes: string[];
   addAccount(account: ZohoFakeAccount): void;
   setTokenMode(refreshToken: string, mode: ZohoTokenMode): void;
   refreshCount(refreshToken: string): number;
@@ -106,6 +108,9 @@ export async function startZohoFake(options: ZohoFakeOptions = {}): Promise<Zoho
   const events = new Map<string, ZohoFakeEvent>();
   const requests: ZohoFakeRequest[] = [];
   const mails: ZohoFakeMail[] = [];
+  const grantCodes = new Map<string, { refreshToken: string; redirectUri: string; clientId: string; scope: string }>();
+  const exchangedCodes: string[] = [];
+  let selfUrl = '';
   let down: boolean | number = false;
   let createDelayMs = 0;
   let createFails = false;
@@ -134,6 +139,39 @@ export async function startZohoFake(options: ZohoFakeOptions = {}): Promise<Zoho
     requests.push(record);
     if (down !== false) return send(res, down === true ? 503 : down, { error: down === true ? 'service unavailable' : 'internal error' });
 
+    if (url.pathname === '/oauth/v2/auth' && req.method === 'GET') {
+      // The consent screen, already approved by the account that owns this OAuth client (§1.2).
+      const account = [...accounts.values()].find((a) => a.clientId === url.searchParams.get('client_id'));
+      const redirectUri = url.searchParams.get('redirect_uri') ?? '';
+      if (!account) return send(res, 400, { error: 'invalid_client' });
+      if (url.searchParams.get('response_type') !== 'code' || !/^https?:\/\//.test(redirectUri)) return send(res, 400, { error: 'invalid_request' });
+      const code = `1000.${randomBytes(16).toString('hex')}`;
+      grantCodes.set(code, { refreshToken: account.refreshToken, redirectUri, clientId: account.clientId, scope: url.searchParams.get('scope') ?? '' });
+      const target = new URL(redirectUri);
+      target.searchParams.set('code', code);
+      target.searchParams.set('state', url.searchParams.get('state') ?? '');
+      target.searchParams.set('location', 'us');
+      target.searchParams.set('accounts-server', selfUrl);
+      res.writeHead(302, { location: target.toString() });
+      res.end();
+      return;
+    }
+    if (url.pathname === '/oauth/v2/token' && req.method === 'POST' && new URLSearchParams(body || url.search).get('grant_type') === 'authorization_code') {
+      const form = new URLSearchParams(body || url.search);
+      const code = form.get('code') ?? '';
+      const grant = grantCodes.get(code);
+      // Grant codes are single use: the first exchange consumes it.
+      grantCodes.delete(code);
+      if (!grant) return send(res, 200, { error: 'invalid_code' });
+      const account = accounts.get(grant.refreshToken);
+      if (!account || form.get('client_id') !== grant.clientId) return send(res, 200, { error: 'invalid_client' });
+      if (form.get('client_secret') !== account.clientSecret) return send(res, 200, { error: 'invalid_client_secret' });
+      if (form.get('redirect_uri') !== grant.redirectUri) return send(res, 200, { error: 'invalid_redirect_uri' });
+      exchangedCodes.push(code);
+      const token = `1000.${randomBytes(12).toString('hex')}`;
+      accessTokens.set(token, account.refreshToken);
+      return send(res, 200, { access_token: token, refresh_token: account.refreshToken, scope: grant.scope, api_domain: 'https://www.zohoapis.com', token_type: 'Bearer', expires_in: options.tokenTtlSeconds ?? 3600 });
+    }
     if (url.pathname === '/oauth/v2/token' && req.method === 'POST') {
       const form = new URLSearchParams(body || url.search);
       const refreshToken = form.get('refresh_token') ?? '';
@@ -332,11 +370,13 @@ export async function startZohoFake(options: ZohoFakeOptions = {}): Promise<Zoho
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
+  selfUrl = `http://127.0.0.1:${port}`;
 
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
     mails,
+    exchangedCodes,
     addAccount(account) {
       accounts.set(account.refreshToken, account);
     },

@@ -398,6 +398,35 @@ export const domainEvents = pgTable(
   ],
 );
 
+/**
+ * Zoho connect (src/onboarding/zoho-connect.service.ts): one row per authorization-code flow. The
+ * `state` Zoho hands back names the row and is signed; `used_at` makes it single use. On success
+ * the refresh token is stored sealed (`enc:v1:`) for the client until its config takes it.
+ * Platform-only: row-level security admits no tenant.
+ */
+export const zohoConnections = pgTable(
+  'zoho_connections',
+  {
+    id: uuid('id').primaryKey(),
+    clientId: text('client_id').notNull(),
+    dataCenter: text('data_center').notNull(),
+    accountsBaseUrl: text('accounts_base_url').notNull(),
+    oauthClientId: text('oauth_client_id').notNull(),
+    /** Sealed (`enc:v1:`). */
+    oauthClientSecret: text('oauth_client_secret').notNull(),
+    redirectUri: text('redirect_uri').notNull(),
+    /** pending | connected | failed */
+    status: text('status').notNull().default('pending'),
+    /** Sealed (`enc:v1:`); set when connected. */
+    refreshToken: text('refresh_token'),
+    error: text('error'),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    usedAt: timestamp('used_at', { withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (t) => [index('zoho_connections_client_idx').on(t.clientId, t.createdAt), check('zoho_connections_status_ck', sql`${t.status} in ('pending', 'connected', 'failed')`)],
+);
+
 /** The last `seq` handed out per client (see domainEvents). */
 export const domainEventSequences = pgTable('domain_event_sequences', {
   clientId: text('client_id').primaryKey(),
@@ -465,6 +494,7 @@ export const schema = {
   refreshTokens,
   clientConfigs,
   auditLog,
+  zohoConnections,
   domainEvents,
   domainEventSequences,
   alerts,
