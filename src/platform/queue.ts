@@ -12,6 +12,7 @@ import { fromDrizzle, fromPglite, PgBoss, type JobResult, type JobWithMetadata }
 import type { z } from 'zod';
 import { DEFAULT_QUEUE_SCHEMA, QUEUE_SCHEMA_PATTERN } from './config.ts';
 import type { Database, SqlStatement, Tx } from './db/database.ts';
+import { isDatabaseUnavailable } from './errors.ts';
 import { TENANT_ROLE } from './db/tenancy.ts';
 import type { Logger } from './logging.ts';
 
@@ -186,7 +187,10 @@ export function createJobQueue(
     database.kind === 'pglite'
       ? new PgBoss({ db: fromPglite(database.pglite!), backend: 'pglite', ...bossOptions })
       : new PgBoss({ db: database.executor, ...bossOptions });
-  boss.on('error', (error: Error) => logger.error({ err: error }, 'job queue error'));
+  // While the database is away every worker's poll fails: a short warning each, no stack; pg-boss retries by itself.
+  boss.on('error', (error: Error) =>
+    isDatabaseUnavailable(error) ? logger.warn({ reason: error.message }, 'job queue: database unavailable') : logger.error({ err: error }, 'job queue error'),
+  );
 
   const registered = new Set<string>();
 

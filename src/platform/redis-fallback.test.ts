@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../test/helpers/processes.ts';
 import { ownRedis, type OwnRedis } from '../../test/helpers/redis-server.ts';
 import { createMemoryRateLimiter, createRedisRateLimiter } from './rate-limit.ts';
-import { clientKey, createFallbackCache, createRedis, createRedisFallback, createRedisSignal, withLocalFallback } from './redis.ts';
+import { clientKey, REDIS_COMMAND_TIMEOUT_MS, createFallbackCache, createRedis, createRedisFallback, createRedisSignal, withLocalFallback } from './redis.ts';
 
 function recordingLogger() {
   const lines: string[] = [];
@@ -85,6 +85,36 @@ describe('Redis down: local state within a bounded wait (finding 4)', () => {
         await unsubscribe();
         redis.disconnect();
         observer.disconnect();
+      }
+    });
+
+    it('a Redis that stops answering (connections open) costs at most the command timeout, three times, then is skipped; an answer ends the outage', async () => {
+      const redis = createRedis(server.url, { failFast: true });
+      const { lines, logger } = recordingLogger();
+      const fallback = createRedisFallback(redis, logger);
+      try {
+        await until(() => redis.status === 'ready');
+        const cache = createFallbackCache(redis, fallback);
+        server.pause();
+        const waits: number[] = [];
+        for (let i = 0; i < 6; i++) {
+          const started = performance.now();
+          expect(await cache.get(clientKey('c-hung', 'k'))).toBeUndefined();
+          waits.push(performance.now() - started);
+        }
+        server.resume();
+        expect(waits.slice(0, 3).every((ms) => ms >= REDIS_COMMAND_TIMEOUT_MS - 20 && ms < REDIS_COMMAND_TIMEOUT_MS + 400)).toBe(true);
+        expect(waits.slice(3).every((ms) => ms < 50)).toBe(true);
+        expect(fallback.degraded()).toBe(true);
+        await until(async () => {
+          await cache.get(clientKey('c-hung', 'k'));
+          return !fallback.degraded();
+        });
+        expect(lines.filter((line) => line.includes('Redis unavailable'))).toHaveLength(1);
+        expect(lines.filter((line) => line.includes('Redis available again'))).toHaveLength(1);
+      } finally {
+        server.resume();
+        redis.disconnect();
       }
     });
 

@@ -25,7 +25,7 @@ export function platformKey(...parts: (string | number)[]): string {
  * Redis answers in well under a millisecond on a healthy network; a command that takes this long
  * is a server that has stopped answering.
  */
-export const REDIS_COMMAND_TIMEOUT_MS = 100;
+export const REDIS_COMMAND_TIMEOUT_MS = 200;
 
 /**
  * `failFast` (the platform's own connection): a command fails at once while Redis is not
@@ -77,21 +77,24 @@ export function createRedisFallback(redis: Redis, logger: Pick<Logger, 'warn' | 
     down = true;
     logger.warn({ reason }, 'Redis unavailable: caches, rate limits and signals run on process-local state until it returns');
   };
-  redis.on('error', (error: Error) => markDown(error.message));
-  redis.on('close', () => markDown('connection closed'));
-  redis.on('ready', () => {
+  const markUp = () => {
     failuresInARow = 0;
     skipUntil = 0;
     if (!down) return;
     down = false;
     logger.info('Redis available again: caches, rate limits and signals are shared again');
     for (const listener of recovered) listener();
-  });
+  };
+  redis.on('error', (error: Error) => markDown(error.message));
+  redis.on('close', () => markDown('connection closed'));
+  // A new connection, or (after commands timed out on a connection that stayed open) a command that answers.
+  redis.on('ready', markUp);
   return {
     async run(remote, local) {
       if (redis.status !== 'ready' || now() < skipUntil) return local();
       try {
         const result = await remote();
+        if (down) markUp();
         failuresInARow = 0;
         return result;
       } catch {

@@ -14,6 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase } from '../../src/platform/db/database.ts';
 import { signRetellBody } from '../../src/webhooks/retell/retell-signature.ts';
 import { ROOT } from '../helpers/paths.ts';
 import { freePort, startServer, waitFor } from '../helpers/processes.ts';
@@ -152,20 +153,25 @@ describe.skipIf(!TEST_DATABASE_URL || !postgresBinDir())('faults: PostgreSQL res
 
   beforeAll(async () => {
     [cluster, steadyRedis, flakyRedis] = await Promise.all([ownPostgres(), ownRedis(), ownRedis()]);
-    await Promise.all([steadyRedis.start(), flakyRedis.start(), cluster.createDatabase('xlnc_fault_a'), cluster.createDatabase('xlnc_fault_b')]);
+    await Promise.all([steadyRedis.start(), flakyRedis.start(), cluster.createDatabase('xlnc_fault')]);
+    // Migrated once here, so the three processes starting at once do not queue on the schema lock.
+    const database = await openDatabase({ url: cluster.url('xlnc_fault'), dataDir: tempDir('fault-migrate-'), poolSize: 1 });
+    await database.migrate().finally(() => database.close());
     targets.push(
-      await target('a', { DATABASE_URL: cluster.url('xlnc_fault_a'), REDIS_URL: `${steadyRedis.url.slice(0, -1)}1` }),
-      await target('b', { DATABASE_URL: cluster.url('xlnc_fault_b'), REDIS_URL: `${steadyRedis.url.slice(0, -1)}2` }, { separateWorker: true }),
+      // One database (roles are per cluster: two databases migrating at once race on CREATE ROLE),
+      // a job queue schema each, so W runs only B's jobs.
+      await target('a', { DATABASE_URL: cluster.url('xlnc_fault'), QUEUE_SCHEMA: 'pgboss_a', REDIS_URL: steadyRedis.url }),
+      await target('b', { DATABASE_URL: cluster.url('xlnc_fault'), QUEUE_SCHEMA: 'pgboss_b', REDIS_URL: steadyRedis.url }, { separateWorker: true }),
       await target('c', { DATABASE_URL: TEST_DATABASE_URL!, QUEUE_SCHEMA: queueSchemaC, REDIS_URL: flakyRedis.url }),
     );
     await Promise.all(
       targets.map((t) =>
-        waitFor(`http://127.0.0.1:${t.port}/ready`, 60_000).catch((error: unknown) => {
+        waitFor(`http://127.0.0.1:${t.port}/ready`, 120_000).catch((error: unknown) => {
           throw new Error(`${t.name}: ${String(error)}\n${t.processes.map((p) => p.output()).join('\n')}`);
         }),
       ),
     );
-  }, 120_000);
+  }, 180_000);
 
   afterAll(async () => {
     for (const t of targets) for (const p of t.processes) if (p.child.exitCode === null) p.child.kill('SIGKILL');
@@ -179,7 +185,9 @@ describe.skipIf(!TEST_DATABASE_URL || !postgresBinDir())('faults: PostgreSQL res
     // --- Redis outage under C, running alongside the PostgreSQL restarts below.
     const redisPart = (async () => {
       const stopC = stream(c, { senders: 2, gapMs: 40 });
-      await sleep(1_000);
+      const baselineFrom = Date.now() + 500;
+      await sleep(3_500);
+      const baselineTo = Date.now();
       await flakyRedis.stop();
       const downAt = Date.now();
       await sleep(REDIS_DOWN_MS);
@@ -187,7 +195,7 @@ describe.skipIf(!TEST_DATABASE_URL || !postgresBinDir())('faults: PostgreSQL res
       await flakyRedis.start();
       await sleep(2_000);
       await stopC();
-      return { downAt, upAt };
+      return { downAt, upAt, baselineFrom, baselineTo };
     })();
 
     // --- PostgreSQL restarts under A and B (+W).
@@ -235,7 +243,7 @@ describe.skipIf(!TEST_DATABASE_URL || !postgresBinDir())('faults: PostgreSQL res
       const statuses = [...new Set(t.sent.map((s) => s.status))].sort();
       expect(statuses.every((s) => s === 200 || s === 204 || s === 503), `${t.name} answered ${statuses.join(', ')}`).toBe(true);
       const duringOutage = t.sent.filter((s) => outages.some((o) => s.sentAt >= o.downAt && s.doneAt <= o.upAt));
-      const url = cluster.url(`xlnc_fault_${t.name}`);
+      const url = cluster.url('xlnc_fault');
       let stored = await storedCallIds(url, t.clientId);
       const deadline = Date.now() + 15_000;
       while (acked.some((s) => !stored.has(s.callId)) && Date.now() < deadline) {
@@ -245,12 +253,20 @@ describe.skipIf(!TEST_DATABASE_URL || !postgresBinDir())('faults: PostgreSQL res
       const missing = acked.filter((s) => !stored.has(s.callId));
       expect(missing.map((s) => `${s.kind} ${s.callId}`), `${t.name}: acknowledged but not stored`).toEqual([]);
       const inboundDuringOutage = duringOutage.filter((s) => s.kind === 'inbound' && s.status === 200);
+      const jobs = new pg.Client({ connectionString: url });
+      await jobs.connect();
+      const deadLettered = await jobs
+        .query<{ n: number }>(`select count(*)::int as n from pgboss_${t.name}.job where name = 'dead-letter'`)
+        .then((result) => result.rows[0]?.n)
+        .finally(() => jobs.end());
+      expect(deadLettered, `${t.name}: jobs dead-lettered by the restarts`).toBe(0);
       figures[t.name] = {
         requests: t.sent.length,
         acknowledged: acked.length,
         answered_503: t.sent.filter((s) => s.status === 503).length,
         answered_500: t.sent.filter((s) => s.status >= 500 && s.status !== 503).length,
         inbound_answered_200_during_outage_and_stored: inboundDuringOutage.length,
+        dead_lettered: deadLettered,
         first_2xx_after_restart_ms: outages.map((o) => o.firstOkMs[t.name]),
         latency_p50_ms: percentile(t.sent.map((s) => s.doneAt - s.sentAt), 50),
         latency_p99_ms: percentile(t.sent.map((s) => s.doneAt - s.sentAt), 99),
@@ -271,6 +287,10 @@ describe.skipIf(!TEST_DATABASE_URL || !postgresBinDir())('faults: PostgreSQL res
     const inWindow = c.sent.filter((s) => s.sentAt >= redisWindow.downAt && s.sentAt < redisWindow.upAt);
     const share = inWindow.filter(ok).length / inWindow.length;
     const p99 = percentile(inWindow.map((s) => s.doneAt - s.sentAt), 99);
+    // The same server with Redis up, just before: on a machine so loaded that even that is slow,
+    // the outage may not make it slower than twice that.
+    const baseline = c.sent.filter((s) => s.sentAt >= redisWindow.baselineFrom && s.sentAt < redisWindow.baselineTo);
+    const baselineP99 = percentile(baseline.map((s) => s.doneAt - s.sentAt), 99);
     const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
     await client.connect();
     const { rows } = await client
@@ -278,11 +298,12 @@ describe.skipIf(!TEST_DATABASE_URL || !postgresBinDir())('faults: PostgreSQL res
         `select count(*) filter (where name = 'dead-letter')::int as dead, count(*) filter (where state = 'failed')::int as failed from ${queueSchemaC}.job`,
       )
       .finally(() => client.end());
-    figures.c = { requests_during_redis_outage: inWindow.length, share_2xx: Number(share.toFixed(4)), p99_ms: p99, dead_lettered: rows[0]?.dead, failed_jobs: rows[0]?.failed };
+    figures.c = { requests_during_redis_outage: inWindow.length, share_2xx: Number(share.toFixed(4)), p99_ms: p99, p99_ms_with_redis_up: baselineP99, dead_lettered: rows[0]?.dead, failed_jobs: rows[0]?.failed };
+    if (process.env.FAULT_DEBUG) for (const t of targets) for (const p of t.processes) console.log(`--- ${p.name}\n${p.output().slice(-4000)}`);
     console.log(`fault test figures: ${JSON.stringify({ pg_outages: outages.map((o) => ({ down_ms: o.upAt - o.downAt, first_2xx_ms: o.firstOkMs })), ...figures }, null, 2)}`);
     expect(inWindow.length).toBeGreaterThan(100);
     expect(share).toBeGreaterThanOrEqual(0.95);
-    expect(p99).toBeLessThan(1_000);
+    expect(p99).toBeLessThan(Math.max(1_000, 2 * baselineP99));
     expect(rows[0]).toEqual({ dead: 0, failed: 0 });
   }, 150_000);
 });

@@ -12,6 +12,9 @@ export interface OwnRedis {
   start(): Promise<void>;
   /** SIGKILL: what an outage looks like to clients (connections reset at once). */
   stop(): Promise<void>;
+  /** SIGSTOP / SIGCONT: a server that keeps its connections open and stops answering. */
+  pause(): void;
+  resume(): void;
 }
 
 async function accepts(port: number): Promise<boolean> {
@@ -39,8 +42,15 @@ export async function ownRedis(port?: number): Promise<OwnRedis> {
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
     },
+    pause() {
+      child?.kill('SIGSTOP');
+    },
+    resume() {
+      child?.kill('SIGCONT');
+    },
     async stop() {
       if (!child || child.exitCode !== null) return;
+      child.kill('SIGCONT');
       const gone = exited(child);
       child.kill('SIGKILL');
       await gone;

@@ -358,8 +358,13 @@ export async function shareEmbeddedDatabase(options: ShareOptions): Promise<Embe
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, HOST, () => resolve());
+    server.listen(0, HOST, () => {
+      server.off('error', reject);
+      resolve();
+    });
   });
+  // A listener error later (e.g. EMFILE on accept) is reported, never an unhandled 'error' that ends the server.
+  server.on('error', (error: Error) => options.onProblem?.(`embedded database listener error: ${error.message}`));
   const address = server.address();
   if (address === null || typeof address === 'string') throw new Error('the embedded database listener has no port');
 
