@@ -18,7 +18,9 @@ import { z } from 'zod';
 import type { Deps } from './deps.ts';
 import { adminRoutes } from './admin/admin.routes.ts';
 import { alertsRoutes } from './alerts/alerts.routes.ts';
+import { clientSettingsRoutes } from './admin/client-settings.routes.ts';
 import { registerAuth } from './auth/auth.guard.ts';
+import { accountRoutes } from './auth/accounts.routes.ts';
 import { authRoutes } from './auth/auth.routes.ts';
 import { clientMetricLabel } from './clients/clients.service.ts';
 import { clientApiRoutes } from './client-api/client-api.routes.ts';
@@ -145,11 +147,13 @@ export async function buildApp(deps: Deps): Promise<App> {
   await app.register(retellFunctionRoutes(deps), { prefix: '/api/webhooks/retell' });
   await app.register(twilioWebhookRoutes(deps), { prefix: '/api/webhooks/twilio' });
   await app.register(authRoutes(deps), { prefix: '/api/auth' });
+  await app.register(accountRoutes(deps), { prefix: '/api' });
   await app.register(adminRoutes(deps), { prefix: '/api/admin' });
   await app.register(alertsRoutes(deps), { prefix: '/api/admin' });
   await app.register(failedJobsRoutes(deps), { prefix: '/api/admin/jobs' });
   await app.register(onboardingRoutes(deps), { prefix: '/api' });
   await app.register(clientApiRoutes(deps), { prefix: '/api/clients' });
+  await app.register(clientSettingsRoutes(deps), { prefix: '/api/clients' });
   await app.register(dashboardRoutes(deps));
 
   return app;

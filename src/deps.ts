@@ -137,6 +137,7 @@ export async function createDeps(config: PlatformConfig, options: DepsOptions): 
   const scrubber = createSecretScrubber();
   scrubber.add(config.jwtSecret);
   scrubber.add(config.jwtRefreshSecret);
+  if (config.mail.provider === 'sendgrid') scrubber.add(config.mail.apiKey);
   for (const key of config.encryptionKeys) {
     scrubber.add(key.toString('hex'));
     scrubber.add(key.toString('base64'));

@@ -8,7 +8,7 @@ import type { Tenancy } from '../platform/db/tenancy.ts';
 import { auditLog } from '../platform/db/schema.ts';
 import { insertAudit } from './audit.repo.ts';
 
-export const AUDIT_ACTIONS = ['client.create', 'client.update', 'client.disable', 'user.create', 'user.update', 'keys.rotate'] as const;
+export const AUDIT_ACTIONS = ['client.create', 'client.update', 'client.disable', 'user.create', 'user.invite', 'user.update', 'keys.rotate'] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
 export interface AuditEntry {

@@ -16,11 +16,13 @@ export type AuthUser =
 export type AccessTokenCheck = { ok: true; user: AuthUser; issuedAt: number } | { ok: false; reason: 'invalid' | 'expired' };
 
 export function issueAccessToken(user: AuthUser, secret: string, now?: number): string {
-  return signJwt(
-    { sub: user.id, role: user.role, client_id: user.clientId, typ: 'access' },
-    secret,
-    { expiresInSeconds: ACCESS_TOKEN_TTL_SECONDS, ...(now !== undefined ? { now } : {}) },
-  );
+  // `iat` has whole seconds; `iat_ms` lets a sign-in in the same second as a revocation (right
+  // after a password change) count as after it, which whole seconds cannot tell.
+  const issuedAtMs = now !== undefined ? now * 1000 : Date.now();
+  return signJwt({ sub: user.id, role: user.role, client_id: user.clientId, typ: 'access', iat_ms: issuedAtMs }, secret, {
+    expiresInSeconds: ACCESS_TOKEN_TTL_SECONDS,
+    now: Math.floor(issuedAtMs / 1000),
+  });
 }
 
 const isRole = (value: unknown): value is Role => typeof value === 'string' && (ROLES as readonly string[]).includes(value);
@@ -28,7 +30,9 @@ const isRole = (value: unknown): value is Role => typeof value === 'string' && (
 export function verifyAccessToken(token: string, secret: string, now?: number): AccessTokenCheck {
   const result = verifyJwt(token, secret, now !== undefined ? { now } : {});
   if (!result.ok) return { ok: false, reason: result.reason === 'expired' ? 'expired' : 'invalid' };
-  const { sub, role, client_id: clientId, typ, iat: issuedAt } = result.claims;
+  const { sub, role, client_id: clientId, typ, iat, iat_ms: issuedAtMs } = result.claims;
+  // The precise time only when it agrees with the signed whole second (older tokens have none).
+  const issuedAt = typeof issuedAtMs === 'number' && Math.floor(issuedAtMs / 1000) === iat ? issuedAtMs / 1000 : iat;
   if (typ !== 'access' || typeof sub !== 'string' || sub === '' || !isRole(role)) return { ok: false, reason: 'invalid' };
   if (role === 'platform_admin') {
     return clientId === null ? { ok: true, user: { id: sub, role, clientId: null }, issuedAt } : { ok: false, reason: 'invalid' };

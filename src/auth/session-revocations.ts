@@ -15,7 +15,7 @@ import { ACCESS_TOKEN_TTL_SECONDS } from './access-token.ts';
 export interface SessionRevocations {
   /** Voids every access token of `userId` issued up to now (after the database has recorded it). */
   revoke(userId: string): Promise<void>;
-  /** Whether an access token of `userId` issued at `issuedAtSeconds` has been voided. */
+  /** Whether an access token of `userId` issued at `issuedAtSeconds` (fractional when known) has been voided. */
   isRevoked(userId: string, issuedAtSeconds: number): Promise<boolean>;
 }
 
@@ -45,7 +45,8 @@ export function createSessionRevocations(
     return entry;
   }
 
-  // `iat` has whole seconds: a token from the second of the revocation counts as before it.
+  // Issued at or before the revocation (milliseconds where the token has them, else its whole
+  // second, which then counts as before it).
   const voidedBy = (revokedAtMs: number | null, issuedAtSeconds: number) => revokedAtMs !== null && issuedAtSeconds * 1000 <= revokedAtMs;
 
   return {

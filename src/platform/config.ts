@@ -106,6 +106,15 @@ const envSchema = z.object({
   ALERT_SLACK_WEBHOOK_URL: z.preprocess(emptyAsUndefined, z.url().optional()),
   /** Remind about an alert still open (not acknowledged) after this many minutes. */
   ALERT_REMINDER_MINUTES: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(10_080).default(240)),
+  /**
+   * The platform's own mail (invitations, password resets): `sandbox` writes each message to
+   * DATA_DIR/mail instead of sending it; `sendgrid` sends it with MAIL_SENDGRID_API_KEY.
+   */
+  MAIL_PROVIDER: z.preprocess(emptyAsUndefined, z.enum(['sandbox', 'sendgrid']).default('sandbox')),
+  MAIL_FROM: z.preprocess(emptyAsUndefined, z.string().min(3).default('XLNC Perception <no-reply@localhost>')),
+  MAIL_SENDGRID_API_KEY: optionalString,
+  /** SendGrid's API address for platform mail (a regional endpoint, or a local fake in tests). */
+  MAIL_API_BASE_URL: z.preprocess(emptyAsUndefined, z.url().optional()),
   /** Run job workers inside the API process (default) or only in `xlnc worker`. */
   WORKERS_IN_PROCESS: z.preprocess(
     emptyAsUndefined,
@@ -149,6 +158,8 @@ export interface PlatformConfig {
     /** The platform's mail: SendGrid, or none (no key: alert email is off). */
     readonly mail: { readonly apiKey: string; readonly from: string; readonly baseUrl: string | undefined; readonly sandbox: boolean } | undefined;
   };
+  /** How the platform's own mail (invitations, password resets) leaves; see MAIL_PROVIDER. */
+  readonly mail: PlatformMailConfig;
   /** Development secrets created by this start (first start, or one newly missing); empty in production. */
   readonly generatedSecrets: readonly string[];
   /** Every secret taken from the development file rather than the environment (generated now or earlier). */
@@ -157,6 +168,10 @@ export interface PlatformConfig {
   /** A frozen snapshot of the environment, for client configs' `env:VAR` references. */
   readonly env: Readonly<Record<string, string | undefined>>;
 }
+
+export type PlatformMailConfig =
+  | { readonly provider: 'sandbox'; readonly from: string }
+  | { readonly provider: 'sendgrid'; readonly from: string; readonly apiKey: string; readonly apiBaseUrl: string | undefined };
 
 export class ConfigError extends Error {
   readonly problems: string[];
@@ -255,6 +270,13 @@ export function loadPlatformConfig(env: Readonly<Record<string, string | undefin
   if (badPrevious.length > 0) {
     throw new ConfigError([`ENCRYPTION_KEYS_PREVIOUS: ${badPrevious.length} key(s) are not 32 bytes as hex or base64`]);
   }
+  if (e.MAIL_PROVIDER === 'sendgrid' && !e.MAIL_SENDGRID_API_KEY) {
+    throw new ConfigError(['MAIL_SENDGRID_API_KEY is required when MAIL_PROVIDER=sendgrid']);
+  }
+  const mail: PlatformMailConfig =
+    e.MAIL_PROVIDER === 'sendgrid'
+      ? { provider: 'sendgrid', from: e.MAIL_FROM, apiKey: e.MAIL_SENDGRID_API_KEY ?? '', apiBaseUrl: e.MAIL_API_BASE_URL }
+      : { provider: 'sandbox', from: e.MAIL_FROM };
   const port = e.PORT;
   const config: PlatformConfig = {
     nodeEnv: e.NODE_ENV,
@@ -290,6 +312,7 @@ export function loadPlatformConfig(env: Readonly<Record<string, string | undefin
           }
         : undefined,
     },
+    mail,
     generatedSecrets: generatedNow,
     developmentSecrets: missing,
     generatedSecretsFile: generatedFile,

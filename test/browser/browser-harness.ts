@@ -46,11 +46,12 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
-export async function startServer(env: Record<string, string>, port: number): Promise<ServerProcess> {
+/** `readyTimeoutMs`: a fresh data folder first migrates its embedded database (tens of seconds on a busy machine). */
+export async function startServer(env: Record<string, string>, port: number, options: { readyTimeoutMs?: number } = {}): Promise<ServerProcess> {
   const { child, output } = spawnServer({ PORT: String(port), HOST: '127.0.0.1', ...env });
   const baseUrl = `http://127.0.0.1:${port}`;
   try {
-    await waitFor(`${baseUrl}/health`, 45_000);
+    await waitFor(`${baseUrl}/health`, options.readyTimeoutMs ?? 45_000);
   } catch (error) {
     child.kill('SIGKILL');
     throw new Error(`${String(error)}: ${output()}`);

@@ -27,8 +27,10 @@ const rootRoute = createRootRouteWithContext<RouterContext>()({
   errorComponent: RouteError,
 });
 
+const LOGIN_REASONS = ['expired', 'signed_out', 'password_changed', 'password_reset', 'signed_out_everywhere'] as const;
+
 interface LoginSearch {
-  reason?: SessionEndReason | undefined;
+  reason?: SessionEndReason | (typeof LOGIN_REASONS)[number] | undefined;
   /** Where to go after signing in (a path on this site). */
   redirect?: string | undefined;
 }
@@ -37,7 +39,7 @@ const loginRoute = createRoute({
   getParentRoute: () => rootRoute,
   path: '/login',
   validateSearch: (raw: Record<string, unknown>): LoginSearch =>
-    compact({ reason: oneOf(raw.reason, ['expired', 'signed_out'] as const), redirect: text(raw.redirect, 2000) }),
+    compact({ reason: oneOf(raw.reason, LOGIN_REASONS), redirect: text(raw.redirect, 2000) }),
   beforeLoad: async () => {
     // A fresh install has nobody to sign in: its first visitor sets up the platform admin.
     if (await setupNeeded()) throw redirect({ to: '/setup' });
@@ -53,6 +55,20 @@ const setupRoute = createRoute({
   getParentRoute: () => rootRoute,
   path: '/setup',
   component: lazyRouteComponent(() => import('./features/auth/setup-page.tsx'), 'SetupPage'),
+});
+
+/** Opened from an invitation email (the token after #). */
+const acceptInviteRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: '/accept-invite',
+  component: lazyRouteComponent(() => import('./features/auth/accept-invite-page.tsx'), 'AcceptInvitePage'),
+});
+
+/** Asks for a reset email, or (opened from one, the token after #) sets the new password. */
+const resetPasswordRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: '/reset-password',
+  component: lazyRouteComponent(() => import('./features/auth/reset-password-page.tsx'), 'ResetPasswordPage'),
 });
 
 /** Every page below needs a session; without one (or when it has ended) → sign in, then back here. */
@@ -81,6 +97,12 @@ const homeRoute = createRoute({
     if (user.client_id !== null) throw redirect({ to: '/c/$clientId', params: { clientId: user.client_id } });
   },
   component: NotFoundPage,
+});
+
+const accountRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: '/account',
+  component: lazyRouteComponent(() => import('./features/account/account-page.tsx'), 'AccountPage'),
 });
 
 const operatorRoute = createRoute({
@@ -165,13 +187,26 @@ const settingsRoute = createRoute({
   component: lazyRouteComponent(() => import('./features/settings/settings-page.tsx'), 'SettingsPage'),
 });
 
+const clientUsersRoute = createRoute({
+  getParentRoute: () => clientRoute,
+  path: '/users',
+  beforeLoad: ({ context }) => {
+    // Viewers read the client's data; its users are for its admins.
+    if (context.user.role === 'client_viewer') throw notFound();
+  },
+  component: lazyRouteComponent(() => import('./features/users/client-users-page.tsx'), 'ClientUsersPage'),
+});
+
 const routeTree = rootRoute.addChildren([
   loginRoute,
   setupRoute,
+  acceptInviteRoute,
+  resetPasswordRoute,
   appRoute.addChildren([
     homeRoute,
+    accountRoute,
     operatorRoute.addChildren([operatorClientsRoute, operatorUsersRoute, operatorAuditRoute]),
-    clientRoute.addChildren([overviewRoute, callsRoute, callRoute, appointmentsRoute, messagesRoute, settingsRoute]),
+    clientRoute.addChildren([overviewRoute, callsRoute, callRoute, appointmentsRoute, messagesRoute, settingsRoute, clientUsersRoute]),
   ]),
 ]);
 

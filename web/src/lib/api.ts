@@ -14,22 +14,26 @@ export const isApiError = (error: unknown, status?: number): error is ApiError =
 
 type GetPaths = { [P in keyof paths]: paths[P] extends { get: object } ? P : never }[keyof paths];
 type PostPaths = { [P in keyof paths]: paths[P] extends { post: object } ? P : never }[keyof paths];
-type Op<P extends keyof paths, M extends 'get' | 'post'> = paths[P][M];
+type PatchPaths = { [P in keyof paths]: paths[P] extends { patch: object } ? P : never }[keyof paths];
+type Op<P extends keyof paths, M extends 'get' | 'post' | 'patch'> = paths[P][M];
 type Json<R> = R extends { content: { 'application/json': infer B } } ? B : undefined;
 
-export type ResponseOf<P extends keyof paths, M extends 'get' | 'post' = 'get'> =
+export type ResponseOf<P extends keyof paths, M extends 'get' | 'post' | 'patch' = 'get'> =
   Op<P, M> extends { responses: infer R }
     ? R extends { 200: infer OK }
       ? Json<OK>
       : R extends { 201: infer Created }
         ? Json<Created>
-        : undefined
+        : R extends { 202: infer Accepted }
+          ? Json<Accepted>
+          : undefined
     : never;
 export type QueryOf<P extends GetPaths> = Op<P, 'get'> extends { parameters: { query?: infer Q } } ? NonNullable<Q> : never;
-type PathParamsOf<P extends keyof paths, M extends 'get' | 'post'> = Op<P, M> extends { parameters: { path: infer A } } ? A : never;
+type PathParamsOf<P extends keyof paths, M extends 'get' | 'post' | 'patch'> = Op<P, M> extends { parameters: { path: infer A } } ? A : never;
 type BodyOf<P extends PostPaths> = Op<P, 'post'> extends { requestBody?: { content: { 'application/json': infer B } } } ? B : never;
+type PatchBodyOf<P extends PatchPaths> = Op<P, 'patch'> extends { requestBody?: { content: { 'application/json': infer B } } } ? B : never;
 
-interface RequestOptions<P extends keyof paths, M extends 'get' | 'post'> {
+interface RequestOptions<P extends keyof paths, M extends 'get' | 'post' | 'patch'> {
   path?: PathParamsOf<P, M> extends never ? undefined : PathParamsOf<P, M>;
   signal?: AbortSignal | undefined;
 }
@@ -112,5 +116,16 @@ export const api = {
       signal: options.signal ?? null,
     });
     return (response.status === 204 ? undefined : await response.json()) as ResponseOf<P, 'post'>;
+  },
+
+  async patch<P extends PatchPaths>(template: P, body: PatchBodyOf<P>, options: RequestOptions<P, 'patch'> = {}): Promise<ResponseOf<P, 'patch'>> {
+    const url = buildUrl(template, options.path as Record<string, string> | undefined);
+    const response = await send(url, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify(body),
+      signal: options.signal ?? null,
+    });
+    return (response.status === 204 ? undefined : await response.json()) as ResponseOf<P, 'patch'>;
   },
 };

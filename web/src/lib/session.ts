@@ -92,6 +92,18 @@ export function completeSetup(input: { setup_token: string; email: string; passw
   return startSession('/api/auth/setup', input);
 }
 
+/** Accepts an invitation: creates the account with its password and signs it in. */
+export function acceptInvite(token: string, password: string): Promise<SessionUser> {
+  return startSession('/api/auth/invites/accept', { token, password });
+}
+
+/** A public POST (the link in an email is the credential): the JSON answer, or the error envelope as an ApiError. */
+export async function postPublic<T = undefined>(url: string, body: unknown): Promise<T> {
+  const response = await postJson(url, body);
+  if (!response.ok) throw await errorFrom(response);
+  return (response.status === 204 || response.status === 202 ? undefined : await response.json()) as T;
+}
+
 /** Whether this is a fresh install (no users): the sign-in page then sends people to the setup page. */
 export async function setupNeeded(): Promise<boolean> {
   try {

@@ -1,5 +1,5 @@
 import { useQueryClient } from '@tanstack/react-query';
-import { useNavigate } from '@tanstack/react-router';
+import { Link, useNavigate } from '@tanstack/react-router';
 import { useState, type FormEvent } from 'react';
 import { isApiError } from '../../lib/api.ts';
 import { signIn } from '../../lib/session.ts';
@@ -11,6 +11,13 @@ function messageFor(error: unknown): string {
   if (isApiError(error, 0)) return 'The server could not be reached. Check your connection and try again.';
   return 'Signing in failed. Please try again.';
 }
+
+const NOTICES: Record<string, string> = {
+  signed_out: 'You are signed out.',
+  password_changed: 'Your password was changed and every device signed out. Sign in with the new password.',
+  password_reset: 'Your new password is set. Sign in with it.',
+  signed_out_everywhere: 'You are signed out on every device.',
+};
 
 export function LoginPage({ reason, redirectTo }: { reason?: string | undefined; redirectTo?: string | undefined }) {
   const queryClient = useQueryClient();
@@ -52,9 +59,9 @@ export function LoginPage({ reason, redirectTo }: { reason?: string | undefined;
           <p className="notice" role="status">
             Your session ended. Sign in again to continue.
           </p>
-        ) : reason === 'signed_out' ? (
+        ) : reason !== undefined && reason in NOTICES ? (
           <p className="notice" role="status">
-            You are signed out.
+            {NOTICES[reason]}
           </p>
         ) : null}
         <form onSubmit={(event) => void submit(event)} noValidate={false}>
@@ -75,6 +82,9 @@ export function LoginPage({ reason, redirectTo }: { reason?: string | undefined;
             {busy ? 'Signing in…' : 'Sign in'}
           </button>
         </form>
+        <p className="login-links">
+          <Link to="/reset-password">Forgot your password?</Link>
+        </p>
       </div>
     </main>
   );

@@ -16,6 +16,7 @@ const SECTIONS = [
   { to: '/c/$clientId/appointments', label: 'Appointments', exact: false },
   { to: '/c/$clientId/messages', label: 'Messages', exact: false },
   { to: '/c/$clientId/settings', label: 'Settings', exact: false },
+  { to: '/c/$clientId/users', label: 'Users', exact: false, admins: true },
 ] as const;
 
 export function ClientLayout() {
@@ -49,7 +50,7 @@ export function ClientLayout() {
           </div>
         </div>
         <SectionNav label="Client sections">
-          {SECTIONS.map((section) => (
+          {SECTIONS.filter((section) => !('admins' in section) || (me.data !== undefined && me.data.role !== 'client_viewer')).map((section) => (
             <li key={section.to}>
               <Link
                 to={section.to}

@@ -13,6 +13,7 @@ export const AUDIT_ACTION_LABELS: Record<AuditAction, string> = {
   'client.update': 'Client changed',
   'client.disable': 'Client disabled',
   'user.create': 'User created',
+  'user.invite': 'User invited',
   'user.update': 'User changed',
   'keys.rotate': 'Keys rotated',
 };

@@ -41,6 +41,9 @@ export function AppShell() {
                   <span className="muted small">{ROLE_LABELS[user.role]}</span>
                 </DropdownMenu.Label>
                 <DropdownMenu.Separator className="menu-separator" />
+                <DropdownMenu.Item className="menu-item" asChild>
+                  <Link to="/account">Your account</Link>
+                </DropdownMenu.Item>
                 <DropdownMenu.Item className="menu-item" onSelect={() => void signOut()}>
                   Sign out
                 </DropdownMenu.Item>

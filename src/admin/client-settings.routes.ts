@@ -1,0 +1,83 @@
+/**
+ * A client's own settings, edited by its admins (and platform admins): business hours, holidays,
+ * the notification address, message templates and feature switches. Only database-backed clients
+ * are editable here; a file-backed client answers 409 naming the file to edit. Each change goes
+ * through the admin clients service: merged, validated by the one client schema (400 naming the
+ * field), versioned (409 when someone changed it meanwhile), audited, and loaded at once.
+ *
+ * Registered under /api/clients. Viewers 403; another client's settings 404.
+ */
+import type { FastifyPluginAsync } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { authenticate, currentUser, requireClientAccess } from '../auth/auth.guard.ts';
+import { clientIdSchema } from '../auth/auth.schemas.ts';
+import type { Deps } from '../deps.ts';
+import { AppError } from '../platform/errors.ts';
+import { createAdminClientsService } from './admin-clients.service.ts';
+
+/** The parts of a configuration a client's admin may change; credentials and routing stay with the operator. */
+export const CLIENT_EDITABLE_KEYS = ['business_hours', 'holidays', 'notifications', 'templates', 'features'] as const;
+
+const params = z.object({ clientId: clientIdSchema });
+const editableView = z.object({
+  editable: z.boolean(),
+  source: z.string().describe('file | db'),
+  version: z.number().nullable().describe('Send it back with a change (optimistic concurrency).'),
+  file: z.string().nullable().describe('The file to edit, for a file-backed client.'),
+  editable_keys: z.array(z.string()),
+});
+const changeBody = z.object({
+  version: z.number().int().min(0),
+  changes: z.object(Object.fromEntries(CLIENT_EDITABLE_KEYS.map((key) => [key, z.unknown().optional()]))).strict(),
+});
+
+export function clientSettingsRoutes(deps: Deps): FastifyPluginAsync {
+  return async (plain) => {
+    const app = plain.withTypeProvider<ZodTypeProvider>();
+    const clients = createAdminClientsService({
+      tenancy: deps.tenancy,
+      registry: deps.registry,
+      dbClients: deps.dbClients,
+      encryptionKeys: deps.config.encryptionKeys,
+      publicBaseUrl: deps.config.publicBaseUrl,
+    });
+
+    const recordFor = (clientId: string, request: Parameters<typeof requireClientAccess>[0], write: boolean) => {
+      const user = requireClientAccess(request, clientId);
+      const record = deps.registry.get(clientId);
+      if (record === undefined) throw new AppError('not_found', 'Not found');
+      if (write && user.role === 'client_viewer') throw new AppError('forbidden', 'Only an admin of this client changes its settings');
+      request.clientId = clientId;
+      return record;
+    };
+
+    app.addHook('onRequest', authenticate);
+    app.addHook('onSend', async (_request, reply) => {
+      reply.header('cache-control', 'no-store');
+    });
+
+    app.get('/:clientId/settings/editable', { schema: { params, response: { 200: editableView } } }, async (request) => {
+      const record = recordFor(request.params.clientId, request, false);
+      const user = currentUser(request);
+      const detail = record.source === 'db' ? await clients.get(record.id) : undefined;
+      return {
+        editable: record.source === 'db' && user.role !== 'client_viewer',
+        source: record.source,
+        version: detail?.version ?? null,
+        file: record.source === 'file' ? (record.file ?? null) : null,
+        editable_keys: [...CLIENT_EDITABLE_KEYS],
+      };
+    });
+
+    app.patch('/:clientId/settings', { schema: { params, body: changeBody, response: { 200: z.object({ version: z.number().nullable() }) } } }, async (request) => {
+      const record = recordFor(request.params.clientId, request, true);
+      if (record.source === 'file') {
+        throw new AppError('client_managed_by_file', `These settings come from ${record.file ?? 'a config file'}; edit that file (changes load within 2 seconds)`);
+      }
+      const changes = Object.fromEntries(Object.entries(request.body.changes).filter(([, value]) => value !== undefined));
+      const detail = await clients.update({ userId: currentUser(request).id, requestId: request.id }, record.id, changes, request.body.version);
+      return { version: detail.version };
+    });
+  };
+}
