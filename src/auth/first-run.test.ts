@@ -52,7 +52,7 @@ describe.skipIf(TEST_DATABASE_URL !== undefined)('first-run setup', () => {
     expect((await t.app.inject({ method: 'GET', url: '/api/auth/setup' })).json()).toEqual({ needed: false });
     const audit = await t.app.inject({ method: 'GET', url: '/api/admin/audit?action=user.create', headers: bearer(body.access_token) });
     expect(audit.json().items[0]).toMatchObject({ action: 'user.create', target_id: body.user.id, actor_user_id: body.user.id });
-  });
+  }, 60_000);
 
   it('two setups racing with the token make one admin; a user made another way closes setup', async () => {
     t = await createTestApp();
@@ -72,7 +72,7 @@ describe.skipIf(TEST_DATABASE_URL !== undefined)('first-run setup', () => {
     const late = await setup(t, { ...admin, setup_token: fresh });
     expect(late.statusCode).toBe(409);
     expect((await t.app.inject({ method: 'GET', url: '/api/auth/setup' })).json()).toEqual({ needed: false });
-  });
+  }, 60_000);
 });
 
 describe('an installation with users', () => {
