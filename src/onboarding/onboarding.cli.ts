@@ -167,7 +167,7 @@ export async function onboard(args: string[], io: CliIo, context: OnboardCliCont
 
   // A Zoho calendar without a refresh token: connect it now (the link, the consent, our callback).
   const calendar = answers.calendar as { provider?: unknown; data_center?: unknown; oauth?: Record<string, unknown>; accounts_base_url?: unknown } | undefined;
-  if (calendar?.provider === 'zoho' && calendar.oauth !== undefined && calendar.oauth.refresh_token === undefined && !values['dry-run']) {
+  if (calendar?.provider === 'zoho' && calendar.oauth !== undefined && calendar.oauth.refresh_token === undefined) {
     const dataCenter = zohoDataCenters.find((dc) => dc === calendar.data_center);
     const secret = calendar.oauth.client_secret;
     const resolvedSecret = typeof secret === 'string' && secret.startsWith('env:') ? io.env[secret.slice(4)] : secret;

@@ -128,4 +128,31 @@ export const api = {
     });
     return (response.status === 204 ? undefined : await response.json()) as ResponseOf<P, 'patch'>;
   },
+
+  /** A POST whose answer is NDJSON (one JSON value per line), handed to `onLine` as each line arrives. */
+  async stream<P extends PostPaths>(template: P, body: BodyOf<P>, onLine: (value: unknown) => void, options: RequestOptions<P, 'post'> = {}): Promise<void> {
+    const url = buildUrl(template, options.path as Record<string, string> | undefined);
+    const response = await send(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/x-ndjson' },
+      body: JSON.stringify(body),
+      signal: options.signal ?? null,
+    });
+    if (!response.body) return;
+    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buffered = '';
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (value) buffered += value;
+      let newline = buffered.indexOf('\n');
+      while (newline >= 0) {
+        const line = buffered.slice(0, newline).trim();
+        buffered = buffered.slice(newline + 1);
+        if (line !== '') onLine(JSON.parse(line) as unknown);
+        newline = buffered.indexOf('\n');
+      }
+      if (done) break;
+    }
+    if (buffered.trim() !== '') onLine(JSON.parse(buffered) as unknown);
+  },
 };

@@ -6,6 +6,7 @@ import { compact } from '../../lib/search.ts';
 import { Badge, statusTone } from '../../ui/badge.tsx';
 import { DataTable, type TableFeatureSet } from '../../ui/data-table.tsx';
 import { Empty, PageHeader, QueryState } from '../../ui/states.tsx';
+import { AddClientWizard, DoctorButton } from './add-client-wizard.tsx';
 import { healthOf, visibleClients } from './client-health.ts';
 import { operatorQueries, type ClientSummary } from './operator.queries.ts';
 import { CLIENT_SORTS, CLIENT_STATUS_LABELS, CLIENT_STATUSES, type ClientsSearch } from './operator.search.ts';
@@ -56,6 +57,7 @@ const columns = helper.columns([
     cell: (info) => (info.getValue() === 'test' ? <Badge tone="info">Test</Badge> : info.getValue() === 'live' ? 'Live' : '–'),
   }),
   helper.accessor('source', { header: 'Defined in', enableSorting: false, cell: (info) => (info.getValue() === 'file' ? 'File' : 'Database') }),
+  helper.display({ id: 'doctor', header: 'Checks', cell: (info) => <DoctorButton clientId={info.row.original.id} /> }),
 ]);
 
 const SORT_COLUMN: Record<(typeof CLIENT_SORTS)[number], string> = { id: 'name', name: 'name', status: 'status', health: 'health' };
@@ -85,6 +87,7 @@ export function ClientsPage() {
     <>
       <PageHeader
         title="Clients"
+        actions={<AddClientWizard />}
         description={counts ? `${counts.total} client${counts.total === 1 ? '' : 's'}, ${counts.problems === 0 ? 'all healthy' : `${counts.problems} need${counts.problems === 1 ? 's' : ''} attention`}.` : 'Every client and its health.'}
       />
       <form key={search.q ?? ''} className="filters" onSubmit={applySearch} aria-label="Filter clients">
