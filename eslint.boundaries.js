@@ -24,6 +24,7 @@ const CAPABILITIES = [
   'integrations',
   'messages',
   'ops',
+  'outbound-webhooks',
   'webhooks',
 ];
 
@@ -46,6 +47,9 @@ export const TABLE_OWNERS = [
   { table: 'domainEventSequences', sql: 'domain_event_sequences', owner: 'src/core/outbox.repo.ts' },
   { table: 'alerts', sql: 'alerts', owner: 'src/alerts/alerts.repo.ts' },
   { table: 'zohoConnections', sql: 'zoho_connections', owner: 'src/onboarding/zoho-connections.repo.ts' },
+  { table: 'webhookSubscriptions', sql: 'webhook_subscriptions', owner: 'src/outbound-webhooks/outbound-webhooks.repo.ts' },
+  { table: 'webhookDeliveries', sql: 'webhook_deliveries', owner: 'src/outbound-webhooks/outbound-webhooks.repo.ts' },
+  { table: 'webhookDeliveryAttempts', sql: 'webhook_delivery_attempts', owner: 'src/outbound-webhooks/outbound-webhooks.repo.ts' },
 ];
 
 const EXEMPT = ['test/**', 'bench/**', '**/*.test.ts'];

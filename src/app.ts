@@ -29,6 +29,7 @@ import { registerOpenApi } from './client-api/openapi.ts';
 import { onboardingRoutes } from './onboarding/onboarding.routes.ts';
 import { opsRoutes } from './ops/ops.routes.ts';
 import { failedJobsRoutes } from './ops/failed-jobs.routes.ts';
+import { adminWebhookRoutes, clientWebhookRoutes } from './outbound-webhooks/outbound-webhooks.routes.ts';
 import { retellFunctionRoutes } from './functions/functions.routes.ts';
 import { retellWebhookRoutes } from './webhooks/retell/webhooks.routes.ts';
 import { twilioWebhookRoutes } from './webhooks/twilio/twilio.routes.ts';
@@ -152,8 +153,10 @@ export async function buildApp(deps: Deps): Promise<App> {
   await app.register(alertsRoutes(deps), { prefix: '/api/admin' });
   await app.register(failedJobsRoutes(deps), { prefix: '/api/admin/jobs' });
   await app.register(onboardingRoutes(deps), { prefix: '/api' });
+  await app.register(adminWebhookRoutes(deps), { prefix: '/api/admin' });
   await app.register(clientApiRoutes(deps), { prefix: '/api/clients' });
   await app.register(clientSettingsRoutes(deps), { prefix: '/api/clients' });
+  await app.register(clientWebhookRoutes(deps), { prefix: '/api/clients' });
   await app.register(dashboardRoutes(deps));
 
   return app;

@@ -22,8 +22,10 @@ import { createTenancy, type Tenancy } from './platform/db/tenancy.ts';
 import { createLogger, createSecretScrubber, type Logger, type SecretScrubber } from './platform/logging.ts';
 import { createHealthCounters, type HealthCounters } from './platform/health-counters.ts';
 import { createMetrics, type Metrics } from './platform/metrics.ts';
+import { createOutboundHttp, type OutboundHttp, type OutboundHttpOptions } from './platform/outbound-http.ts';
 import { createCircuitBreakers, type ProviderContext } from './platform/provider-http.ts';
 import { createJobQueue, type JobDefinition, type JobQueue } from './platform/queue.ts';
+import { createSecretSealer, type SecretSealer } from './platform/secrets.ts';
 import { createMemoryRateLimiter, createRedisRateLimiter, type RateLimiter } from './platform/rate-limit.ts';
 import {
   createFallbackCache,
@@ -70,6 +72,10 @@ export interface Deps {
   readonly health: HealthCounters;
   /** Health alerts: operator notice channels (platform mail, Slack webhooks), policy, clock. */
   readonly alerting: AlertingContext;
+  /** HTTP to tenant-chosen URLs (outbound webhooks) through the SSRF guard. */
+  readonly outbound: OutboundHttp;
+  /** Seals and opens stored secrets with ENCRYPTION_KEY. */
+  readonly sealer: SecretSealer;
   /** Recomputes the client gauges from the registry (called on reload and on scrape). */
   refreshClientMetrics(): void;
   close(): Promise<void>;
@@ -109,6 +115,8 @@ export interface DepsOptions {
   alertClock?: () => Date;
   /** How long a problem must stay away before its alert resolves (default 10 minutes). */
   alertClearForMs?: number;
+  /** Test seams of outbound HTTP (a loopback receiver with a self-signed certificate). */
+  outbound?: OutboundHttpOptions;
 }
 
 /**
@@ -302,6 +310,8 @@ export async function createDeps(config: PlatformConfig, options: DepsOptions): 
         policy: { reminderMs: config.alerts.reminderMinutes * 60_000, clearForMs: options.alertClearForMs ?? DEFAULT_CLEAR_FOR_MS },
         now: options.alertClock ?? (() => new Date()),
       },
+      outbound: createOutboundHttp(options.outbound),
+      sealer: createSecretSealer(config.encryptionKeys),
       refreshClientMetrics,
       close,
     };

@@ -12,8 +12,10 @@ import type { Tenancy } from '../platform/db/tenancy.ts';
 import type { HealthCounters } from '../platform/health-counters.ts';
 import type { Logger } from '../platform/logging.ts';
 import type { Metrics } from '../platform/metrics.ts';
+import type { OutboundHttp } from '../platform/outbound-http.ts';
 import type { JobQueue, WorkOptions } from '../platform/queue.ts';
 import type { KeyValueCache } from '../platform/redis.ts';
+import type { SecretSealer } from '../platform/secrets.ts';
 import type { ClientAdapters, Job, JobAttempt, JobContext, JobOutcome, PublicUrlBuilder } from './jobs.ts';
 import type { Outbox } from './outbox.ts';
 import type { Subscriber } from './subscribers.ts';
@@ -39,6 +41,10 @@ export interface DispatchDeps {
   readonly cache: KeyValueCache;
   readonly health: HealthCounters;
   readonly alerting: AlertingContext;
+  readonly outbound: OutboundHttp;
+  readonly sealer: SecretSealer;
+  /** Default: the system clock. */
+  readonly clock?: () => Date;
 }
 
 /** Every job of the catalogue, subscribers' included: the queues to create. */
@@ -75,6 +81,9 @@ export async function runJob<TPayload extends { client_id: string }>(
     logger: deps.logger,
     health: deps.health,
     alerting: deps.alerting,
+    outbound: deps.outbound,
+    sealer: deps.sealer,
+    clock: deps.clock ?? (() => new Date()),
     attempt,
   };
   if (!isServable(record)) {

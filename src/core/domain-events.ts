@@ -101,6 +101,14 @@ export const DOMAIN_EVENTS = {
     version: 1,
     payload: z.object({ capability, provider: z.string() }),
   },
+  /**
+   * An outbound webhook subscription was switched off after every delivery to it failed for 24 h
+   * (src/outbound-webhooks/): the client's systems stopped hearing events until someone re-enables it.
+   */
+  'webhook_subscription.disabled': {
+    version: 1,
+    payload: z.object({ subscription_id: z.uuid(), url_host: z.string(), failing_since: isoTime, reason: z.string() }),
+  },
 } as const satisfies Record<string, { version: number; payload: z.ZodType }>;
 
 export type DomainEventType = keyof typeof DOMAIN_EVENTS;

@@ -12,9 +12,11 @@ import type { SmsSender } from '../integrations/sms/sms.ts';
 import type { Tenancy } from '../platform/db/tenancy.ts';
 import type { HealthCounters } from '../platform/health-counters.ts';
 import type { Logger } from '../platform/logging.ts';
+import type { OutboundHttp } from '../platform/outbound-http.ts';
 import { defineJob as defineQueueJob, type JobDefinition, type JobQueue } from '../platform/queue.ts';
 import type { publicUrls } from '../platform/public-urls.ts';
 import type { KeyValueCache } from '../platform/redis.ts';
+import type { SecretSealer } from '../platform/secrets.ts';
 import type { DomainEventEmitter } from './domain-events.ts';
 
 /** The client's provider adapters, built once per client and configuration (see client-adapters.ts). */
@@ -53,6 +55,12 @@ export interface JobContext {
   readonly health: HealthCounters;
   /** Health alerts: operator notice channels, policy, clock. */
   readonly alerting: AlertingContext;
+  /** HTTP to tenant-chosen URLs through the SSRF guard (outbound webhooks). */
+  readonly outbound: OutboundHttp;
+  /** Stored secrets sealed with ENCRYPTION_KEY (webhook signing secrets). */
+  readonly sealer: SecretSealer;
+  /** Now: injectable so time-based rules (24 h of failures) are testable. */
+  readonly clock: () => Date;
   readonly attempt: JobAttempt;
 }
 

@@ -5,10 +5,11 @@
  * client's new events: it polls that client's outbox by `seq` while someone listens.
  */
 import { randomUUID } from 'node:crypto';
+import type { Tx } from '../platform/db/database.ts';
 import type { Tenancy } from '../platform/db/tenancy.ts';
 import type { JobDefinition, JobQueue } from '../platform/queue.ts';
 import { DOMAIN_EVENTS, type DomainEvent, type DomainEventEmitter, type DomainEventType } from './domain-events.ts';
-import { insertDomainEvent, listDomainEventsAfter, type DomainEventRow } from './outbox.repo.ts';
+import { findDomainEvent, insertDomainEvent, listDomainEventsAfter, type DomainEventRow } from './outbox.repo.ts';
 
 /** A subscriber as the outbox routes to it (see subscribers.ts). */
 export interface SubscriberRoute {
@@ -31,6 +32,12 @@ export function toDomainEvent(row: DomainEventRow): DomainEvent {
     occurred_at: row.occurredAt.toISOString(),
     payload: row.payload as DomainEvent['payload'],
   };
+}
+
+/** One stored event of the client, inside the caller's tenant transaction. */
+export async function loadDomainEvent(tx: Tx, clientId: string, id: string): Promise<DomainEvent | undefined> {
+  const row = await findDomainEvent(tx, clientId, id);
+  return row === undefined ? undefined : toDomainEvent(row);
 }
 
 export function createOutbox(queue: Pick<JobQueue, 'enqueue'>): Outbox {

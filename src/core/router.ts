@@ -12,6 +12,7 @@
  *   domain event   → subscribers
  *   call.started   → warm-availability
  *   client.config_*, integration.*, message.failed|suppressed → alerts (re-runs the detectors concerned)
+ *   every event    → outbound-webhooks (one webhook-delivery job per matching subscription)
  */
 import { alertNoticeJob } from '../alerts/alert-notice.job.ts';
 import { alertEvaluateJob, alertsSubscriber } from '../alerts/alerts.job.ts';
@@ -19,6 +20,7 @@ import { callStarted } from '../calls/call-started.job.ts';
 import { postCallFallback, postCallWorkflow } from '../calls/post-call.job.ts';
 import { warmAvailability } from '../calls/warm-availability.job.ts';
 import { messageSendJob } from '../messages/message-send.job.ts';
+import { outboundWebhooksSubscriber, webhookDeliveryJob } from '../outbound-webhooks/webhook-delivery.job.ts';
 import type { JobCatalogue } from './dispatch.ts';
 import type { EventJob } from './event-job.ts';
 import type { Subscriber } from './subscribers.ts';
@@ -29,7 +31,7 @@ export const EVENT_ROUTES: Readonly<Record<string, readonly EventJob[]>> = {
   call_analyzed: [postCallWorkflow],
 };
 
-export const SUBSCRIBERS: readonly Subscriber[] = [warmAvailability, alertsSubscriber];
+export const SUBSCRIBERS: readonly Subscriber[] = [warmAvailability, alertsSubscriber, outboundWebhooksSubscriber];
 
 export function jobsFor(event: string): readonly EventJob[] {
   return Object.hasOwn(EVENT_ROUTES, event) ? (EVENT_ROUTES[event] ?? []) : [];
@@ -37,6 +39,6 @@ export function jobsFor(event: string): readonly EventJob[] {
 
 /** Every job once (some are started by other jobs, not by an event), registered by every process. */
 export const JOB_CATALOGUE: JobCatalogue = {
-  jobs: [...new Set([...Object.values(EVENT_ROUTES).flat(), postCallFallback, messageSendJob, alertEvaluateJob, alertNoticeJob])],
+  jobs: [...new Set([...Object.values(EVENT_ROUTES).flat(), postCallFallback, messageSendJob, alertEvaluateJob, alertNoticeJob, webhookDeliveryJob])],
   subscribers: SUBSCRIBERS,
 };

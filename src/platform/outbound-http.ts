@@ -249,3 +249,32 @@ function readResponse(
   });
   res.on('end', () => settle({ ok: true, status, headers: res.headers, body: Buffer.concat(chunks) }));
 }
+
+/** What a caller gives; the deployment decides the test seams. */
+export type OutboundRequest = Omit<SafeRequest, 'allowAddress' | 'ca'>;
+
+/** Outbound HTTP to tenant-chosen URLs, as jobs receive it (tests allow their loopback receivers). */
+export interface OutboundHttp {
+  request(request: OutboundRequest): Promise<SafeResponse>;
+  /** Why this URL can never be called (for refusing it as input), or null. */
+  urlProblem(url: string): string | null;
+}
+
+export interface OutboundHttpOptions {
+  /** Test seam: addresses the guard lets through (a loopback receiver). Never set in production. */
+  allowAddress?: ((ip: string) => boolean) | undefined;
+  /** Extra trusted CA (a test receiver's self-signed certificate). */
+  ca?: string | Buffer | undefined;
+}
+
+export function createOutboundHttp(options: OutboundHttpOptions = {}): OutboundHttp {
+  return {
+    request: (request) => safeRequest({ ...request, allowAddress: options.allowAddress, ca: options.ca }),
+    urlProblem(url) {
+      const problem = outboundUrlProblem(url);
+      if (problem === null || !options.allowAddress) return problem;
+      const hostname = URL.canParse(url) ? new URL(url).hostname.replace(/^\[|\]$/g, '') : '';
+      return isIP(hostname) && options.allowAddress(hostname) ? null : problem;
+    },
+  };
+}

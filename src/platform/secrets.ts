@@ -86,3 +86,20 @@ export function maskSecret(value: string, options: { showLast4?: boolean } = {})
 function assertKey(key: Buffer): void {
   if (key.length !== keyBytes) throw new Error(`encryption key must be ${keyBytes} bytes, got ${key.length}`);
 }
+
+/** Seals and opens stored secrets with the configured keys (the first one seals). */
+export interface SecretSealer {
+  seal(plain: string): string;
+  open(sealed: string): string;
+}
+
+export function createSecretSealer(keys: readonly Buffer[]): SecretSealer {
+  return {
+    seal(plain) {
+      const key = keys[0];
+      if (key === undefined) throw new Error('cannot seal a secret: ENCRYPTION_KEY is not configured');
+      return encryptSecret(plain, key);
+    },
+    open: (sealed) => decryptSecret(sealed, keys),
+  };
+}

@@ -9,6 +9,7 @@ import { buildApp } from '../../src/app.ts';
 import type { JobCatalogue } from '../../src/core/dispatch.ts';
 import { JOB_CATALOGUE } from '../../src/core/router.ts';
 import { createDeps, type Deps, type DepsOptions } from '../../src/deps.ts';
+import type { OutboundHttpOptions } from '../../src/platform/outbound-http.ts';
 import { loadPlatformConfig } from '../../src/platform/config.ts';
 import { TMP_DIR } from './paths.ts';
 import { openTestDatabase, TEST_REDIS_URL } from './test-db.ts';
@@ -70,6 +71,8 @@ export async function createTestApp(
     catalogue?: JobCatalogue;
     /** Alert test seams: the clock, the local fake Slack receiver's address, flap damping. */
     alerts?: Pick<DepsOptions, 'alertClock' | 'alertAddressAllowed' | 'alertCa' | 'alertClearForMs'>;
+    /** Outbound HTTP test seams (a loopback webhook receiver). */
+    outbound?: OutboundHttpOptions;
   } = {},
 ): Promise<TestApp> {
   const clientsDir = options.clientsDir ?? tempDir('clients-');
@@ -96,6 +99,7 @@ export async function createTestApp(
     pollIntervalMs: options.pollIntervalMs ?? 200,
     ...(options.watchClients !== undefined ? { watchClients: options.watchClients } : {}),
     ...(options.queueSchema !== undefined ? { queueSchema: options.queueSchema } : {}),
+    ...(options.outbound !== undefined ? { outbound: options.outbound } : {}),
     logDestination: { write: (line: string) => void logs.push(line) },
     ...options.alerts,
   });

@@ -480,6 +480,91 @@ export const alerts = pgTable(
   ],
 );
 
+/**
+ * A client's outbound webhook subscriptions (src/outbound-webhooks/): where to POST which domain
+ * events. Secrets are Standard Webhooks `whsec_` keys sealed with ENCRYPTION_KEY; during a
+ * rotation the previous one signs too until `previous_secret_expires_at`.
+ */
+export const webhookSubscriptions = pgTable(
+  'webhook_subscriptions',
+  {
+    id: uuid('id').notNull().default(sql`gen_random_uuid()`),
+    clientId: text('client_id').notNull(),
+    url: text('url').notNull(),
+    description: text('description'),
+    /** Domain event types (core/domain-events.ts) delivered to this URL. */
+    eventTypes: jsonb('event_types').$type<string[]>().notNull(),
+    /** Sealed (enc:v1:…) `whsec_` secret. */
+    secret: text('secret').notNull(),
+    previousSecret: text('previous_secret'),
+    previousSecretExpiresAt: timestamp('previous_secret_expires_at', { withTimezone: true }),
+    /** active | disabled */
+    status: text('status').notNull().default('active'),
+    disabledReason: text('disabled_reason'),
+    disabledAt: timestamp('disabled_at', { withTimezone: true }),
+    /** Since when every attempt failed (null after any success): 24 h of it disables the subscription. */
+    failingSince: timestamp('failing_since', { withTimezone: true }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [primaryKey({ columns: [t.clientId, t.id] }), index('webhook_subscriptions_client_created_idx').on(t.clientId, t.createdAt)],
+);
+
+/**
+ * One domain event to one subscription: the unit that is retried, dead-lettered and replayed.
+ * Unique per (subscription, event), so a repeated fan-out adds nothing; its id is the message's
+ * stable `webhook-id`.
+ */
+export const webhookDeliveries = pgTable(
+  'webhook_deliveries',
+  {
+    id: uuid('id').notNull().default(sql`gen_random_uuid()`),
+    clientId: text('client_id').notNull(),
+    subscriptionId: uuid('subscription_id').notNull(),
+    eventId: uuid('event_id').notNull(),
+    eventType: text('event_type').notNull(),
+    eventSeq: bigint('event_seq', { mode: 'number' }).notNull(),
+    /** Delivered after every earlier ordered delivery of its subscription is finished. */
+    ordered: boolean('ordered').notNull(),
+    /** pending | waiting (behind an earlier ordered one) | succeeded | dead */
+    status: text('status').notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    firstAttemptAt: timestamp('first_attempt_at', { withTimezone: true }),
+    lastAttemptAt: timestamp('last_attempt_at', { withTimezone: true }),
+    nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }),
+    lastStatusCode: integer('last_status_code'),
+    lastLatencyMs: integer('last_latency_ms'),
+    lastError: text('last_error'),
+    deliveredAt: timestamp('delivered_at', { withTimezone: true }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.clientId, t.id] }),
+    uniqueIndex('webhook_deliveries_client_sub_event_uq').on(t.clientId, t.subscriptionId, t.eventId),
+    index('webhook_deliveries_client_sub_seq_idx').on(t.clientId, t.subscriptionId, t.eventSeq),
+    index('webhook_deliveries_client_created_idx').on(t.clientId, t.createdAt),
+  ],
+);
+
+/** Every attempt of a delivery: the delivery log. */
+export const webhookDeliveryAttempts = pgTable(
+  'webhook_delivery_attempts',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    clientId: text('client_id').notNull(),
+    deliveryId: uuid('delivery_id').notNull(),
+    attempt: integer('attempt').notNull(),
+    /** succeeded | failed */
+    outcome: text('outcome').notNull(),
+    statusCode: integer('status_code'),
+    latencyMs: integer('latency_ms').notNull(),
+    error: text('error'),
+    attemptedAt: timestamp('attempted_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [index('webhook_delivery_attempts_client_delivery_idx').on(t.clientId, t.deliveryId, t.attempt)],
+);
+
 export const schema = {
   clients,
   calls,
@@ -498,4 +583,7 @@ export const schema = {
   domainEvents,
   domainEventSequences,
   alerts,
+  webhookSubscriptions,
+  webhookDeliveries,
+  webhookDeliveryAttempts,
 };

@@ -482,6 +482,590 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/admin/clients/{clientId}/webhook-deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The delivery log, newest first */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description `next_cursor` of the previous page. */
+                    cursor?: string;
+                    limit?: number;
+                    status?: "pending" | "waiting" | "succeeded" | "dead";
+                    subscription_id?: string;
+                };
+                header?: never;
+                path: {
+                    /** @description The client id. */
+                    clientId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                attempts: number;
+                                created_at: string;
+                                delivered_at: string | null;
+                                /** Format: uuid */
+                                event_id: string;
+                                event_seq: number;
+                                event_type: string;
+                                /** Format: uuid */
+                                id: string;
+                                last_error: string | null;
+                                last_latency_ms: number | null;
+                                last_status_code: number | null;
+                                next_attempt_at: string | null;
+                                ordered: boolean;
+                                /**
+                                 * @description pending (due or retrying) | waiting (behind an earlier ordered event) | succeeded | dead (retries over; replayable)
+                                 * @enum {string}
+                                 */
+                                status: "pending" | "waiting" | "succeeded" | "dead";
+                                /** Format: uuid */
+                                subscription_id: string;
+                                /** @description The `webhook-id` header: the same on every attempt and replay. */
+                                webhook_id: string;
+                            }[];
+                            next_cursor: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/clients/{clientId}/webhook-deliveries/{deliveryId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One delivery and each of its attempts */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The client id. */
+                    clientId: string;
+                    /** @description The delivery id. */
+                    deliveryId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attempts: number;
+                            attempts_log: {
+                                attempt: number;
+                                attempted_at: string;
+                                error: string | null;
+                                latency_ms: number;
+                                /** @enum {string} */
+                                outcome: "succeeded" | "failed";
+                                status_code: number | null;
+                            }[];
+                            created_at: string;
+                            delivered_at: string | null;
+                            /** Format: uuid */
+                            event_id: string;
+                            event_seq: number;
+                            event_type: string;
+                            /** Format: uuid */
+                            id: string;
+                            last_error: string | null;
+                            last_latency_ms: number | null;
+                            last_status_code: number | null;
+                            next_attempt_at: string | null;
+                            ordered: boolean;
+                            /**
+                             * @description pending (due or retrying) | waiting (behind an earlier ordered event) | succeeded | dead (retries over; replayable)
+                             * @enum {string}
+                             */
+                            status: "pending" | "waiting" | "succeeded" | "dead";
+                            /** Format: uuid */
+                            subscription_id: string;
+                            /** @description The `webhook-id` header: the same on every attempt and replay. */
+                            webhook_id: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/clients/{clientId}/webhook-deliveries/{deliveryId}/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send a delivered or dead delivery again (same webhook-id) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The client id. */
+                    clientId: string;
+                    /** @description The delivery id. */
+                    deliveryId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attempts: number;
+                            created_at: string;
+                            delivered_at: string | null;
+                            /** Format: uuid */
+                            event_id: string;
+                            event_seq: number;
+                            event_type: string;
+                            /** Format: uuid */
+                            id: string;
+                            last_error: string | null;
+                            last_latency_ms: number | null;
+                            last_status_code: number | null;
+                            next_attempt_at: string | null;
+                            ordered: boolean;
+                            /**
+                             * @description pending (due or retrying) | waiting (behind an earlier ordered event) | succeeded | dead (retries over; replayable)
+                             * @enum {string}
+                             */
+                            status: "pending" | "waiting" | "succeeded" | "dead";
+                            /** Format: uuid */
+                            subscription_id: string;
+                            /** @description The `webhook-id` header: the same on every attempt and replay. */
+                            webhook_id: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/clients/{clientId}/webhook-event-types": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The domain event types a subscription may ask for */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The client id. */
+                    clientId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                ordered: boolean;
+                                type: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/clients/{clientId}/webhook-subscriptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List webhook subscriptions (secrets never shown) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The client id. */
+                    clientId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                client_id: string;
+                                created_at: string;
+                                description: string | null;
+                                disabled_at: string | null;
+                                disabled_reason: string | null;
+                                event_types: string[];
+                                /** @description Every attempt since this time failed; 24 h of it disables the subscription. */
+                                failing_since: string | null;
+                                /** Format: uuid */
+                                id: string;
+                                /** @description During a rotation: until when the old secret signs too. */
+                                previous_secret_valid_until: string | null;
+                                /** @description The last characters of the current secret. */
+                                secret_hint: string;
+                                /** @enum {string} */
+                                status: "active" | "disabled";
+                                updated_at: string;
+                                url: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Create a subscription; the answer shows its whsec_ secret once */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The client id. */
+                    clientId: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        description?: string | null;
+                        /** @description Domain event types to deliver (the catalogue of GET …/webhook-event-types). */
+                        event_types: ("call.started" | "call.completed" | "appointment.booked" | "appointment.rescheduled" | "appointment.cancelled" | "message.sent" | "message.delivered" | "message.failed" | "message.suppressed" | "customer.opted_out" | "customer.opted_in" | "client.config_invalid" | "client.config_restored" | "integration.degraded" | "integration.recovered" | "webhook_subscription.disabled")[];
+                        /** @description Bring your own `whsec_` secret; default: one is generated and shown once. */
+                        secret?: string;
+                        /** @description https:// URL of the client system; must be a public address. */
+                        url: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            client_id: string;
+                            created_at: string;
+                            description: string | null;
+                            disabled_at: string | null;
+                            disabled_reason: string | null;
+                            event_types: string[];
+                            /** @description Every attempt since this time failed; 24 h of it disables the subscription. */
+                            failing_since: string | null;
+                            /** Format: uuid */
+                            id: string;
+                            /** @description During a rotation: until when the old secret signs too. */
+                            previous_secret_valid_until: string | null;
+                            /** @description The `whsec_` signing secret: shown only in this answer. */
+                            secret: string;
+                            /** @description The last characters of the current secret. */
+                            secret_hint: string;
+                            /** @enum {string} */
+                            status: "active" | "disabled";
+                            updated_at: string;
+                            url: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/clients/{clientId}/webhook-subscriptions/{subscriptionId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One subscription */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The client id. */
+                    clientId: string;
+                    /** @description The subscription id. */
+                    subscriptionId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            client_id: string;
+                            created_at: string;
+                            description: string | null;
+                            disabled_at: string | null;
+                            disabled_reason: string | null;
+                            event_types: string[];
+                            /** @description Every attempt since this time failed; 24 h of it disables the subscription. */
+                            failing_since: string | null;
+                            /** Format: uuid */
+                            id: string;
+                            /** @description During a rotation: until when the old secret signs too. */
+                            previous_secret_valid_until: string | null;
+                            /** @description The last characters of the current secret. */
+                            secret_hint: string;
+                            /** @enum {string} */
+                            status: "active" | "disabled";
+                            updated_at: string;
+                            url: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Delete a subscription */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The client id. */
+                    clientId: string;
+                    /** @description The subscription id. */
+                    subscriptionId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Deleted. */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Change URL, event types, description, or enable / disable */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The client id. */
+                    clientId: string;
+                    /** @description The subscription id. */
+                    subscriptionId: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        description?: string | null;
+                        /** @description Domain event types to deliver (the catalogue of GET …/webhook-event-types). */
+                        event_types?: ("call.started" | "call.completed" | "appointment.booked" | "appointment.rescheduled" | "appointment.cancelled" | "message.sent" | "message.delivered" | "message.failed" | "message.suppressed" | "customer.opted_out" | "customer.opted_in" | "client.config_invalid" | "client.config_restored" | "integration.degraded" | "integration.recovered" | "webhook_subscription.disabled")[];
+                        /**
+                         * @description `active` re-enables a subscription disabled after 24 h of failures.
+                         * @enum {string}
+                         */
+                        status?: "active" | "disabled";
+                        url?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            client_id: string;
+                            created_at: string;
+                            description: string | null;
+                            disabled_at: string | null;
+                            disabled_reason: string | null;
+                            event_types: string[];
+                            /** @description Every attempt since this time failed; 24 h of it disables the subscription. */
+                            failing_since: string | null;
+                            /** Format: uuid */
+                            id: string;
+                            /** @description During a rotation: until when the old secret signs too. */
+                            previous_secret_valid_until: string | null;
+                            /** @description The last characters of the current secret. */
+                            secret_hint: string;
+                            /** @enum {string} */
+                            status: "active" | "disabled";
+                            updated_at: string;
+                            url: string;
+                        };
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/api/admin/clients/{clientId}/webhook-subscriptions/{subscriptionId}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** New signing secret (shown once); the old one also signs for previous_valid_hours */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The client id. */
+                    clientId: string;
+                    /** @description The subscription id. */
+                    subscriptionId: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /**
+                         * @description How long deliveries are also signed with the old secret (0 ends it at once).
+                         * @default 24
+                         */
+                        previous_valid_hours?: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            client_id: string;
+                            created_at: string;
+                            description: string | null;
+                            disabled_at: string | null;
+                            disabled_reason: string | null;
+                            event_types: string[];
+                            /** @description Every attempt since this time failed; 24 h of it disables the subscription. */
+                            failing_since: string | null;
+                            /** Format: uuid */
+                            id: string;
+                            /** @description During a rotation: until when the old secret signs too. */
+                            previous_secret_valid_until: string | null;
+                            /** @description The `whsec_` signing secret: shown only in this answer. */
+                            secret: string;
+                            /** @description The last characters of the current secret. */
+                            secret_hint: string;
+                            /** @enum {string} */
+                            status: "active" | "disabled";
+                            updated_at: string;
+                            url: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/admin/clients/{id}": {
         parameters: {
             query?: never;
@@ -2449,6 +3033,590 @@ export interface paths {
                 };
             };
         };
+        trace?: never;
+    };
+    "/api/clients/{clientId}/webhook-deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The delivery log, newest first */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description `next_cursor` of the previous page. */
+                    cursor?: string;
+                    limit?: number;
+                    status?: "pending" | "waiting" | "succeeded" | "dead";
+                    subscription_id?: string;
+                };
+                header?: never;
+                path: {
+                    /** @description The client id. */
+                    clientId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                attempts: number;
+                                created_at: string;
+                                delivered_at: string | null;
+                                /** Format: uuid */
+                                event_id: string;
+                                event_seq: number;
+                                event_type: string;
+                                /** Format: uuid */
+                                id: string;
+                                last_error: string | null;
+                                last_latency_ms: number | null;
+                                last_status_code: number | null;
+                                next_attempt_at: string | null;
+                                ordered: boolean;
+                                /**
+                                 * @description pending (due or retrying) | waiting (behind an earlier ordered event) | succeeded | dead (retries over; replayable)
+                                 * @enum {string}
+                                 */
+                                status: "pending" | "waiting" | "succeeded" | "dead";
+                                /** Format: uuid */
+                                subscription_id: string;
+                                /** @description The `webhook-id` header: the same on every attempt and replay. */
+                                webhook_id: string;
+                            }[];
+                            next_cursor: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/clients/{clientId}/webhook-deliveries/{deliveryId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One delivery and each of its attempts */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The client id. */
+                    clientId: string;
+                    /** @description The delivery id. */
+                    deliveryId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attempts: number;
+                            attempts_log: {
+                                attempt: number;
+                                attempted_at: string;
+                                error: string | null;
+                                latency_ms: number;
+                                /** @enum {string} */
+                                outcome: "succeeded" | "failed";
+                                status_code: number | null;
+                            }[];
+                            created_at: string;
+                            delivered_at: string | null;
+                            /** Format: uuid */
+                            event_id: string;
+                            event_seq: number;
+                            event_type: string;
+                            /** Format: uuid */
+                            id: string;
+                            last_error: string | null;
+                            last_latency_ms: number | null;
+                            last_status_code: number | null;
+                            next_attempt_at: string | null;
+                            ordered: boolean;
+                            /**
+                             * @description pending (due or retrying) | waiting (behind an earlier ordered event) | succeeded | dead (retries over; replayable)
+                             * @enum {string}
+                             */
+                            status: "pending" | "waiting" | "succeeded" | "dead";
+                            /** Format: uuid */
+                            subscription_id: string;
+                            /** @description The `webhook-id` header: the same on every attempt and replay. */
+                            webhook_id: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/clients/{clientId}/webhook-deliveries/{deliveryId}/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send a delivered or dead delivery again (same webhook-id) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The client id. */
+                    clientId: string;
+                    /** @description The delivery id. */
+                    deliveryId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attempts: number;
+                            created_at: string;
+                            delivered_at: string | null;
+                            /** Format: uuid */
+                            event_id: string;
+                            event_seq: number;
+                            event_type: string;
+                            /** Format: uuid */
+                            id: string;
+                            last_error: string | null;
+                            last_latency_ms: number | null;
+                            last_status_code: number | null;
+                            next_attempt_at: string | null;
+                            ordered: boolean;
+                            /**
+                             * @description pending (due or retrying) | waiting (behind an earlier ordered event) | succeeded | dead (retries over; replayable)
+                             * @enum {string}
+                             */
+                            status: "pending" | "waiting" | "succeeded" | "dead";
+                            /** Format: uuid */
+                            subscription_id: string;
+                            /** @description The `webhook-id` header: the same on every attempt and replay. */
+                            webhook_id: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/clients/{clientId}/webhook-event-types": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The domain event types a subscription may ask for */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The client id. */
+                    clientId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                ordered: boolean;
+                                type: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/clients/{clientId}/webhook-subscriptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List webhook subscriptions (secrets never shown) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The client id. */
+                    clientId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                client_id: string;
+                                created_at: string;
+                                description: string | null;
+                                disabled_at: string | null;
+                                disabled_reason: string | null;
+                                event_types: string[];
+                                /** @description Every attempt since this time failed; 24 h of it disables the subscription. */
+                                failing_since: string | null;
+                                /** Format: uuid */
+                                id: string;
+                                /** @description During a rotation: until when the old secret signs too. */
+                                previous_secret_valid_until: string | null;
+                                /** @description The last characters of the current secret. */
+                                secret_hint: string;
+                                /** @enum {string} */
+                                status: "active" | "disabled";
+                                updated_at: string;
+                                url: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Create a subscription; the answer shows its whsec_ secret once */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The client id. */
+                    clientId: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        description?: string | null;
+                        /** @description Domain event types to deliver (the catalogue of GET …/webhook-event-types). */
+                        event_types: ("call.started" | "call.completed" | "appointment.booked" | "appointment.rescheduled" | "appointment.cancelled" | "message.sent" | "message.delivered" | "message.failed" | "message.suppressed" | "customer.opted_out" | "customer.opted_in" | "client.config_invalid" | "client.config_restored" | "integration.degraded" | "integration.recovered" | "webhook_subscription.disabled")[];
+                        /** @description Bring your own `whsec_` secret; default: one is generated and shown once. */
+                        secret?: string;
+                        /** @description https:// URL of the client system; must be a public address. */
+                        url: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            client_id: string;
+                            created_at: string;
+                            description: string | null;
+                            disabled_at: string | null;
+                            disabled_reason: string | null;
+                            event_types: string[];
+                            /** @description Every attempt since this time failed; 24 h of it disables the subscription. */
+                            failing_since: string | null;
+                            /** Format: uuid */
+                            id: string;
+                            /** @description During a rotation: until when the old secret signs too. */
+                            previous_secret_valid_until: string | null;
+                            /** @description The `whsec_` signing secret: shown only in this answer. */
+                            secret: string;
+                            /** @description The last characters of the current secret. */
+                            secret_hint: string;
+                            /** @enum {string} */
+                            status: "active" | "disabled";
+                            updated_at: string;
+                            url: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/clients/{clientId}/webhook-subscriptions/{subscriptionId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One subscription */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The client id. */
+                    clientId: string;
+                    /** @description The subscription id. */
+                    subscriptionId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            client_id: string;
+                            created_at: string;
+                            description: string | null;
+                            disabled_at: string | null;
+                            disabled_reason: string | null;
+                            event_types: string[];
+                            /** @description Every attempt since this time failed; 24 h of it disables the subscription. */
+                            failing_since: string | null;
+                            /** Format: uuid */
+                            id: string;
+                            /** @description During a rotation: until when the old secret signs too. */
+                            previous_secret_valid_until: string | null;
+                            /** @description The last characters of the current secret. */
+                            secret_hint: string;
+                            /** @enum {string} */
+                            status: "active" | "disabled";
+                            updated_at: string;
+                            url: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Delete a subscription */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The client id. */
+                    clientId: string;
+                    /** @description The subscription id. */
+                    subscriptionId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Deleted. */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Change URL, event types, description, or enable / disable */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The client id. */
+                    clientId: string;
+                    /** @description The subscription id. */
+                    subscriptionId: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        description?: string | null;
+                        /** @description Domain event types to deliver (the catalogue of GET …/webhook-event-types). */
+                        event_types?: ("call.started" | "call.completed" | "appointment.booked" | "appointment.rescheduled" | "appointment.cancelled" | "message.sent" | "message.delivered" | "message.failed" | "message.suppressed" | "customer.opted_out" | "customer.opted_in" | "client.config_invalid" | "client.config_restored" | "integration.degraded" | "integration.recovered" | "webhook_subscription.disabled")[];
+                        /**
+                         * @description `active` re-enables a subscription disabled after 24 h of failures.
+                         * @enum {string}
+                         */
+                        status?: "active" | "disabled";
+                        url?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            client_id: string;
+                            created_at: string;
+                            description: string | null;
+                            disabled_at: string | null;
+                            disabled_reason: string | null;
+                            event_types: string[];
+                            /** @description Every attempt since this time failed; 24 h of it disables the subscription. */
+                            failing_since: string | null;
+                            /** Format: uuid */
+                            id: string;
+                            /** @description During a rotation: until when the old secret signs too. */
+                            previous_secret_valid_until: string | null;
+                            /** @description The last characters of the current secret. */
+                            secret_hint: string;
+                            /** @enum {string} */
+                            status: "active" | "disabled";
+                            updated_at: string;
+                            url: string;
+                        };
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/api/clients/{clientId}/webhook-subscriptions/{subscriptionId}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** New signing secret (shown once); the old one also signs for previous_valid_hours */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The client id. */
+                    clientId: string;
+                    /** @description The subscription id. */
+                    subscriptionId: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /**
+                         * @description How long deliveries are also signed with the old secret (0 ends it at once).
+                         * @default 24
+                         */
+                        previous_valid_hours?: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            client_id: string;
+                            created_at: string;
+                            description: string | null;
+                            disabled_at: string | null;
+                            disabled_reason: string | null;
+                            event_types: string[];
+                            /** @description Every attempt since this time failed; 24 h of it disables the subscription. */
+                            failing_since: string | null;
+                            /** Format: uuid */
+                            id: string;
+                            /** @description During a rotation: until when the old secret signs too. */
+                            previous_secret_valid_until: string | null;
+                            /** @description The `whsec_` signing secret: shown only in this answer. */
+                            secret: string;
+                            /** @description The last characters of the current secret. */
+                            secret_hint: string;
+                            /** @enum {string} */
+                            status: "active" | "disabled";
+                            updated_at: string;
+                            url: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/webhooks/retell/{clientId}": {
