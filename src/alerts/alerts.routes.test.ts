@@ -4,7 +4,6 @@
  * is 400, and /metrics shows xlnc_alerts_open only for configured clients.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ClientRecord } from '../clients/client.schema.ts';
 import { bearer, loginAs, type TestUser } from '../../test/helpers/auth.ts';
 import { createTestApp, tempDir, testClientConfig, uniqueId, writeClientFile, type TestApp } from '../../test/helpers/test-app.ts';
 import { evaluateClient, listClientAlerts } from './alerts.service.ts';
@@ -40,13 +39,14 @@ describe('alerts API: who may see and change alerts', () => {
     await evaluateClient(deps, t.deps.registry.get(a)!, now, [firing]);
     await evaluateClient(deps, t.deps.registry.get(b)!, now, [firing]);
     // A row of a client no longer configured (removed since): never a metrics series.
-    await evaluateClient(deps, { ...t.deps.registry.get(a)!, id: ghost } as ClientRecord, now, [firing]);
+    await evaluateClient(deps, { ...t.deps.registry.get(a)!, id: ghost }, now, [firing]);
     alertA = (await listClientAlerts(t.deps.tenancy, a, 'all', 5))[0]!.id;
     alertB = (await listClientAlerts(t.deps.tenancy, b, 'all', 5))[0]!.id;
   }, 60_000);
   afterAll(() => t?.close());
 
-  const call = (method: 'GET' | 'POST', url: string, user?: TestUser, payload?: unknown) =>
+  // Acknowledge and resolve take an empty JSON object.
+  const call = (method: 'GET' | 'POST', url: string, user?: TestUser, payload: unknown = method === 'POST' ? {} : undefined) =>
     t.app.inject({ method, url, ...(user ? { headers: bearer(user.accessToken) } : {}), ...(payload !== undefined ? { payload: payload as object } : {}) });
 
   it('401 without a token, 403 for client users (their own client included), 200 for a platform admin', async () => {

@@ -55,6 +55,8 @@ export function toAlertView(row: AlertRow): AlertView {
 
 const clientParams = z.object({ clientId: z.string().min(1).max(100) });
 const alertParams = clientParams.extend({ alertId: z.uuid() });
+/** Acknowledge and resolve take no fields: an empty JSON object (or no body). */
+const emptyBody = z.object({}).strict().optional();
 const listQuery = z.object({
   state: z.enum(['active', 'resolved', 'all']).default('all').describe('active: open or acknowledged.'),
   limit: z.coerce.number().int().min(1).max(500).default(100),
@@ -102,11 +104,11 @@ export function alertsRoutes(deps: Deps): FastifyPluginAsync {
       alert: toAlertView(await getClientAlert(deps.tenancy, knownClient(request), request.params.alertId)),
     }));
 
-    app.post('/clients/:clientId/alerts/:alertId/acknowledge', { schema: { params: alertParams, response: { 200: z.object({ alert: alertView }) } } }, async (request) => ({
+    app.post('/clients/:clientId/alerts/:alertId/acknowledge', { schema: { params: alertParams, body: emptyBody, response: { 200: z.object({ alert: alertView }) } } }, async (request) => ({
       alert: toAlertView(await acknowledgeAlert(deps.tenancy, knownClient(request), request.params.alertId, currentUser(request).id)),
     }));
 
-    app.post('/clients/:clientId/alerts/:alertId/resolve', { schema: { params: alertParams, response: { 200: z.object({ alert: alertView }) } } }, async (request) => ({
+    app.post('/clients/:clientId/alerts/:alertId/resolve', { schema: { params: alertParams, body: emptyBody, response: { 200: z.object({ alert: alertView }) } } }, async (request) => ({
       alert: toAlertView(await resolveAlert(deps, knownClient(request), request.params.alertId, currentUser(request).id)),
     }));
   };

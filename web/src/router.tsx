@@ -12,7 +12,7 @@ import { LoginPage } from './features/auth/login-page.tsx';
 import { parseAppointmentsSearch } from './features/appointments/appointments.search.ts';
 import { parseCallsSearch } from './features/calls/calls.search.ts';
 import { parseMessagesSearch } from './features/messages/messages.search.ts';
-import { parseAuditSearch, parseClientsSearch, parseUsersSearch } from './features/operator/operator.search.ts';
+import { parseAlertsSearch, parseAuditSearch, parseClientsSearch, parseUsersSearch } from './features/operator/operator.search.ts';
 import { parseOverviewSearch } from './features/overview/overview.search.ts';
 import { AppShell } from './features/shell/app-shell.tsx';
 import { NotFoundPage, RouteError } from './features/shell/route-states.tsx';
@@ -122,6 +122,13 @@ const operatorClientsRoute = createRoute({
   component: lazyRouteComponent(() => import('./features/operator/clients-page.tsx'), 'ClientsPage'),
 });
 
+const operatorAlertsRoute = createRoute({
+  getParentRoute: () => operatorRoute,
+  path: '/alerts',
+  validateSearch: parseAlertsSearch,
+  component: lazyRouteComponent(() => import('./features/operator/alerts-route.tsx'), 'AlertsRoute'),
+});
+
 const operatorUsersRoute = createRoute({
   getParentRoute: () => operatorRoute,
   path: '/users',
@@ -205,7 +212,7 @@ const routeTree = rootRoute.addChildren([
   appRoute.addChildren([
     homeRoute,
     accountRoute,
-    operatorRoute.addChildren([operatorClientsRoute, operatorUsersRoute, operatorAuditRoute]),
+    operatorRoute.addChildren([operatorClientsRoute, operatorAlertsRoute, operatorUsersRoute, operatorAuditRoute]),
     clientRoute.addChildren([overviewRoute, callsRoute, callRoute, appointmentsRoute, messagesRoute, settingsRoute, clientUsersRoute]),
   ]),
 ]);

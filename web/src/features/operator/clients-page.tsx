@@ -14,7 +14,19 @@ import { CLIENT_SORTS, CLIENT_STATUS_LABELS, CLIENT_STATUSES, type ClientsSearch
 const route = getRouteApi('/app/operator/');
 const helper = createColumnHelper<TableFeatureSet, ClientSummary>();
 
-const columns = helper.columns([
+/** Open alerts of one client, from the alerts summary (`/api/admin/alerts` counts). */
+function OpenAlerts({ clientId, counts }: { clientId: string; counts: Map<string, number> | undefined }) {
+  if (!counts) return <span className="muted">…</span>;
+  const open = counts.get(clientId) ?? 0;
+  if (open === 0) return <span className="muted">None</span>;
+  return (
+    <Link to="/operator/alerts" search={{ client: clientId }} aria-label={`${open} open alert${open === 1 ? '' : 's'} for ${clientId}`}>
+      <Badge tone="bad">{`${open} open`}</Badge>
+    </Link>
+  );
+}
+
+const columnsFor = (counts: Map<string, number> | undefined) => helper.columns([
   helper.accessor('name', {
     header: 'Client',
     cell: (info) => (
@@ -56,6 +68,7 @@ const columns = helper.columns([
     enableSorting: false,
     cell: (info) => (info.getValue() === 'test' ? <Badge tone="info">Test</Badge> : info.getValue() === 'live' ? 'Live' : '–'),
   }),
+  helper.display({ id: 'alerts', header: 'Alerts', cell: (info) => <OpenAlerts clientId={info.row.original.id} counts={counts} /> }),
   helper.accessor('source', { header: 'Defined in', enableSorting: false, cell: (info) => (info.getValue() === 'file' ? 'File' : 'Database') }),
   helper.display({ id: 'doctor', header: 'Checks', cell: (info) => <DoctorButton clientId={info.row.original.id} /> }),
 ]);
@@ -66,6 +79,13 @@ export function ClientsPage() {
   const search = route.useSearch();
   const navigate = route.useNavigate();
   const clients = useQuery(operatorQueries.clients());
+  const alerts = useQuery(operatorQueries.alerts());
+  const columns = useMemo(() => {
+    if (!alerts.data) return columnsFor(undefined);
+    const counts = new Map<string, number>();
+    for (const row of alerts.data.counts) counts.set(row.client_id, (counts.get(row.client_id) ?? 0) + row.count);
+    return columnsFor(counts);
+  }, [alerts.data]);
   const sorting: SortingState = [{ id: SORT_COLUMN[search.sort ?? 'health'], desc: search.desc ?? false }];
   const visible = useMemo(() => (clients.data ? visibleClients(clients.data.clients, search) : []), [clients.data, search]);
 

@@ -3,6 +3,7 @@ import { SectionNav, sectionLinkProps } from '../shell/app-shell.tsx';
 
 const SECTIONS = [
   { to: '/operator', label: 'Clients', exact: true },
+  { to: '/operator/alerts', label: 'Alerts', exact: false },
   { to: '/operator/users', label: 'Users', exact: false },
   { to: '/operator/audit', label: 'Audit log', exact: false },
 ] as const;

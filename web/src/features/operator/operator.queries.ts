@@ -4,6 +4,19 @@ import { api, type QueryOf, type ResponseOf } from '../../lib/api.ts';
 export type ClientSummary = ResponseOf<'/api/admin/clients'>['clients'][number];
 export type User = ResponseOf<'/api/admin/users'>['users'][number];
 export type AuditEntry = ResponseOf<'/api/admin/audit'>['items'][number];
+export type Alert = ResponseOf<'/api/admin/alerts'>['alerts'][number];
+export type FailedJob = ResponseOf<'/api/admin/jobs/failed'>['jobs'][number];
+
+// A record over the generated union: a kind the API adds and the console misses fails typecheck.
+export const ALERT_KIND_LABELS: Record<Alert['kind'], string> = {
+  no_events: 'No calls',
+  signature_failures: 'Webhook signatures failing',
+  provider_credentials: 'Credentials refused',
+  messages_failing: 'Messages failing',
+  dead_jobs: 'Jobs gave up',
+  concurrency_cap: 'Concurrency cap hit',
+  config_invalid: 'Configuration invalid',
+};
 
 export const operatorQueries = {
   clients: () =>
@@ -18,6 +31,23 @@ export const operatorQueries = {
       queryKey: ['admin', 'users', query] as const,
       queryFn: ({ signal }) => api.get('/api/admin/users', { query, signal }),
       placeholderData: keepPreviousData,
+    }),
+  alerts: () =>
+    queryOptions({
+      queryKey: ['admin', 'alerts'] as const,
+      queryFn: ({ signal }) => api.get('/api/admin/alerts', { signal }),
+      refetchInterval: 30_000,
+    }),
+  clientAlerts: (clientId: string) =>
+    queryOptions({
+      queryKey: ['admin', 'alerts', clientId] as const,
+      queryFn: ({ signal }) => api.get('/api/admin/clients/{clientId}/alerts', { path: { clientId }, query: { state: 'all', limit: 50 }, signal }),
+    }),
+  failedJobs: () =>
+    queryOptions({
+      queryKey: ['admin', 'jobs', 'failed'] as const,
+      queryFn: ({ signal }) => api.get('/api/admin/jobs/failed', { signal }),
+      refetchInterval: 30_000,
     }),
   audit: (query: QueryOf<'/api/admin/audit'>) =>
     queryOptions({

@@ -54,3 +54,10 @@ export interface AuditSearch {
 
 export const parseAuditSearch = (raw: Record<string, unknown>): AuditSearch =>
   compact({ action: oneOf(raw.action, AUDIT_ACTIONS), client: text(raw.client, 100), cursor: text(raw.cursor, 20) });
+
+export interface AlertsSearch {
+  /** Show this client's alert history. */
+  client?: string | undefined;
+}
+
+export const parseAlertsSearch = (raw: Record<string, unknown>): AlertsSearch => compact({ client: text(raw.client) });
