@@ -25,6 +25,7 @@ import { authRoutes } from './auth/auth.routes.ts';
 import { clientMetricLabel } from './clients/clients.service.ts';
 import { clientApiRoutes } from './client-api/client-api.routes.ts';
 import { dashboardRoutes } from './dashboard/dashboard.routes.ts';
+import { liveRoutes } from './live/live.routes.ts';
 import { registerOpenApi } from './client-api/openapi.ts';
 import { onboardingRoutes } from './onboarding/onboarding.routes.ts';
 import { opsRoutes } from './ops/ops.routes.ts';
@@ -157,6 +158,7 @@ export async function buildApp(deps: Deps): Promise<App> {
   await app.register(clientApiRoutes(deps), { prefix: '/api/clients' });
   await app.register(clientSettingsRoutes(deps), { prefix: '/api/clients' });
   await app.register(clientWebhookRoutes(deps), { prefix: '/api/clients' });
+  await app.register(liveRoutes(deps), { prefix: '/api/clients' });
   await app.register(dashboardRoutes(deps));
 
   return app;

@@ -13,6 +13,8 @@ import { analyticsQuery, analyticsSchema } from '../analytics/analytics.schemas.
 import { analyticsPeriod, createAnalyticsService } from '../analytics/analytics.service.ts';
 import { authenticate, currentUser, requireClientAccess } from '../auth/auth.guard.ts';
 import type { Deps } from '../deps.ts';
+import { issueLiveTicket, LIVE_TICKET_TTL_SECONDS } from '../live/live-ticket.ts';
+import { liveTicketSchema } from '../live/live.schemas.ts';
 import { AppError } from '../platform/errors.ts';
 import {
   appointmentPage,
@@ -199,6 +201,27 @@ export function clientApiRoutes(deps: Deps): FastifyPluginAsync {
       async (request) => {
         const record = clientOf(request);
         return analytics.forPeriod(record.id, analyticsPeriod(request.query, timezoneOf(record)));
+      },
+    );
+
+    app.post(
+      '/:clientId/live/ticket',
+      {
+        schema: {
+          tags: TAGS,
+          security,
+          summary: 'A 60-second ticket to open the live stream (GET …/live), since EventSource cannot send a bearer token',
+          params: clientParams,
+          response: { 200: liveTicketSchema },
+        },
+      },
+      async (request) => {
+        const record = clientOf(request);
+        const now = Math.floor(Date.now() / 1000);
+        return {
+          ticket: issueLiveTicket(currentUser(request), record.id, deps.config.jwtSecret, now),
+          expires_at: new Date((now + LIVE_TICKET_TTL_SECONDS) * 1000).toISOString(),
+        };
       },
     );
 

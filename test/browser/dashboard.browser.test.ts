@@ -13,7 +13,8 @@ import { simulateCall, type Scenario } from '../../src/webhooks/retell/call-simu
 import { lastDays } from '../../web/src/lib/dates.ts';
 import { formatCount, formatDuration, formatPercent } from '../../web/src/lib/format.ts';
 import { ROOT } from '../helpers/paths.ts';
-import { agentFor, retellKeyFor } from '../helpers/retell.ts';
+import { agentFor, callEvent, retellKeyFor } from '../helpers/retell.ts';
+import { signRetellBody } from '../../src/webhooks/retell/retell-signature.ts';
 import { tempDir, testClientConfig, uniqueId, writeClientFile } from '../helpers/test-app.ts';
 import { dropSchema, TEST_DATABASE_URL } from '../helpers/test-db.ts';
 import { freePort } from '../helpers/processes.ts';
@@ -259,6 +260,44 @@ describe('the dashboard in a browser', () => {
     await expect.poll(() => page.getByRole('table', { name: 'Calls' }).getByRole('row').count()).toBe(scenariosA.length + 1);
     await page.close();
   });
+
+  it('Live now shows a call the moment it starts, with its transcript as Retell sends it', async () => {
+    const page = await newPage();
+    await signIn(page, users.ownerA);
+    await page.getByRole('heading', { level: 1, name: 'Overview' }).waitFor();
+    await page.getByRole('navigation', { name: 'Client sections' }).getByRole('link', { name: 'Live now' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Live now' }).waitFor();
+    await page.getByText('No calls in progress').waitFor();
+    await look(page, 'live-empty');
+    const webhook = async (payload: unknown) => {
+      const body = JSON.stringify(payload);
+      const res = await fetch(`${server.baseUrl}/api/webhooks/retell/${clientA}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-retell-signature': signRetellBody(body, retellKeyFor(clientA), Date.now()) },
+        body,
+      });
+      expect(res.status).toBe(204);
+    };
+    const callId = `call_web_live_${randomBytes(4).toString('hex')}`;
+    const live = { agent_id: agentFor(clientA), from_number: '+14155550177', start_timestamp: Date.now() };
+    await webhook(callEvent(clientA, 'call_started', callId, live));
+    await page.getByRole('article', { name: 'Call with +1 415-555-0177' }).waitFor({ timeout: 5_000 });
+    await webhook(
+      callEvent(clientA, 'transcript_updated', callId, {
+        ...live,
+        call_status: 'ongoing',
+        transcript_object: [
+          { role: 'agent', content: 'Thanks for calling Acme Tax Office, how can I help you today?', words: [] },
+          { role: 'user', content: 'I have a question about my quarterly filing.', words: [] },
+        ],
+      }),
+    );
+    await expect.poll(() => page.getByRole('list', { name: 'Live transcript with +1 415-555-0177' }).textContent()).toContain('quarterly filing');
+    await look(page, 'live');
+    await webhook(callEvent(clientA, 'call_ended', callId, live));
+    await page.getByText('No calls in progress').waitFor({ timeout: 5_000 });
+    await page.close();
+  }, 60_000);
 
   it('shows appointments, messages and settings with secrets masked', async () => {
     const page = await newPage();

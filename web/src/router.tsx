@@ -188,6 +188,12 @@ const messagesRoute = createRoute({
   component: lazyRouteComponent(() => import('./features/messages/messages-page.tsx'), 'MessagesPage'),
 });
 
+const liveRoute = createRoute({
+  getParentRoute: () => clientRoute,
+  path: '/live',
+  component: lazyRouteComponent(() => import('./features/live/live-page.tsx'), 'LivePage'),
+});
+
 const settingsRoute = createRoute({
   getParentRoute: () => clientRoute,
   path: '/settings',
@@ -213,7 +219,7 @@ const routeTree = rootRoute.addChildren([
     homeRoute,
     accountRoute,
     operatorRoute.addChildren([operatorClientsRoute, operatorAlertsRoute, operatorUsersRoute, operatorAuditRoute]),
-    clientRoute.addChildren([overviewRoute, callsRoute, callRoute, appointmentsRoute, messagesRoute, settingsRoute, clientUsersRoute]),
+    clientRoute.addChildren([overviewRoute, liveRoute, callsRoute, callRoute, appointmentsRoute, messagesRoute, settingsRoute, clientUsersRoute]),
   ]),
 ]);
 

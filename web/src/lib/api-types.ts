@@ -2712,6 +2712,97 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/clients/{clientId}/live": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Calls in progress, live (server-sent events)
+         * @description Server-sent events (text/event-stream). `snapshot` first ({ calls: LiveCall[] }, the calls in progress), then as they happen: `call.started` (LiveCall; `id` is the client's domain event seq, so a reconnect resumes after it), `call.updated` (LiveCall: status or live transcript changed, from Retell's transcript_updated), `call.ended` ({ call_id, status }), `call.completed` (the call.completed domain event's payload). A comment line every 15 s keeps proxies from closing it. Other domain events advance the `id` without data.
+         */
+        get: {
+            parameters: {
+                query: {
+                    /** @description Resume after this event id (the `id` of the last event received); the Last-Event-ID header does the same. */
+                    last_event_id?: string;
+                    /** @description From POST …/live/ticket (EventSource cannot send an Authorization header). */
+                    ticket: string;
+                };
+                header?: never;
+                path: {
+                    /** @description The client id (as in the webhook URL). */
+                    clientId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description text/event-stream */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/event-stream": string;
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/clients/{clientId}/live/ticket": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A 60-second ticket to open the live stream (GET …/live), since EventSource cannot send a bearer token */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The client id (as in the webhook URL). */
+                    clientId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description ISO-8601, UTC. */
+                            expires_at: string;
+                            /** @description Pass as `ticket` to GET …/live within 60 seconds. */
+                            ticket: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/clients/{clientId}/messages": {
         parameters: {
             query?: never;

@@ -12,6 +12,7 @@ const route = getRouteApi('/app/c/$clientId');
 
 const SECTIONS = [
   { to: '/c/$clientId', label: 'Overview', exact: true },
+  { to: '/c/$clientId/live', label: 'Live now', exact: false },
   { to: '/c/$clientId/calls', label: 'Calls', exact: false },
   { to: '/c/$clientId/appointments', label: 'Appointments', exact: false },
   { to: '/c/$clientId/messages', label: 'Messages', exact: false },
