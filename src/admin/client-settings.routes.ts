@@ -70,7 +70,13 @@ export function clientSettingsRoutes(deps: Deps): FastifyPluginAsync {
       };
     });
 
-    app.patch('/:clientId/settings', { schema: { params, body: changeBody, response: { 200: z.object({ version: z.number().nullable() }) } } }, async (request) => {
+    // Who may write is settled before the body is validated: a viewer, or another client's user,
+    // learns nothing about the body's shape (403 / 404, never a 400 first).
+    const mayWrite = async (request: Parameters<typeof requireClientAccess>[0] & { params: unknown }) => {
+      const { clientId } = request.params as { clientId?: unknown };
+      recordFor(typeof clientId === 'string' ? clientId : '', request, true);
+    };
+    app.patch('/:clientId/settings', { preValidation: mayWrite, schema: { params, body: changeBody, response: { 200: z.object({ version: z.number().nullable() }) } } }, async (request) => {
       const record = recordFor(request.params.clientId, request, true);
       if (record.source === 'file') {
         throw new AppError('client_managed_by_file', `These settings come from ${record.file ?? 'a config file'}; edit that file (changes load within 2 seconds)`);
