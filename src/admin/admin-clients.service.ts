@@ -99,6 +99,22 @@ function storedConfig(row: ClientConfigRow): ClientConfig {
   return parsed.data;
 }
 
+/** The service as every route builds it: from the composition root's parts and its config. */
+export function adminClientsServiceFrom(deps: {
+  tenancy: AdminClientsOptions['tenancy'];
+  registry: AdminClientsOptions['registry'];
+  dbClients: AdminClientsOptions['dbClients'];
+  config: Pick<AdminClientsOptions, 'encryptionKeys' | 'publicBaseUrl'>;
+}): AdminClientsService {
+  return createAdminClientsService({
+    tenancy: deps.tenancy,
+    registry: deps.registry,
+    dbClients: deps.dbClients,
+    encryptionKeys: deps.config.encryptionKeys,
+    publicBaseUrl: deps.config.publicBaseUrl,
+  });
+}
+
 export function createAdminClientsService(options: AdminClientsOptions): AdminClientsService {
   const { tenancy, registry, dbClients, encryptionKeys } = options;
   const sealingKey = encryptionKeys[0];

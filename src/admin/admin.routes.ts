@@ -10,7 +10,7 @@ import { clientIdSchema, emailSchema, passwordSchema, ROLES, userView } from '..
 import { changeUser, createUser, findUsers, getUser } from '../auth/users.service.ts';
 import type { Deps } from '../deps.ts';
 import { AppError } from '../platform/errors.ts';
-import { createAdminClientsService, type Actor, type ClientDetail } from './admin-clients.service.ts';
+import { adminClientsServiceFrom, type Actor, type ClientDetail } from './admin-clients.service.ts';
 import { AUDIT_ACTIONS, queryAudit, writeAudit } from './audit.service.ts';
 import { auditPageSchema, clientDetailSchema, clientListSchema } from './admin.schemas.ts';
 import { diffConfigs } from './client-secrets.ts';
@@ -63,13 +63,7 @@ function sendClient(reply: FastifyReply, detail: ClientDetail, status = 200): Fa
 export function adminRoutes(deps: Deps): FastifyPluginAsync {
   return async (plain) => {
     const app = plain.withTypeProvider<ZodTypeProvider>();
-    const clients = createAdminClientsService({
-      tenancy: deps.tenancy,
-      registry: deps.registry,
-      dbClients: deps.dbClients,
-      encryptionKeys: deps.config.encryptionKeys,
-      publicBaseUrl: deps.config.publicBaseUrl,
-    });
+    const clients = adminClientsServiceFrom(deps);
     const clientExists = (id: string) => deps.registry.get(id) !== undefined;
     const actorOf = (request: FastifyRequest): Actor => ({ userId: currentUser(request).id, requestId: request.id });
 

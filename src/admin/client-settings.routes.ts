@@ -14,7 +14,7 @@ import { authenticate, currentUser, requireClientAccess } from '../auth/auth.gua
 import { clientIdSchema } from '../auth/auth.schemas.ts';
 import type { Deps } from '../deps.ts';
 import { AppError } from '../platform/errors.ts';
-import { createAdminClientsService } from './admin-clients.service.ts';
+import { adminClientsServiceFrom } from './admin-clients.service.ts';
 
 /** The parts of a configuration a client's admin may change; credentials and routing stay with the operator. */
 export const CLIENT_EDITABLE_KEYS = ['business_hours', 'holidays', 'notifications', 'templates', 'features'] as const;
@@ -35,13 +35,7 @@ const changeBody = z.object({
 export function clientSettingsRoutes(deps: Deps): FastifyPluginAsync {
   return async (plain) => {
     const app = plain.withTypeProvider<ZodTypeProvider>();
-    const clients = createAdminClientsService({
-      tenancy: deps.tenancy,
-      registry: deps.registry,
-      dbClients: deps.dbClients,
-      encryptionKeys: deps.config.encryptionKeys,
-      publicBaseUrl: deps.config.publicBaseUrl,
-    });
+    const clients = adminClientsServiceFrom(deps);
 
     const recordFor = (clientId: string, request: Parameters<typeof requireClientAccess>[0], write: boolean) => {
       const user = requireClientAccess(request, clientId);

@@ -1,12 +1,9 @@
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tempDir } from '../../test/helpers/test-app.ts';
+import { selfSignedCertificate } from '../../test/helpers/https-receiver.ts';
 import { Webhook } from 'standardwebhooks';
 import { generateWebhookSecret, signStandardWebhook } from '../platform/standard-webhooks.ts';
 import { callHttpFunction, MAX_RESPONSE_BYTES } from './custom-http.ts';
@@ -39,23 +36,6 @@ describe('callHttpFunction refuses non-public destinations before sending', () =
     expect(result).toMatchObject({ ok: false, code: 'blocked_address' });
   });
 });
-
-function selfSignedCertificate(): { key: string; cert: string } | null {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' });
-  } catch {
-    return null;
-  }
-  const dir = tempDir('tls-');
-  const key = join(dir, 'k.pem');
-  const cert = join(dir, 'c.pem');
-  execFileSync(
-    'openssl',
-    ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'],
-    { stdio: 'ignore' },
-  );
-  return { key: readFileSync(key, 'utf8'), cert: readFileSync(cert, 'utf8') };
-}
 
 const tls = selfSignedCertificate();
 

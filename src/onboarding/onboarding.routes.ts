@@ -9,7 +9,7 @@ import { PassThrough } from 'node:stream';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { createAdminClientsService, type Actor } from '../admin/admin-clients.service.ts';
+import { adminClientsServiceFrom, type Actor } from '../admin/admin-clients.service.ts';
 import { authenticate, currentUser, requireRole } from '../auth/auth.guard.ts';
 import { zohoDataCenters } from '../clients/client.schema.ts';
 import type { Deps } from '../deps.ts';
@@ -67,7 +67,7 @@ export function onboardingRoutes(deps: Deps): FastifyPluginAsync {
       admin.addHook('onSend', async (_request, reply) => {
         reply.header('cache-control', 'no-store');
       });
-      const clients = createAdminClientsService({ tenancy: deps.tenancy, registry: deps.registry, dbClients: deps.dbClients, encryptionKeys: deps.config.encryptionKeys, publicBaseUrl: deps.config.publicBaseUrl });
+      const clients = adminClientsServiceFrom(deps);
       const actorOf = (request: FastifyRequest): Actor => ({ userId: currentUser(request).id, requestId: request.id });
 
       routes.post('/admin/zoho/connect', { schema: { body: connectBody, response: { 201: z.object({ id: z.uuid(), authorize_url: z.string(), redirect_uri: z.string(), expires_at: z.string() }) } } }, async (request, reply) => {
