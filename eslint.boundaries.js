@@ -11,8 +11,9 @@
  */
 
 /** Capability folders under src/ (a folder's repos are private to it). */
-const CAPABILITIES = [
+export const CAPABILITIES = [
   'admin',
+  'alerts',
   'analytics',
   'auth',
   'calls',
@@ -20,9 +21,12 @@ const CAPABILITIES = [
   'clients',
   'core',
   'customers',
+  'dashboard',
   'functions',
   'integrations',
+  'live',
   'messages',
+  'onboarding',
   'ops',
   'outbound-webhooks',
   'webhooks',

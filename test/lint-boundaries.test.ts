@@ -3,10 +3,11 @@
  * project's own ESLint configuration, limited to the boundary rules, over the tree as it is (no
  * problem) and over real files with one breach injected (each caught, by the right rule).
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ESLint } from 'eslint';
 import { describe, expect, it } from 'vitest';
+import { CAPABILITIES } from '../eslint.boundaries.js';
 import { ROOT } from './helpers/paths.ts';
 
 const BOUNDARY_RULES = new Set(['import-x/no-cycle', 'import-x/no-restricted-paths', 'no-restricted-syntax']);
@@ -32,6 +33,22 @@ describe('lint boundaries', { timeout: 120_000 }, () => {
     const problems = results.flatMap((r) => r.messages.map((m) => `${r.filePath}:${m.line} ${m.ruleId}: ${m.message}`));
     expect(problems).toEqual([]);
     expect(results.length).toBeGreaterThan(100);
+  });
+
+  it('every folder of src/ but platform/ is a capability the rules cover', () => {
+    const folders = readdirSync(join(ROOT, 'src'), { withFileTypes: true }).filter((d) => d.isDirectory() && d.name !== 'platform').map((d) => d.name);
+    expect(folders.filter((name) => !CAPABILITIES.includes(name))).toEqual([]);
+  });
+
+  it("a capability added late (alerts, onboarding, live) importing another's repo fails", async () => {
+    for (const [file, name] of [
+      ['src/alerts/detectors.ts', 'alerts'],
+      ['src/onboarding/onboarding.checks.ts', 'onboarding'],
+      ['src/live/live.service.ts', 'live'],
+    ] as const) {
+      const messages = await lintWith(file, "import { listSubscriptions } from '../outbound-webhooks/outbound-webhooks.repo.ts';\nexport const peek = listSubscriptions;");
+      expect(messages).toContainEqual(expect.stringMatching(new RegExp(`^import-x/no-restricted-paths: .*src/${name} may use another capability's service, not its repo`)));
+    }
   });
 
   it('an import cycle fails', async () => {
