@@ -33,6 +33,7 @@ const KIND_LABELS: Record<string, string> = {
   dead_jobs: 'Jobs gave up',
   concurrency_cap: 'Concurrency cap hit',
   config_invalid: 'Configuration invalid',
+  webhook_disabled: 'Outbound webhook switched off',
 };
 
 /** The notice's words: a subject line and a body, the same on every channel. */

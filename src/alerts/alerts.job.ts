@@ -43,6 +43,7 @@ const KINDS_BY_EVENT = {
   'integration.recovered': ['provider_credentials'],
   'message.failed': ['messages_failing'],
   'message.suppressed': ['messages_failing'],
+  'webhook_subscription.disabled': ['webhook_disabled'],
 } as const satisfies Partial<Record<DomainEventType, readonly AlertKind[]>>;
 
 const ALERT_EVENTS = Object.keys(KINDS_BY_EVENT) as (keyof typeof KINDS_BY_EVENT)[];

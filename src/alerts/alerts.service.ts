@@ -29,7 +29,7 @@ import {
 } from './alerts.repo.ts';
 import { DETECTORS, type AlertKind, type Detector, type HealthReader, type Observation } from './detectors.ts';
 import type { AlertPolicy } from './operator-notifier.ts';
-import { brokenIntegrations, callTimesSince, lastCallAt, messageOutcomes } from './health-signals.repo.ts';
+import { brokenIntegrations, callTimesSince, failureDisabledWebhooks, lastCallAt, messageOutcomes } from './health-signals.repo.ts';
 
 
 export interface AlertDeps {
@@ -51,6 +51,7 @@ function readerFor(deps: AlertDeps, clientId: string, now: Date): HealthReader {
     brokenIntegrations: () => tenant((tx) => brokenIntegrations(tx, clientId)),
     deadJobs: () => deps.queue.deadLetters({ clientId, limit: 1000 }),
     counter: (signal, windowMs) => deps.health.count(clientId, signal, windowMs, now),
+    failureDisabledWebhooks: () => tenant((tx) => failureDisabledWebhooks(tx, clientId)),
   };
 }
 

@@ -14,12 +14,14 @@ import { startWorkers } from '../core/dispatch.ts';
 import { JOB_CATALOGUE } from '../core/router.ts';
 import { integrationHealthFor } from '../integrations/integration-health.ts';
 import { queueMessage } from '../messages/messages.service.ts';
+import { createOutboundWebhooksService } from '../outbound-webhooks/outbound-webhooks.service.ts';
+import { attemptDelivery, fanOutEvent, RETRY_WINDOW_MS, type DeliveryContext } from '../outbound-webhooks/webhook-delivery.ts';
 import { ProviderError } from '../platform/provider-http.ts';
 import { startSendgridFake, type SendgridFake } from '../../test/fakes/sendgrid-fake.ts';
 import { startSlackFake, type SlackFake } from '../../test/fakes/slack-fake.ts';
 import { startTwilioFake, type TwilioFake } from '../../test/fakes/twilio-fake.ts';
 import { until } from '../../test/helpers/inject-fetch.ts';
-import { noQueue } from '../../test/helpers/outbox.ts';
+import { noQueue, outboxWithoutSubscribers } from '../../test/helpers/outbox.ts';
 import { agentFor, callEvent, postSigned, retellKeyFor } from '../../test/helpers/retell.ts';
 import { createTestApp, tempDir, testClientConfig, uniqueId, writeClientFile, type TestApp } from '../../test/helpers/test-app.ts';
 import { dropSchema } from '../../test/helpers/test-db.ts';
@@ -117,7 +119,10 @@ describe('health detectors: open once, notify once, remind, resolve, notify reco
    * when, on the test's clock, it is gone. Event-driven detectors open and start clearing from
    * their domain events (the alerts subscriber), the others from the scheduled evaluation.
    */
-  async function lifecycle(kind: AlertKind, options: { cause(start: Date): Promise<void>; fix(start: Date): Promise<Date>; onEvent?: boolean; clientHookWhileBroken?: false }) {
+  async function lifecycle(
+    kind: AlertKind,
+    options: { cause(start: Date): Promise<void>; fix(start: Date): Promise<Date>; onEvent?: boolean; clearedOnSchedule?: true; clientHookWhileBroken?: false },
+  ) {
     // While a client's file is invalid its own webhook cannot be read: only the platform's channels hear it.
     const clientSees = (expected: string[]) => (options.clientHookWhileBroken === false ? expected.filter((h) => h === 'RESOLVED') : expected);
     // A little ahead of the wall clock: what the cause writes now lies before the evaluations.
@@ -144,7 +149,7 @@ describe('health detectors: open once, notify once, remind, resolve, notify reco
     expect(notices(kind).email).toEqual(notices(kind).platform);
 
     const gone = await options.fix(start);
-    if (options.onEvent) {
+    if (options.onEvent && !options.clearedOnSchedule) {
       await until(async () => (await rows(kind))[0]?.clearSince !== null, 20_000, `${kind}: clearing after its recovery event`);
     } else {
       expect(await evaluate(kind, gone)).toEqual(['clearing']);
@@ -286,6 +291,79 @@ describe('health detectors: open once, notify once, remind, resolve, notify reco
         return clock;
       },
     });
+  });
+
+  /** A subscription of the webhook_disabled client and the 24 h of failed deliveries that switch it off (the real delivery code, its clock and receiver simulated). */
+  const webhooks = () =>
+    createOutboundWebhooksService({ tenancy: t.deps.tenancy, sealer: t.deps.sealer, outbound: { urlProblem: () => null }, queue: { enqueue: async () => null }, clock: () => clock });
+  async function failingDeliveries(subscriptionId: string, from: Date, hours: number): Promise<string[]> {
+    const id = ids.webhook_disabled;
+    let now = from.getTime();
+    const ctx: DeliveryContext = {
+      tenancy: t.deps.tenancy,
+      // The real outbox: webhook_subscription.disabled reaches the alerts subscriber.
+      events: t.deps.events,
+      sealer: t.deps.sealer,
+      logger: t.deps.logger,
+      clock: () => new Date(now),
+      outbound: { urlProblem: () => null, request: async () => ({ ok: true, status: 503, headers: {}, body: Buffer.alloc(0) }) },
+      queue: { enqueue: async () => null },
+    };
+    const event = await t.deps.tenancy.withTenant(id, (tx) =>
+      outboxWithoutSubscribers().emit(tx, id, 'call.started', { call_id: uniqueId('call'), agent_id: null, direction: 'inbound', from_number: null, to_number: null, started_at: null }, { key: uniqueId('ev'), occurredAt: new Date(now) }),
+    );
+    expect(await fanOutEvent(t.deps.registry.get(id) as ServableClient, event!, ctx)).toBeGreaterThan(0);
+    const delivery = (await webhooks().deliveries(id, { subscription_id: subscriptionId, limit: 1 })).items[0]!;
+    const outcomes = [await attemptDelivery(id, delivery.id, ctx)];
+    now += hours * 60 * MIN;
+    outcomes.push(await attemptDelivery(id, delivery.id, ctx));
+    return outcomes;
+  }
+
+  it('webhook_disabled: every delivery to a subscription failed for 24 h (switched off), then it is re-enabled', async () => {
+    const id = ids.webhook_disabled;
+    let subscriptionId = '';
+    await lifecycle('webhook_disabled', {
+      onEvent: true,
+      clearedOnSchedule: true,
+      async cause(start) {
+        subscriptionId = (await webhooks().create(id, { url: 'https://crm.example.com/hooks/xlnc?token=client-own-token', event_types: ['call.started'] })).id;
+        expect(await failingDeliveries(subscriptionId, new Date(start.getTime() - RETRY_WINDOW_MS - 60 * MIN), 24)).toEqual(['retrying', 'dead']);
+        expect(await webhooks().get(id, subscriptionId)).toMatchObject({ status: 'disabled', failing_since: expect.any(String) });
+      },
+      async fix(start) {
+        clock = new Date(start.getTime() + 20 * MIN);
+        expect((await webhooks().update(id, subscriptionId, { status: 'active' })).status).toBe('active');
+        return clock;
+      },
+    });
+    const [incident] = await rows('webhook_disabled');
+    expect(incident?.summary).toContain('crm.example.com');
+    // The URL's path and query (the client's own token) stay out of the alert and its notices.
+    expect(JSON.stringify([incident, slack.messages, sendgrid.mails])).not.toContain('client-own-token');
+  });
+
+  it('webhook_disabled: a deleted subscription resolves it; a subscription a user disabled raises nothing', async () => {
+    const id = ids.webhook_disabled;
+    const start = new Date(Date.now() + 30_000);
+    clock = start;
+    // A user switches off a subscription whose deliveries were failing: their choice, no alert.
+    const byUser = (await webhooks().create(id, { url: 'https://old.example.com/h', event_types: ['call.started'] })).id;
+    expect(await failingDeliveries(byUser, new Date(start.getTime() - 2 * 60 * MIN), 1)).toEqual(['retrying', 'retrying']);
+    await webhooks().update(id, byUser, { status: 'disabled' });
+    expect(await evaluate('webhook_disabled', start)).toEqual([]);
+
+    const broken = (await webhooks().create(id, { url: 'https://gone.example.com/h', event_types: ['call.started'] })).id;
+    expect(await failingDeliveries(broken, new Date(start.getTime() - RETRY_WINDOW_MS - 60 * MIN), 24)).toEqual(['retrying', 'dead']);
+    await until(async () => (await rows('webhook_disabled')).some((r) => r.state === 'open'), 20_000, 'opened by webhook_subscription.disabled');
+    await settled('webhook_disabled');
+    const before = notices('webhook_disabled').platform.length;
+    await webhooks().remove(id, broken);
+    expect(await evaluate('webhook_disabled', new Date(start.getTime() + MIN))).toEqual(['clearing']);
+    expect(await evaluate('webhook_disabled', new Date(start.getTime() + 11 * MIN))).toEqual(['resolved']);
+    await settled('webhook_disabled');
+    expect(notices('webhook_disabled').platform.slice(before - 1)).toEqual(['CRITICAL', 'RESOLVED']);
+    expect((await rows('webhook_disabled')).filter((r) => r.state !== 'resolved')).toEqual([]);
   });
 
   it('a flap (the problem back before it cleared for long enough) keeps the same incident and sends nothing', async () => {

@@ -11,7 +11,7 @@ import { isOpenAt } from '../functions/business-hours.ts';
 import type { HealthSignal } from '../platform/health-counters.ts';
 import type { DeadLetterJob } from '../platform/queue.ts';
 
-export const ALERT_KINDS = ['no_events', 'signature_failures', 'provider_credentials', 'messages_failing', 'dead_jobs', 'concurrency_cap', 'config_invalid'] as const;
+export const ALERT_KINDS = ['no_events', 'signature_failures', 'provider_credentials', 'messages_failing', 'dead_jobs', 'concurrency_cap', 'config_invalid', 'webhook_disabled'] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
 export type AlertSeverity = 'critical' | 'warning';
 
@@ -28,6 +28,8 @@ export interface HealthReader {
   brokenIntegrations(): Promise<{ capability: string; provider: string; detail: string | null }[]>;
   deadJobs(): Promise<DeadLetterJob[]>;
   counter(signal: HealthSignal, windowMs: number): Promise<number>;
+  /** Outbound webhook subscriptions switched off after 24 h of failed deliveries. */
+  failureDisabledWebhooks(): Promise<{ id: string; url: string; failingSince: Date; disabledAt: Date | null }[]>;
 }
 
 export interface Detector {
@@ -228,4 +230,28 @@ const configInvalid: Detector = {
   },
 };
 
-export const DETECTORS: readonly Detector[] = [noEvents, signatureFailures, providerCredentials, messagesFailing, deadJobs, concurrencyCap, configInvalid];
+/** Only the host of a subscription's URL is shown: its path and query may carry the client's own token. */
+const hostOf = (url: string): string => (URL.canParse(url) ? new URL(url).host : 'an invalid URL');
+
+const webhookDisabled: Detector = {
+  kind: 'webhook_disabled',
+  needsConfig: false,
+  async evaluate(_record, _now, read) {
+    const disabled = await read.failureDisabledWebhooks();
+    if (disabled.length === 0) return CLEAR;
+    const hosts = [...new Set(disabled.map((s) => hostOf(s.url)))];
+    const since = disabled.map((s) => s.failingSince.getTime()).reduce((a, b) => Math.min(a, b));
+    return {
+      status: 'firing',
+      severity: 'critical',
+      summary: `${disabled.length} outbound webhook subscription(s) switched off after every delivery failed for 24 hours (${hosts.join(', ')}; failing since ${new Date(since).toISOString()}): the client's own systems hear no events.`,
+      action:
+        "Tell the client their endpoint refused or did not answer every delivery. Once it answers 2xx, re-enable the subscription (the client's Webhooks page, or PATCH status active) and replay its dead deliveries from the delivery log.",
+      details: {
+        subscriptions: disabled.map((s) => ({ id: s.id, url_host: hostOf(s.url), failing_since: s.failingSince.toISOString(), disabled_at: s.disabledAt?.toISOString() ?? null })),
+      },
+    };
+  },
+};
+
+export const DETECTORS: readonly Detector[] = [noEvents, signatureFailures, providerCredentials, messagesFailing, deadJobs, concurrencyCap, configInvalid, webhookDisabled];

@@ -2,9 +2,9 @@
  * What the health detectors read about one client (inside its tenant transaction): reads only,
  * every query bounded by the client's leading index.
  */
-import { and, count, eq, gte, lt, max, sql } from 'drizzle-orm';
+import { and, asc, count, eq, gte, isNotNull, lt, max, sql } from 'drizzle-orm';
 import type { Tx } from '../platform/db/database.ts';
-import { calls, integrationStatus, messages } from '../platform/db/schema.ts';
+import { calls, integrationStatus, messages, webhookSubscriptions } from '../platform/db/schema.ts';
 
 /** When the client's latest call started, as Retell reported it (undefined: none yet). */
 export async function lastCallAt(tx: Tx, clientId: string): Promise<Date | undefined> {
@@ -41,4 +41,17 @@ export async function brokenIntegrations(tx: Tx, clientId: string): Promise<{ ca
     .select({ capability: integrationStatus.capability, provider: integrationStatus.provider, detail: integrationStatus.detail })
     .from(integrationStatus)
     .where(and(eq(integrationStatus.clientId, clientId), eq(integrationStatus.status, 'integration_error')));
+}
+
+/**
+ * The client's outbound webhook subscriptions that were switched off because every delivery failed
+ * for 24 hours: disabled with `failing_since` kept (a user's disable clears it).
+ */
+export async function failureDisabledWebhooks(tx: Tx, clientId: string): Promise<{ id: string; url: string; failingSince: Date; disabledAt: Date | null }[]> {
+  const rows = await tx
+    .select({ id: webhookSubscriptions.id, url: webhookSubscriptions.url, failingSince: webhookSubscriptions.failingSince, disabledAt: webhookSubscriptions.disabledAt })
+    .from(webhookSubscriptions)
+    .where(and(eq(webhookSubscriptions.clientId, clientId), eq(webhookSubscriptions.status, 'disabled'), isNotNull(webhookSubscriptions.failingSince)))
+    .orderBy(asc(webhookSubscriptions.createdAt));
+  return rows.flatMap((row) => (row.failingSince ? [{ ...row, failingSince: row.failingSince }] : []));
 }

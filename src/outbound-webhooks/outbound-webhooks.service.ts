@@ -154,7 +154,8 @@ export function createOutboundWebhooksService(deps: OutboundWebhooksServiceDeps)
           ...(change.url !== undefined ? { url: change.url } : {}),
           ...(change.event_types !== undefined ? { eventTypes: [...new Set(change.event_types)] } : {}),
           ...(change.description !== undefined ? { description: change.description } : {}),
-          ...(change.status === 'disabled' && current.status === 'active' ? { status: 'disabled', disabledAt: now(), disabledReason: 'disabled by a user' } : {}),
+          // A user's disable clears failing_since: only a subscription the 24 h rule switched off keeps it (the webhook_disabled alert).
+          ...(change.status === 'disabled' && current.status === 'active' ? { status: 'disabled', disabledAt: now(), disabledReason: 'disabled by a user', failingSince: null } : {}),
           // Re-enabled: a fresh start; dead deliveries stay dead until replayed.
           ...(reenabled ? { status: 'active', disabledAt: null, disabledReason: null, failingSince: null } : {}),
         });

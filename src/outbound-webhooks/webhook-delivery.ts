@@ -11,7 +11,8 @@
  *   waits while an earlier ordered one of its subscription is open; finishing one (delivered or
  *   dead) starts the next waiting one. The decision runs under the subscription's row lock.
  * - A subscription whose every attempt failed for RETRY_WINDOW_MS is disabled, its open
- *   deliveries end dead, and `webhook_subscription.disabled` is emitted (alerts hear it).
+ *   deliveries end dead, and `webhook_subscription.disabled` is emitted: the alerts subscriber opens
+ *   the webhook_disabled incident, which resolves once the subscription is re-enabled or deleted.
  */
 import { z } from 'zod';
 import type { ServableClient } from '../clients/client.schema.ts';
@@ -233,7 +234,8 @@ export async function attemptDelivery(clientId: string, deliveryId: string, ctx:
       await disableSubscription(tx, ctx, subscription, failingSince, attemptedAt);
       return 'dead';
     }
-    if (subscription && !subscription.failingSince) await updateSubscription(tx, clientId, subscription.id, { failingSince });
+    // Only while active: an attempt in flight when a user disabled the subscription must not mark it as switched off by failures.
+    if (subscription?.status === 'active' && !subscription.failingSince) await updateSubscription(tx, clientId, subscription.id, { failingSince });
 
     // The last attempt is made at the end of the window, when a subscription failing all along is disabled above.
     const deadline = firstAttemptAt.getTime() + RETRY_WINDOW_MS;

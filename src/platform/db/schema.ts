@@ -444,7 +444,7 @@ export const alerts = pgTable(
   {
     id: uuid('id').notNull().default(sql`gen_random_uuid()`),
     clientId: text('client_id').notNull(),
-    /** The detector: no_events | signature_failures | provider_credentials | messages_failing | dead_jobs | concurrency_cap | config_invalid */
+    /** The detector: no_events | signature_failures | provider_credentials | messages_failing | dead_jobs | concurrency_cap | config_invalid | webhook_disabled */
     kind: text('kind').notNull(),
     /** critical | warning */
     severity: text('severity').notNull(),
@@ -502,7 +502,11 @@ export const webhookSubscriptions = pgTable(
     status: text('status').notNull().default('active'),
     disabledReason: text('disabled_reason'),
     disabledAt: timestamp('disabled_at', { withTimezone: true }),
-    /** Since when every attempt failed (null after any success): 24 h of it disables the subscription. */
+    /**
+     * Since when every attempt failed (null after any success): 24 h of it disables the subscription.
+     * Kept on a subscription disabled that way (the webhook_disabled alert reads it); cleared when a
+     * user disables or re-enables it.
+     */
     failingSince: timestamp('failing_since', { withTimezone: true }),
     createdAt: createdAt(),
     updatedAt: updatedAt(),

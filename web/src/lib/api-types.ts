@@ -39,7 +39,7 @@ export interface paths {
                                 };
                                 id: string;
                                 /** @enum {string} */
-                                kind: "no_events" | "signature_failures" | "provider_credentials" | "messages_failing" | "dead_jobs" | "concurrency_cap" | "config_invalid";
+                                kind: "no_events" | "signature_failures" | "provider_credentials" | "messages_failing" | "dead_jobs" | "concurrency_cap" | "config_invalid" | "webhook_disabled";
                                 last_seen_at: string;
                                 opened_at: string;
                                 reminders: number;
@@ -57,7 +57,7 @@ export interface paths {
                                 client_id: string;
                                 count: number;
                                 /** @enum {string} */
-                                kind: "no_events" | "signature_failures" | "provider_credentials" | "messages_failing" | "dead_jobs" | "concurrency_cap" | "config_invalid";
+                                kind: "no_events" | "signature_failures" | "provider_credentials" | "messages_failing" | "dead_jobs" | "concurrency_cap" | "config_invalid" | "webhook_disabled";
                             }[];
                         };
                     };
@@ -263,7 +263,7 @@ export interface paths {
                                 };
                                 id: string;
                                 /** @enum {string} */
-                                kind: "no_events" | "signature_failures" | "provider_credentials" | "messages_failing" | "dead_jobs" | "concurrency_cap" | "config_invalid";
+                                kind: "no_events" | "signature_failures" | "provider_credentials" | "messages_failing" | "dead_jobs" | "concurrency_cap" | "config_invalid" | "webhook_disabled";
                                 last_seen_at: string;
                                 opened_at: string;
                                 reminders: number;
@@ -327,7 +327,7 @@ export interface paths {
                                 };
                                 id: string;
                                 /** @enum {string} */
-                                kind: "no_events" | "signature_failures" | "provider_credentials" | "messages_failing" | "dead_jobs" | "concurrency_cap" | "config_invalid";
+                                kind: "no_events" | "signature_failures" | "provider_credentials" | "messages_failing" | "dead_jobs" | "concurrency_cap" | "config_invalid" | "webhook_disabled";
                                 last_seen_at: string;
                                 opened_at: string;
                                 reminders: number;
@@ -397,7 +397,7 @@ export interface paths {
                                 };
                                 id: string;
                                 /** @enum {string} */
-                                kind: "no_events" | "signature_failures" | "provider_credentials" | "messages_failing" | "dead_jobs" | "concurrency_cap" | "config_invalid";
+                                kind: "no_events" | "signature_failures" | "provider_credentials" | "messages_failing" | "dead_jobs" | "concurrency_cap" | "config_invalid" | "webhook_disabled";
                                 last_seen_at: string;
                                 opened_at: string;
                                 reminders: number;
@@ -465,7 +465,7 @@ export interface paths {
                                 };
                                 id: string;
                                 /** @enum {string} */
-                                kind: "no_events" | "signature_failures" | "provider_credentials" | "messages_failing" | "dead_jobs" | "concurrency_cap" | "config_invalid";
+                                kind: "no_events" | "signature_failures" | "provider_credentials" | "messages_failing" | "dead_jobs" | "concurrency_cap" | "config_invalid" | "webhook_disabled";
                                 last_seen_at: string;
                                 opened_at: string;
                                 reminders: number;

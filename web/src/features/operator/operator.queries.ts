@@ -16,6 +16,7 @@ export const ALERT_KIND_LABELS: Record<Alert['kind'], string> = {
   dead_jobs: 'Jobs gave up',
   concurrency_cap: 'Concurrency cap hit',
   config_invalid: 'Configuration invalid',
+  webhook_disabled: 'Outbound webhook switched off',
 };
 
 export const operatorQueries = {
