@@ -1,5 +1,5 @@
 /** audit_log: written in the same transaction as the change it records. */
-import { sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type { Tx } from '../platform/db/database.ts';
 import { auditLog, users } from '../platform/db/schema.ts';
 import type { AuditEntry } from './audit.service.ts';
@@ -9,7 +9,7 @@ export async function insertAudit(tx: Tx, entry: AuditEntry): Promise<void> {
   await tx.insert(auditLog).values({
     actorUserId: actorId,
     // The actor's email as it was at the time (emails may change later).
-    actor: actorId === null ? 'cli' : sql`coalesce((select ${users.email} from ${users} where ${users.id} = ${actorId}), ${actorId})`,
+    actor: actorId === null ? 'cli' : (entry.actorEmail ?? sql`coalesce((select ${users.email} from ${users} where ${users.id} = ${actorId}), ${actorId})`),
     action: entry.action,
     clientId: entry.clientId ?? null,
     targetId: entry.targetId ?? null,
@@ -18,3 +18,9 @@ export async function insertAudit(tx: Tx, entry: AuditEntry): Promise<void> {
   });
 }
 
+
+/** A user's email (platform transaction), for the audit entry's actor. */
+export async function findActorEmail(tx: Tx, userId: string): Promise<string | undefined> {
+  const [row] = await tx.select({ email: users.email }).from(users).where(eq(users.id, userId));
+  return row?.email;
+}

@@ -6,9 +6,24 @@ import { and, desc, eq, gte, lt, lte, type SQL } from 'drizzle-orm';
 import type { Tx } from '../platform/db/database.ts';
 import type { Tenancy } from '../platform/db/tenancy.ts';
 import { auditLog } from '../platform/db/schema.ts';
-import { insertAudit } from './audit.repo.ts';
+import { findActorEmail, insertAudit } from './audit.repo.ts';
 
-export const AUDIT_ACTIONS = ['client.create', 'client.update', 'client.disable', 'user.create', 'user.invite', 'user.update', 'keys.rotate'] as const;
+export const AUDIT_ACTIONS = [
+  'client.create',
+  'client.update',
+  'client.disable',
+  'user.create',
+  'user.invite',
+  'user.update',
+  'keys.rotate',
+  'webhook_subscription.create',
+  'webhook_subscription.update',
+  'webhook_subscription.rotate_secret',
+  'webhook_subscription.disable',
+  'webhook_subscription.enable',
+  'webhook_subscription.delete',
+  'webhook_delivery.replay',
+] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
 export interface AuditEntry {
@@ -19,6 +34,27 @@ export interface AuditEntry {
   targetId?: string | null;
   diff: unknown;
   requestId?: string | null;
+  /**
+   * The actor's email, when the caller looked it up (resolveAuditActor): a tenant transaction
+   * cannot see a platform admin's user row, so the insert's own lookup would record only the id.
+   */
+  actorEmail?: string | undefined;
+}
+
+/** Who acts in a request: the signed-in user (null: the command line) and the request id. */
+export interface AuditActor {
+  userId: string | null;
+  requestId: string | null;
+}
+
+/**
+ * The actor fields of an audit entry, the email looked up on the platform side first, for entries
+ * written inside a tenant transaction (in the same transaction as the change they record).
+ */
+export async function resolveAuditActor(tenancy: Tenancy, actor: AuditActor): Promise<Pick<AuditEntry, 'actorUserId' | 'actorEmail' | 'requestId'>> {
+  const { userId } = actor;
+  const email = userId === null ? undefined : await tenancy.withPlatform((tx) => findActorEmail(tx, userId));
+  return { actorUserId: userId, actorEmail: email, requestId: actor.requestId };
 }
 
 export async function writeAudit(tx: Tx, entry: AuditEntry): Promise<void> {

@@ -29,6 +29,7 @@ import { acknowledgeAlert, evaluateClient, listClientAlerts, type AlertDeps } fr
 import { DETECTORS, type AlertKind } from './detectors.ts';
 
 const MIN = 60_000;
+const CLI = { userId: null, requestId: null };
 const ALWAYS_OPEN = Object.fromEntries(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'].map((d) => [d, ['00:00-24:00']]));
 const twilioSid = `AC${'7'.repeat(32)}`;
 const twilioToken = 'twilio-token-alerts-000777';
@@ -327,13 +328,13 @@ describe('health detectors: open once, notify once, remind, resolve, notify reco
       onEvent: true,
       clearedOnSchedule: true,
       async cause(start) {
-        subscriptionId = (await webhooks().create(id, { url: 'https://crm.example.com/hooks/xlnc?token=client-own-token', event_types: ['call.started'] })).id;
+        subscriptionId = (await webhooks().create(id, { url: 'https://crm.example.com/hooks/xlnc?token=client-own-token', event_types: ['call.started'] }, CLI)).id;
         expect(await failingDeliveries(subscriptionId, new Date(start.getTime() - RETRY_WINDOW_MS - 60 * MIN), 24)).toEqual(['retrying', 'dead']);
         expect(await webhooks().get(id, subscriptionId)).toMatchObject({ status: 'disabled', failing_since: expect.any(String) });
       },
       async fix(start) {
         clock = new Date(start.getTime() + 20 * MIN);
-        expect((await webhooks().update(id, subscriptionId, { status: 'active' })).status).toBe('active');
+        expect((await webhooks().update(id, subscriptionId, { status: 'active' }, CLI)).status).toBe('active');
         return clock;
       },
     });
@@ -348,17 +349,17 @@ describe('health detectors: open once, notify once, remind, resolve, notify reco
     const start = new Date(Date.now() + 30_000);
     clock = start;
     // A user switches off a subscription whose deliveries were failing: their choice, no alert.
-    const byUser = (await webhooks().create(id, { url: 'https://old.example.com/h', event_types: ['call.started'] })).id;
+    const byUser = (await webhooks().create(id, { url: 'https://old.example.com/h', event_types: ['call.started'] }, CLI)).id;
     expect(await failingDeliveries(byUser, new Date(start.getTime() - 2 * 60 * MIN), 1)).toEqual(['retrying', 'retrying']);
-    await webhooks().update(id, byUser, { status: 'disabled' });
+    await webhooks().update(id, byUser, { status: 'disabled' }, CLI);
     expect(await evaluate('webhook_disabled', start)).toEqual([]);
 
-    const broken = (await webhooks().create(id, { url: 'https://gone.example.com/h', event_types: ['call.started'] })).id;
+    const broken = (await webhooks().create(id, { url: 'https://gone.example.com/h', event_types: ['call.started'] }, CLI)).id;
     expect(await failingDeliveries(broken, new Date(start.getTime() - RETRY_WINDOW_MS - 60 * MIN), 24)).toEqual(['retrying', 'dead']);
     await until(async () => (await rows('webhook_disabled')).some((r) => r.state === 'open'), 20_000, 'opened by webhook_subscription.disabled');
     await settled('webhook_disabled');
     const before = notices('webhook_disabled').platform.length;
-    await webhooks().remove(id, broken);
+    await webhooks().remove(id, broken, CLI);
     expect(await evaluate('webhook_disabled', new Date(start.getTime() + MIN))).toEqual(['clearing']);
     expect(await evaluate('webhook_disabled', new Date(start.getTime() + 11 * MIN))).toEqual(['resolved']);
     await settled('webhook_disabled');

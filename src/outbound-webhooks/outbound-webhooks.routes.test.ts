@@ -6,13 +6,15 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loginAs } from '../../test/helpers/auth.ts';
 import { createTestApp, tempDir, testClientConfig, uniqueId, writeClientFile, type TestApp } from '../../test/helpers/test-app.ts';
-import { insertDelivery } from './outbound-webhooks.repo.ts';
+import { queryAudit } from '../admin/audit.service.ts';
+import { insertDelivery, updateDelivery } from './outbound-webhooks.repo.ts';
 
 describe('outbound webhook API', () => {
   let t: TestApp;
   const a = uniqueId('owr-a');
   const b = uniqueId('owr-b');
   const tokens: Record<string, string> = {};
+  const emails: Record<string, string> = {};
   let subA = '';
   let secretA = '';
   let deliveryA = '';
@@ -34,10 +36,16 @@ describe('outbound webhook API', () => {
     writeClientFile(dir, testClientConfig(a));
     writeClientFile(dir, testClientConfig(b));
     t = await createTestApp({ clientsDir: dir });
-    tokens.viewerA = (await loginAs(t, 'client_viewer', a)).accessToken;
-    tokens.adminA = (await loginAs(t, 'client_admin', a)).accessToken;
-    tokens.adminB = (await loginAs(t, 'client_admin', b)).accessToken;
-    tokens.platform = (await loginAs(t, 'platform_admin')).accessToken;
+    for (const [who, role, client] of [
+      ['viewerA', 'client_viewer', a],
+      ['adminA', 'client_admin', a],
+      ['adminB', 'client_admin', b],
+      ['platform', 'platform_admin', null],
+    ] as const) {
+      const user = await loginAs(t, role, client);
+      tokens[who] = user.accessToken;
+      emails[who] = user.email;
+    }
     const created = await call('POST', `/api/clients/${a}/webhook-subscriptions`, 'adminA', {
       url: 'https://hooks.example.com/xlnc',
       event_types: ['appointment.booked', 'call.completed'],
@@ -173,6 +181,50 @@ describe('outbound webhook API', () => {
     const created = await call('POST', `/api/admin/clients/${b}/webhook-subscriptions`, 'platform', { url: 'https://b.example.com/', event_types: ['call.started'] });
     expect(created.statusCode).toBe(201);
     expect((await call('GET', `/api/clients/${a}/webhook-subscriptions/${created.json().id}`, 'adminA')).statusCode).toBe(404);
+  });
+
+  it('every change is audited with who and what, never a secret; refused changes are not', async () => {
+    await t.deps.tenancy.withTenant(a, (tx) => updateDelivery(tx, a, deliveryA, { status: 'dead' }));
+    expect((await call('PATCH', `/api/clients/${a}/webhook-subscriptions/${subA}`, 'adminA', { status: 'disabled' })).statusCode).toBe(200);
+    expect((await call('PATCH', `/api/clients/${a}/webhook-subscriptions/${subA}`, 'adminA', { status: 'active' })).statusCode).toBe(200);
+    // Nothing changed: nothing to audit.
+    expect((await call('PATCH', `/api/clients/${a}/webhook-subscriptions/${subA}`, 'adminA', { status: 'active' })).statusCode).toBe(200);
+    expect((await call('POST', `/api/clients/${a}/webhook-deliveries/${deliveryA}/replay`, 'adminA')).statusCode).toBe(202);
+    const gone = await call('POST', `/api/admin/clients/${a}/webhook-subscriptions`, 'platform', { url: 'https://tmp.example.com/', event_types: ['call.started'] });
+    expect((await call('DELETE', `/api/admin/clients/${a}/webhook-subscriptions/${gone.json().id}`, 'platform')).statusCode).toBe(204);
+
+    const { items } = await queryAudit(t.deps.tenancy, { clientId: a, limit: 100 });
+    const entries = items.reverse().filter((e) => e.action.startsWith('webhook_'));
+    expect(entries.map((e) => [e.action, e.actor])).toEqual([
+      ['webhook_subscription.create', emails.adminA],
+      ['webhook_subscription.create', emails.adminA],
+      ['webhook_subscription.delete', emails.adminA],
+      ['webhook_subscription.rotate_secret', emails.adminA],
+      ['webhook_subscription.update', emails.adminA],
+      ['webhook_subscription.disable', emails.adminA],
+      ['webhook_subscription.enable', emails.adminA],
+      ['webhook_delivery.replay', emails.adminA],
+      // A platform admin's email too, though the entry is written in the client's tenant transaction.
+      ['webhook_subscription.create', emails.platform],
+      ['webhook_subscription.delete', emails.platform],
+    ]);
+    expect(entries.every((e) => e.client_id === a && e.request_id !== null && e.actor_user_id !== null)).toBe(true);
+    expect(entries[0]).toMatchObject({
+      target_id: subA,
+      diff: { changes: [{ path: '$.url', to: 'https://hooks.example.com/xlnc' }, { path: '$.event_types', to: ['appointment.booked', 'call.completed'] }, { path: '$.description', to: 'CRM' }, { path: '$.secret', to: '••••' }], secret: 'generated' },
+    });
+    expect(entries[4]?.diff).toEqual({ changes: [{ path: '$.event_types', from: ['appointment.booked', 'call.completed'], to: ['appointment.booked'] }, { path: '$.description', from: 'CRM', to: null }] });
+    expect(entries[5]?.diff).toEqual({ changes: [{ path: '$.status', from: 'active', to: 'disabled' }] });
+    expect(entries[7]).toMatchObject({ target_id: deliveryA, diff: { subscription_id: subA, webhook_id: `msg_${deliveryA.replaceAll('-', '')}`, changes: [{ path: '$.status', from: 'dead', to: 'pending' }] } });
+    // Every whsec_ the API ever answered (generated, brought, rotated) and every sealed value: none in the log.
+    const logged = JSON.stringify(entries);
+    const secrets = bodies.flatMap((body) => [...body.matchAll(/"secret":"(whsec_[^"]+)"/g)].map((m) => m[1]!));
+    expect(secrets.length).toBeGreaterThanOrEqual(4);
+    for (const secret of secrets) expect(logged).not.toContain(secret.slice(6));
+    expect(logged).not.toMatch(/whsec_|enc:v1:/);
+    // The viewer's and the other client's refused attempts left nothing.
+    expect(entries.some((e) => e.actor === emails.viewerA || e.actor === emails.adminB)).toBe(false);
+    expect((await queryAudit(t.deps.tenancy, { clientId: b, limit: 100 })).items.map((e) => [e.action, e.actor])).toEqual([['webhook_subscription.create', emails.platform]]);
   });
 
   it('no answer ever carries a stored secret', () => {

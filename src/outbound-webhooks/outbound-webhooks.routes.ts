@@ -49,6 +49,7 @@ function webhookRoutes(deps: Deps, surface: Surface): FastifyPluginAsync {
       if (!deps.registry.get(parsed.data.clientId)) throw new AppError('not_found', 'Not found');
       request.clientId = parsed.data.clientId;
     });
+    const actor = (request: FastifyRequest) => ({ userId: currentUser(request).id, requestId: request.id });
     /** Changes: a client admin of this client, or a platform admin. */
     const canChange = async (request: FastifyRequest) => {
       const { role } = currentUser(request);
@@ -80,7 +81,7 @@ function webhookRoutes(deps: Deps, surface: Surface): FastifyPluginAsync {
           response: { 201: subscriptionWithSecret },
         },
       },
-      async (request, reply) => reply.code(201).send(await service.create(request.params.clientId, request.body)),
+      async (request, reply) => reply.code(201).send(await service.create(request.params.clientId, request.body, actor(request))),
     );
 
     app.get(
@@ -95,7 +96,7 @@ function webhookRoutes(deps: Deps, surface: Surface): FastifyPluginAsync {
         onRequest: canChange,
         schema: { tags, security, summary: 'Change URL, event types, description, or enable / disable', params: subscriptionParams, body: updateSubscriptionBody, response: { 200: subscriptionView } },
       },
-      async (request) => service.update(request.params.clientId, request.params.subscriptionId, request.body),
+      async (request) => service.update(request.params.clientId, request.params.subscriptionId, request.body, actor(request)),
     );
 
     app.post(
@@ -111,14 +112,14 @@ function webhookRoutes(deps: Deps, surface: Surface): FastifyPluginAsync {
           response: { 200: subscriptionWithSecret },
         },
       },
-      async (request) => service.rotateSecret(request.params.clientId, request.params.subscriptionId, request.body.previous_valid_hours),
+      async (request) => service.rotateSecret(request.params.clientId, request.params.subscriptionId, request.body.previous_valid_hours, actor(request)),
     );
 
     app.delete(
       `${base}/webhook-subscriptions/:subscriptionId`,
       { onRequest: canChange, schema: { tags, security, summary: 'Delete a subscription', params: subscriptionParams, response: { 204: z.null().describe('Deleted.') } } },
       async (request, reply) => {
-        await service.remove(request.params.clientId, request.params.subscriptionId);
+        await service.remove(request.params.clientId, request.params.subscriptionId, actor(request));
         return reply.code(204).send(null);
       },
     );
@@ -141,7 +142,7 @@ function webhookRoutes(deps: Deps, surface: Surface): FastifyPluginAsync {
         onRequest: canChange,
         schema: { tags, security, summary: 'Send a delivered or dead delivery again (same webhook-id)', params: deliveryParams, response: { 202: deliveryView } },
       },
-      async (request, reply) => reply.code(202).send(await service.replay(request.params.clientId, request.params.deliveryId)),
+      async (request, reply) => reply.code(202).send(await service.replay(request.params.clientId, request.params.deliveryId, actor(request))),
     );
   };
 }

@@ -2,8 +2,12 @@
  * A client's outbound webhook subscriptions and their delivery log. Every call takes the client
  * first and runs in its tenant transaction; another client's subscription reads as not found.
  * Secrets are generated (or taken) as `whsec_` values, sealed before storage and shown once.
+ * Every change is audited (who, what, the request) in its own transaction; a secret appears in
+ * the audit log only as `••••`.
  */
+import { resolveAuditActor, writeAudit, type AuditAction, type AuditActor } from '../admin/audit.service.ts';
 import { DOMAIN_EVENT_TYPES, type DomainEventType } from '../core/domain-events.ts';
+import type { Tx } from '../platform/db/database.ts';
 import type { Tenancy } from '../platform/db/tenancy.ts';
 import { AppError } from '../platform/errors.ts';
 import type { OutboundHttp } from '../platform/outbound-http.ts';
@@ -52,6 +56,21 @@ export interface SubscriptionChange {
 }
 
 const iso = (value: Date | null): string | null => (value === null ? null : value.toISOString());
+
+const MASKED = '••••';
+
+/** A change of one field, the audit log's diff shape (admin/client-secrets.ts). */
+type Change = { path: string; from?: unknown; to?: unknown };
+
+/** What a PATCH changed, field by field (a secret never is: it changes only by rotation). */
+function changesOf(before: SubscriptionRow, after: SubscriptionRow): Change[] {
+  const changes: Change[] = [];
+  if (before.url !== after.url) changes.push({ path: '$.url', from: before.url, to: after.url });
+  if (JSON.stringify(before.eventTypes) !== JSON.stringify(after.eventTypes)) changes.push({ path: '$.event_types', from: before.eventTypes, to: after.eventTypes });
+  if (before.description !== after.description) changes.push({ path: '$.description', from: before.description, to: after.description });
+  if (before.status !== after.status) changes.push({ path: '$.status', from: before.status, to: after.status });
+  return changes;
+}
 
 export function createOutboundWebhooksService(deps: OutboundWebhooksServiceDeps) {
   const now = deps.clock ?? (() => new Date());
@@ -107,6 +126,12 @@ export function createOutboundWebhooksService(deps: OutboundWebhooksServiceDeps)
     attempted_at: row.attemptedAt.toISOString(),
   });
 
+  /** The audit writer for one request: the actor resolved once, each entry in the change's transaction. */
+  const auditFor = async (clientId: string, actor: AuditActor) => {
+    const who = await resolveAuditActor(deps.tenancy, actor);
+    return (tx: Tx, action: AuditAction, targetId: string, diff: Record<string, unknown>) => writeAudit(tx, { ...who, action, clientId, targetId, diff });
+  };
+
   const mustFind = async (clientId: string, id: string, tx: Parameters<Parameters<Tenancy['withTenant']>[1]>[0]) => {
     const row = await findSubscription(tx, clientId, id, { forUpdate: true });
     if (!row) throw new AppError('not_found', 'Subscription not found');
@@ -128,29 +153,41 @@ export function createOutboundWebhooksService(deps: OutboundWebhooksServiceDeps)
       return view(row);
     },
 
-    async create(clientId: string, input: SubscriptionInput): Promise<SubscriptionView & { secret: string }> {
+    async create(clientId: string, input: SubscriptionInput, actor: AuditActor): Promise<SubscriptionView & { secret: string }> {
       checkUrl(input.url);
       const secret = input.secret ?? generateWebhookSecret();
+      const audit = await auditFor(clientId, actor);
       const row = await deps.tenancy.withTenant(clientId, async (tx) => {
         if ((await listSubscriptions(tx, clientId)).length >= MAX_SUBSCRIPTIONS_PER_CLIENT) {
           throw new AppError('conflict', `A client has at most ${MAX_SUBSCRIPTIONS_PER_CLIENT} webhook subscriptions`);
         }
-        return insertSubscription(tx, clientId, {
+        const created = await insertSubscription(tx, clientId, {
           url: input.url,
           description: input.description ?? null,
           eventTypes: [...new Set(input.event_types)],
           secret: deps.sealer.seal(secret),
         });
+        await audit(tx, 'webhook_subscription.create', created.id, {
+          changes: [
+            { path: '$.url', to: created.url },
+            { path: '$.event_types', to: created.eventTypes },
+            { path: '$.description', to: created.description },
+            { path: '$.secret', to: MASKED },
+          ],
+          secret: input.secret === undefined ? 'generated' : 'provided',
+        });
+        return created;
       });
       return { ...view(row), secret };
     },
 
-    async update(clientId: string, id: string, change: SubscriptionChange): Promise<SubscriptionView> {
+    async update(clientId: string, id: string, change: SubscriptionChange, actor: AuditActor): Promise<SubscriptionView> {
       if (change.url !== undefined) checkUrl(change.url);
+      const audit = await auditFor(clientId, actor);
       const row = await deps.tenancy.withTenant(clientId, async (tx) => {
         const current = await mustFind(clientId, id, tx);
         const reenabled = change.status === 'active' && current.status !== 'active';
-        return updateSubscription(tx, clientId, id, {
+        const updated = await updateSubscription(tx, clientId, id, {
           ...(change.url !== undefined ? { url: change.url } : {}),
           ...(change.event_types !== undefined ? { eventTypes: [...new Set(change.event_types)] } : {}),
           ...(change.description !== undefined ? { description: change.description } : {}),
@@ -159,29 +196,51 @@ export function createOutboundWebhooksService(deps: OutboundWebhooksServiceDeps)
           // Re-enabled: a fresh start; dead deliveries stay dead until replayed.
           ...(reenabled ? { status: 'active', disabledAt: null, disabledReason: null, failingSince: null } : {}),
         });
+        const changes = updated ? changesOf(current, updated) : [];
+        if (updated && changes.length > 0) {
+          const action = updated.status === current.status ? 'webhook_subscription.update' : updated.status === 'active' ? 'webhook_subscription.enable' : 'webhook_subscription.disable';
+          await audit(tx, action, id, { changes });
+        }
+        return updated;
       });
       if (!row) throw new AppError('not_found', 'Subscription not found');
       return view(row);
     },
 
     /** A new current secret; the old one keeps signing (as a second signature) for `previousValidHours`. */
-    async rotateSecret(clientId: string, id: string, previousValidHours: number): Promise<SubscriptionView & { secret: string }> {
+    async rotateSecret(clientId: string, id: string, previousValidHours: number, actor: AuditActor): Promise<SubscriptionView & { secret: string }> {
       const secret = generateWebhookSecret();
+      const audit = await auditFor(clientId, actor);
       const row = await deps.tenancy.withTenant(clientId, async (tx) => {
         const current = await mustFind(clientId, id, tx);
-        return updateSubscription(tx, clientId, id, {
+        const rotated = await updateSubscription(tx, clientId, id, {
           secret: deps.sealer.seal(secret),
           previousSecret: previousValidHours > 0 ? current.secret : null,
           previousSecretExpiresAt: previousValidHours > 0 ? new Date(now().getTime() + previousValidHours * 3_600_000) : null,
         });
+        await audit(tx, 'webhook_subscription.rotate_secret', id, {
+          changes: [{ path: '$.secret', from: MASKED, to: MASKED }],
+          previous_valid_until: rotated?.previousSecretExpiresAt?.toISOString() ?? null,
+        });
+        return rotated;
       });
       if (!row) throw new AppError('not_found', 'Subscription not found');
       return { ...view(row), secret };
     },
 
-    async remove(clientId: string, id: string): Promise<void> {
-      const removed = await deps.tenancy.withTenant(clientId, (tx) => deleteSubscription(tx, clientId, id));
-      if (!removed) throw new AppError('not_found', 'Subscription not found');
+    async remove(clientId: string, id: string, actor: AuditActor): Promise<void> {
+      const audit = await auditFor(clientId, actor);
+      await deps.tenancy.withTenant(clientId, async (tx) => {
+        const current = await mustFind(clientId, id, tx);
+        if (!(await deleteSubscription(tx, clientId, id))) throw new AppError('not_found', 'Subscription not found');
+        await audit(tx, 'webhook_subscription.delete', id, {
+          changes: [
+            { path: '$.url', from: current.url },
+            { path: '$.event_types', from: current.eventTypes },
+            { path: '$.status', from: current.status },
+          ],
+        });
+      });
     },
 
     async deliveries(clientId: string, filter: { subscription_id?: string | undefined; status?: string | undefined; limit: number; cursor?: string | undefined }) {
@@ -202,7 +261,8 @@ export function createOutboundWebhooksService(deps: OutboundWebhooksServiceDeps)
     },
 
     /** Sends a finished (delivered or dead) delivery again, with the same `webhook-id`. */
-    async replay(clientId: string, id: string): Promise<DeliveryView> {
+    async replay(clientId: string, id: string, actor: AuditActor): Promise<DeliveryView> {
+      const audit = await auditFor(clientId, actor);
       const row = await deps.tenancy.withTenant(clientId, async (tx) => {
         const delivery = await findDelivery(tx, clientId, id);
         if (!delivery) throw new AppError('not_found', 'Delivery not found');
@@ -211,7 +271,14 @@ export function createOutboundWebhooksService(deps: OutboundWebhooksServiceDeps)
         }
         const subscription = await findSubscription(tx, clientId, delivery.subscriptionId);
         if (subscription?.status !== 'active') throw new AppError('conflict', 'Enable the subscription before replaying its deliveries');
-        return replayDelivery(tx, deps, delivery);
+        const replayed = await replayDelivery(tx, deps, delivery);
+        await audit(tx, 'webhook_delivery.replay', id, {
+          subscription_id: delivery.subscriptionId,
+          webhook_id: webhookIdOf(delivery),
+          event_type: delivery.eventType,
+          changes: [{ path: '$.status', from: delivery.status, to: replayed?.status ?? delivery.status }],
+        });
+        return replayed;
       });
       if (!row) throw new AppError('not_found', 'Delivery not found');
       return deliveryView(row);

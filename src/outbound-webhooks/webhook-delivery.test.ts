@@ -17,6 +17,8 @@ import { findDelivery, listAttempts, listDeliveries } from './outbound-webhooks.
 import { createOutboundWebhooksService } from './outbound-webhooks.service.ts';
 import { attemptDelivery, fanOutEvent, RETRY_WINDOW_MS, type DeliveryContext } from './webhook-delivery.ts';
 
+/** Changes made here are audited as the command line's. */
+const CLI = { userId: null, requestId: null };
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 
@@ -121,7 +123,7 @@ describe('outbound webhook deliveries (simulated clock)', () => {
     const start = Date.parse('2026-03-02T09:00:00Z');
     const recoverAt = start + HOUR;
     const sim = simulation(t, start, (at) => at >= recoverAt);
-    const created = await service(sim.now).create(a, { url: 'https://hooks.example.com/a', event_types: ['appointment.booked', 'appointment.rescheduled', 'appointment.cancelled', 'call.completed', 'message.sent'] });
+    const created = await service(sim.now).create(a, { url: 'https://hooks.example.com/a', event_types: ['appointment.booked', 'appointment.rescheduled', 'appointment.cancelled', 'call.completed', 'message.sent'] }, CLI);
 
     const booked = appointment('2026-03-03T10:00:00Z');
     const events = [
@@ -174,8 +176,8 @@ describe('outbound webhook deliveries (simulated clock)', () => {
     const start = Date.parse('2026-04-01T09:00:00Z');
     const sim = simulation(t, start, () => true);
     const svc = service(sim.now);
-    const created = await svc.create(a, { url: 'https://hooks.example.com/rot', event_types: ['customer.opted_out'] });
-    const rotated = await svc.rotateSecret(a, created.id, 24);
+    const created = await svc.create(a, { url: 'https://hooks.example.com/rot', event_types: ['customer.opted_out'] }, CLI);
+    const rotated = await svc.rotateSecret(a, created.id, 24, CLI);
     expect(rotated.secret).not.toBe(created.secret);
     expect(rotated.secret).toMatch(/^whsec_/);
     expect(rotated.previous_secret_valid_until).toBe(new Date(start + 24 * HOUR).toISOString());
@@ -204,7 +206,7 @@ describe('outbound webhook deliveries (simulated clock)', () => {
     const start = Date.parse('2026-05-01T09:00:00Z');
     const sim = simulation(t, start, () => false);
     const svc = service(sim.now);
-    const created = await svc.create(a, { url: 'https://down.example.com/x', event_types: ['integration.degraded', 'call.started'] });
+    const created = await svc.create(a, { url: 'https://down.example.com/x', event_types: ['integration.degraded', 'call.started'] }, CLI);
     const first = await emit(a, 'integration.degraded', { capability: 'sms', provider: 'twilio', detail: 'x' }, start);
     const second = await emit(a, 'call.started', { call_id: 'c2', agent_id: null, direction: null, from_number: null, to_number: null, started_at: null }, start);
     await fanOutEvent(client(a), first, sim.ctx);
@@ -230,12 +232,12 @@ describe('outbound webhook deliveries (simulated clock)', () => {
     // Re-enabled and the receiver back: a dead delivery replays (same webhook-id) and succeeds.
     const up = simulation(t, sim.now(), () => true);
     const svcUp = createOutboundWebhooksService({ tenancy: t.deps.tenancy, sealer: t.deps.sealer, outbound: { urlProblem: () => null }, queue: up.ctx.queue, clock: () => new Date(up.now()) });
-    expect((await svcUp.update(a, created.id, { status: 'active' })).status).toBe('active');
+    expect((await svcUp.update(a, created.id, { status: 'active' }, CLI)).status).toBe('active');
     const [dead] = (await svcUp.deliveries(a, { subscription_id: created.id, status: 'dead', limit: 1 })).items;
-    await expect(svcUp.replay(a, randomUUID())).rejects.toMatchObject({ code: 'not_found' });
-    const replayed = await svcUp.replay(a, dead!.id);
+    await expect(svcUp.replay(a, randomUUID(), CLI)).rejects.toMatchObject({ code: 'not_found' });
+    const replayed = await svcUp.replay(a, dead!.id, CLI);
     expect(replayed.status).toBe('pending');
-    await expect(svcUp.replay(a, dead!.id)).rejects.toMatchObject({ code: 'conflict' });
+    await expect(svcUp.replay(a, dead!.id, CLI)).rejects.toMatchObject({ code: 'conflict' });
     await up.runAll();
     expect(up.received).toHaveLength(1);
     expect(up.received[0]!.headers['webhook-id']).toBe(dead!.webhook_id);

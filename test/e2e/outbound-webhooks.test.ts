@@ -18,6 +18,7 @@ import { createTestApp, tempDir, testClientConfig, uniqueId, writeClientFile, ty
 import { dropSchema } from '../helpers/test-db.ts';
 
 const ALWAYS_OPEN = Object.fromEntries(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'].map((d) => [d, ['00:00-24:00']]));
+const CLI = { userId: null, requestId: null };
 const twilioSid = `AC${'6'.repeat(32)}`;
 const twilioToken = 'twilio-token-outbound-000666';
 const envName = (id: string) => `OW_RETELL_${id.replaceAll('-', '_').toUpperCase()}`;
@@ -76,8 +77,8 @@ describe.skipIf(!tls)('outbound webhooks, end to end (skipped: needs the openssl
 
   it('a booked call with every Retell webhook delivered 3x: one verified delivery per event; a hanging endpoint of another client holds nothing of this one', async () => {
     const types = ['call.started', 'appointment.booked', 'call.completed'];
-    const subA = await service().create(a, { url: `${receiver.origin}/a`, event_types: types });
-    await service().create(slow, { url: `${receiver.origin}/slow`, event_types: ['call.started', 'appointment.booked', 'call.completed', 'message.sent'] });
+    const subA = await service().create(a, { url: `${receiver.origin}/a`, event_types: types }, CLI);
+    await service().create(slow, { url: `${receiver.origin}/slow`, event_types: ['call.started', 'appointment.booked', 'call.completed', 'message.sent'] }, CLI);
 
     // The slow client's calls first: its deliveries take its worker slots and hang.
     for (let i = 0; i < 3; i++) {

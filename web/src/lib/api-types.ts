@@ -82,7 +82,7 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
-                    action?: "client.create" | "client.update" | "client.disable" | "user.create" | "user.invite" | "user.update" | "keys.rotate";
+                    action?: "client.create" | "client.update" | "client.disable" | "user.create" | "user.invite" | "user.update" | "keys.rotate" | "webhook_subscription.create" | "webhook_subscription.update" | "webhook_subscription.rotate_secret" | "webhook_subscription.disable" | "webhook_subscription.enable" | "webhook_subscription.delete" | "webhook_delivery.replay";
                     actor?: string;
                     client_id?: string;
                     cursor?: string;

@@ -16,6 +16,13 @@ export const AUDIT_ACTION_LABELS: Record<AuditAction, string> = {
   'user.invite': 'User invited',
   'user.update': 'User changed',
   'keys.rotate': 'Keys rotated',
+  'webhook_subscription.create': 'Webhook added',
+  'webhook_subscription.update': 'Webhook changed',
+  'webhook_subscription.rotate_secret': 'Webhook secret rotated',
+  'webhook_subscription.disable': 'Webhook disabled',
+  'webhook_subscription.enable': 'Webhook enabled',
+  'webhook_subscription.delete': 'Webhook deleted',
+  'webhook_delivery.replay': 'Webhook delivery replayed',
 };
 export const CLIENT_STATUSES = Object.keys(CLIENT_STATUS_LABELS) as ClientStatus[];
 export const ROLES = Object.keys(ROLE_LABELS) as Role[];
