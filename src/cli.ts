@@ -3,6 +3,7 @@
  */
 import { isAbsolute, join, relative } from 'node:path';
 import { keysRotate } from './admin/keys.cli.ts';
+import { analyticsRebuild } from './analytics/analytics.cli.ts';
 import { usersCreate, usersResetPassword } from './auth/users.cli.ts';
 import { clientsList, clientsSchema, clientsValidate, secretsEncrypt, secretsWebhook } from './clients/clients.cli.ts';
 import { ConfigError, loadPlatformConfig, type PlatformConfig } from './platform/config.ts';
@@ -259,6 +260,10 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
     help: 'users reset-password --email E [--password-stdin]   set a new password and end their sessions',
   },
   'keys rotate': { run: (args, io) => keysRotate(args, io), help: 'keys rotate [--client <id>]  re-seal database client secrets with the current ENCRYPTION_KEY' },
+  'analytics rebuild': {
+    run: (args, io) => analyticsRebuild(args, io),
+    help: 'analytics rebuild [--client <id>]  recompute the analytics rollups from the stored calls, bookings and messages',
+  },
   'jobs failed': { run: (args, io) => jobsFailed(args, io), help: 'jobs failed [--client <id>] [--json]  jobs that gave up: what failed, attempts, the last error (scrubbed)' },
   'jobs retry': { run: (args, io) => jobsRetry(args, io), help: 'jobs retry <id>… | --all [--client <id>]  replay failed jobs (a replay never repeats what already happened)' },
   'simulate-call': { run: simulate, help: 'simulate-call --client <id> [--base-url URL] [--scenario booked|message|no-answer|voicemail]' },

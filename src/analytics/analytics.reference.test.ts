@@ -1,15 +1,22 @@
+import { and, eq, sql } from 'drizzle-orm';
 import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loginAs } from '../../test/helpers/auth.ts';
+import { VOICEMAIL_REASON } from '../calls/call-connection.ts';
+import { sqlRows, type Tx } from '../platform/db/database.ts';
 import { appointments, calls, functionCalls, messages } from '../platform/db/schema.ts';
 import { createTestApp, tempDir, testClientConfig, uniqueId, writeClientFile, type TestApp } from '../../test/helpers/test-app.ts';
 import { NO_ANSWER_REASONS, type CallOutcome } from './call-outcome.ts';
 
 /**
- * The analytics SQL (one pass into UTC slices, then local time) against a plain
- * per-call computation in TypeScript, over generated calls in zones whose offset is not a whole
- * hour or changes inside the period, with calls on every edge: the period's bounds, slice bounds,
- * local midnight, Monday, and the hour New York repeats when it leaves daylight saving time.
+ * The analytics figures (rollups kept by migration 0019's triggers, plus stored rows for the
+ * period's partial quarter-hours, moved into local time) against a plain per-call computation in
+ * TypeScript, over generated calls in zones whose offset is not a whole hour or changes inside the
+ * period, with calls on every edge: the period's bounds, slice bounds, local midnight, Monday, and
+ * the hour New York repeats when it leaves daylight saving time. After the first insert the rows
+ * change as events would change them (late and out-of-order call events, redelivered duplicates,
+ * late bookings and taken messages, cancellations and rebookings, message delivery updates,
+ * deleted rows), and the rollups must then equal both the computation and a rebuild from scratch.
  */
 
 const ZONES = [
@@ -21,6 +28,8 @@ const ZONES = [
 const FROM_DAY = '2026-09-21';
 const TO_DAY = '2026-11-04';
 const CALLS_PER_CLIENT = 400;
+/** Every reason the outcome rule names gets a call, so the SQL copy of the rule cannot drift. */
+const NAMED_REASONS = [...NO_ANSWER_REASONS, VOICEMAIL_REASON];
 
 /** Deterministic pseudo-random numbers (mulberry32), so a failure reproduces. */
 function random(seed: number) {
@@ -85,7 +94,7 @@ function generate(clientId: string, timezone: string, seed: number): Fixture {
       createdAt: noStart ? new Date(at) : new Date(at + Math.floor(rnd.next() * 3_600_000)),
       durationMs: rnd.pick([null, 0, 0, 1, 45_000, 120_000, 90_500, 600_000]),
       sentiment: rnd.pick([null, 'Positive', 'positive', 'NEGATIVE', 'Negative', 'Neutral', 'Unknown', 'mixed']),
-      disconnectionReason: rnd.pick([null, 'user_hangup', 'agent_hangup', 'user_hangup', 'voicemail_reached', 'dial_no_answer', 'dial_busy', 'user_declined', 'call_transfer']),
+      disconnectionReason: NAMED_REASONS[i] ?? rnd.pick([null, 'user_hangup', 'agent_hangup', 'user_hangup', 'voicemail_reached', 'dial_no_answer', 'dial_busy', 'user_declined', 'call_transfer']),
       status: rnd.pick([null, 'ended', 'ended', 'ended', 'not_connected', 'error']),
       analysis: rnd.pick([null, { call_summary: 'Asked about prices' }, { in_voicemail: true }, { in_voicemail: 'true' }, { in_voicemail: false }]),
     });
@@ -128,6 +137,113 @@ function generate(clientId: string, timezone: string, seed: number): Fixture {
     }
   }
   return fixture;
+}
+
+/**
+ * Changes the stored rows the way events change them, and the fixture alike: call events late or
+ * out of order (a start time that arrives later, an analysis that changes sentiment or finds
+ * voicemail), redeliveries that change nothing, bookings and taken messages after the call,
+ * cancellations and rebookings, message delivery updates, and deleted rows.
+ */
+async function mutate(tx: Tx, clientId: string, fixture: Fixture, seed: number): Promise<void> {
+  const rnd = random(seed);
+  const byCall = (callId: string) => and(eq(calls.clientId, clientId), eq(calls.callId, callId));
+  for (const call of fixture.calls.filter(() => rnd.chance(0.15))) {
+    const change: Partial<CallRow> = rnd.pick([
+      { startedAt: new Date((call.startedAt ?? call.createdAt ?? new Date()).getTime() + rnd.pick([-1, 1]) * 2_400_000) },
+      { durationMs: rnd.pick([0, 33_000, 480_000]) },
+      { sentiment: rnd.pick(['Positive', 'negative', null]) },
+      { disconnectionReason: rnd.pick(['voicemail_reached', 'user_hangup', 'dial_busy']), status: 'ended' },
+      { analysis: { in_voicemail: rnd.chance(0.5) } },
+      { status: 'not_connected' },
+    ]);
+    Object.assign(call, change);
+    await tx.update(calls).set(change).where(byCall(call.callId));
+    // A redelivery writes the same values again.
+    if (rnd.chance(0.5)) await tx.update(calls).set(change).where(byCall(call.callId));
+  }
+  for (const appointment of fixture.appointments.filter(() => rnd.chance(0.3))) {
+    const status = appointment.status === 'booked' ? 'cancelled' : 'booked';
+    appointment.status = status;
+    await tx
+      .update(appointments)
+      .set({ status })
+      .where(and(eq(appointments.clientId, clientId), eq(appointments.idempotencyKey, appointment.idempotencyKey)));
+  }
+  for (const message of fixture.messages.filter(() => rnd.chance(0.5))) {
+    const status = rnd.pick(['delivered', 'failed', 'sent']);
+    message.status = status;
+    const byKey = and(eq(messages.clientId, clientId), eq(messages.idempotencyKey, message.idempotencyKey));
+    await tx.update(messages).set({ status }).where(byKey);
+    if (rnd.chance(0.3)) await tx.update(messages).set({ status }).where(byKey);
+  }
+  const late = { appointments: [] as AppointmentRow[], messages: [] as MessageRow[], functionCalls: [] as FunctionCallRow[] };
+  for (const [i, call] of fixture.calls.entries()) {
+    if (rnd.chance(0.05)) {
+      late.appointments.push({
+        clientId,
+        callId: call.callId,
+        startsAt: new Date(Date.parse('2027-06-01T00:00:00Z') + i * 1_800_000),
+        endsAt: new Date(Date.parse('2027-06-01T00:30:00Z') + i * 1_800_000),
+        status: 'booked',
+        provider: 'internal',
+        idempotencyKey: `late-appt-${i}`,
+        createdAt: new Date((call.startedAt ?? call.createdAt ?? new Date()).getTime() + 60_000),
+      });
+    }
+    if (rnd.chance(0.05)) {
+      late.messages.push({
+        clientId,
+        callId: call.callId,
+        channel: 'email',
+        kind: 'message_taken',
+        idempotencyKey: `late-msg-${i}`,
+        provider: 'sendgrid',
+        toAddress: 'desk@example.com',
+        body: 'text',
+        status: 'pending',
+        createdAt: new Date((call.startedAt ?? call.createdAt ?? new Date()).getTime() + 90_000),
+      });
+    }
+    if (rnd.chance(0.05)) {
+      late.functionCalls.push({ clientId, callId: call.callId, name: 'take_message', outcome: 'ok', latencyMs: 40, createdAt: call.startedAt ?? call.createdAt ?? new Date() });
+    }
+  }
+  if (late.appointments.length > 0) {
+    await tx.insert(appointments).values(late.appointments);
+    // A retried booking job inserts the same appointment again: the idempotency key keeps one.
+    await tx.insert(appointments).values(late.appointments).onConflictDoNothing();
+    fixture.appointments.push(...late.appointments);
+  }
+  if (late.messages.length > 0) {
+    await tx.insert(messages).values(late.messages);
+    await tx.insert(messages).values(late.messages).onConflictDoNothing();
+    fixture.messages.push(...late.messages);
+  }
+  if (late.functionCalls.length > 0) {
+    await tx.insert(functionCalls).values(late.functionCalls);
+    fixture.functionCalls.push(...late.functionCalls);
+  }
+  // Deleted rows: a released reservation, a removed message, a removed call.
+  for (const list of ['appointments', 'messages'] as const) {
+    const row = fixture[list][Math.floor(rnd.next() * fixture[list].length)];
+    if (!row) continue;
+    const table = list === 'appointments' ? appointments : messages;
+    await tx.delete(table).where(and(eq(table.clientId, clientId), eq(table.idempotencyKey, row.idempotencyKey)));
+    fixture[list].splice(fixture[list].indexOf(row as never), 1);
+  }
+  const gone = fixture.calls.splice(fixture.calls.length - 1, 1)[0];
+  if (gone) await tx.delete(calls).where(byCall(gone.callId));
+}
+
+/** The rollup rows of a client that count something, in a stable order. */
+async function rollupRows(tx: Tx, clientId: string) {
+  return {
+    calls: await sqlRows(tx, sql`select * from analytics_rollups where client_id = ${clientId} and (calls <> 0 or appointments_booked <> 0) order by slice`),
+    entries: await sqlRows(tx, sql`select * from analytics_call_entries where client_id = ${clientId} order by call_id`),
+    messages: await sqlRows(tx, sql`select * from analytics_message_rollups where client_id = ${clientId} and n <> 0 order by slice, channel, status`),
+    functions: await sqlRows(tx, sql`select * from analytics_function_rollups where client_id = ${clientId} and total <> 0 order by slice, name`),
+  };
 }
 
 /** The rule of call-outcome.ts, call by call. */
@@ -220,6 +336,8 @@ describe('analytics match a per-call computation', () => {
   let bearer: string;
   const clients = ZONES.map((timezone, i) => ({ id: uniqueId(`ref${i}`), timezone }));
   const fixtures = new Map<string, Fixture>();
+  /** Each client's rollups as the triggers left them, before the rebuild test recomputes them. */
+  const maintained = new Map<string, Awaited<ReturnType<typeof rollupRows>>>();
 
   beforeAll(async () => {
     const dir = tempDir('clients-');
@@ -235,26 +353,50 @@ describe('analytics match a per-call computation', () => {
         if (fixture.messages.length > 0) await tx.insert(messages).values(fixture.messages);
         if (fixture.functionCalls.length > 0) await tx.insert(functionCalls).values(fixture.functionCalls);
       });
+      await t.deps.tenancy.withTenant(id, (tx) => mutate(tx, id, fixture, 2_000 + i));
+      maintained.set(id, await t.deps.tenancy.withTenant(id, (tx) => rollupRows(tx, id)));
     }
   });
   afterAll(() => t.close());
 
+  const check = async (id: string, timezone: string, bucket: 'day' | 'week', from: string, to: string) => {
+    const res = await t.app.inject({
+      method: 'GET',
+      url: `/api/clients/${id}/analytics?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}&bucket=${bucket}`,
+      headers: { authorization: `Bearer ${bearer}` },
+    });
+    expect(res.statusCode).toBe(200);
+    const body = res.json<Record<string, unknown> & { from: string; to: string }>();
+    const fixture = fixtures.get(id);
+    if (!fixture) throw new Error(`no fixture for ${id}`);
+    const expected = expectedAnalytics(fixture, timezone, bucket, new Date(body.from), new Date(body.to));
+    // Every client uses the call ids call_0…: another client's evidence must not count here.
+    expect(Object.fromEntries(Object.keys(expected).map((key) => [key, body[key]]))).toEqual(expected);
+    return expected;
+  };
+
   it.each(clients.flatMap(({ id, timezone }) => (['day', 'week'] as const).map((bucket) => ({ id, timezone, bucket }))))(
     '$timezone by $bucket',
     async ({ id, timezone, bucket }) => {
-      const res = await t.app.inject({
-        method: 'GET',
-        url: `/api/clients/${id}/analytics?from=${FROM_DAY}&to=${TO_DAY}&bucket=${bucket}`,
-        headers: { authorization: `Bearer ${bearer}` },
-      });
-      expect(res.statusCode).toBe(200);
-      const body = res.json<Record<string, unknown> & { from: string; to: string }>();
-      const fixture = fixtures.get(id);
-      if (!fixture) throw new Error(`no fixture for ${id}`);
-      const expected = expectedAnalytics(fixture, timezone, bucket, new Date(body.from), new Date(body.to));
-      // Every client uses the call ids call_0…: another client's evidence must not count here.
-      expect(Object.fromEntries(Object.keys(expected).map((key) => [key, body[key]]))).toEqual(expected);
+      const expected = await check(id, timezone, bucket, FROM_DAY, TO_DAY);
       expect(expected.totals.calls).toBeGreaterThan(CALLS_PER_CLIENT / 2);
     },
   );
+
+  // Bounds inside a quarter-hour: the partial slices at either edge come from the stored rows.
+  it.each(clients)('$timezone between instants that cut quarter-hours', async ({ id, timezone }) => {
+    const expected = await check(id, timezone, 'day', '2026-09-20T21:07:13.250Z', '2026-11-04T11:52:01.500Z');
+    expect(expected.totals.calls).toBeGreaterThan(CALLS_PER_CLIENT / 2);
+    await check(id, timezone, 'day', '2026-10-10T12:14:00Z', '2026-10-10T12:20:00Z');
+  });
+
+  it.each(clients)('$timezone: a rebuild from the stored rows finds the rollups the triggers kept', async ({ id }) => {
+    const before = maintained.get(id);
+    const after = await t.deps.tenancy.withTenant(id, async (tx) => {
+      await tx.execute(sql`select analytics_rebuild(${id}::text)`);
+      return rollupRows(tx, id);
+    });
+    expect(after.entries.length).toBeGreaterThan(CALLS_PER_CLIENT / 2);
+    expect(after).toEqual(before);
+  });
 });

@@ -1,17 +1,16 @@
 /**
- * Analytics aggregates, grouped in PostgreSQL in two stages so the per-call work stays small:
- *   1. one pass over the period's calls groups them into UTC slices (`date_bin`, plain arithmetic
- *      on the timestamp) with every count as a FILTER aggregate: at most 24 rows a day leave this
- *      stage (96 in a zone whose offset is not a whole hour; see slice-minutes.ts);
- *   2. each slice is moved into the client's timezone (a slice never straddles a local hour) and
- *      rolled up into the totals, the day/week series and the hour-of-week grid.
- * So the costly timezone conversion runs per slice, not per call, and one round trip returns the
- * whole call side whatever the number of calls.
+ * Analytics aggregates, read from the rollups of migration 0019 (per client and UTC quarter-hour,
+ * kept in step with every write by triggers) for the period's whole quarter-hours, and from the
+ * stored rows themselves for the pieces of a quarter-hour at either edge (a period ending "now"
+ * ends inside one). Both arrive as UTC quarter-hour slices; each slice is then moved into the
+ * client's timezone (a quarter-hour never straddles a local hour: every zone's offset is a whole
+ * number of quarter-hours) and rolled up into the totals, the day/week series and the
+ * hour-of-week grid. The work so grows with the period's quarter-hours (at most 96 a day), not
+ * with the client's calls, and the timezone is the client's at the time of reading.
  */
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import { sqlRows, type Tx } from '../platform/db/database.ts';
-import { callSortAt, clientEvidenceSets, outcomeCode, outcomeCodeSql } from './call-outcome.ts';
-import { sliceMinutesFor } from './slice-minutes.ts';
+import { callSortAt, outcomeCode, outcomeCodeSql, perRowEvidence } from './call-outcome.ts';
 
 export interface AnalyticsPeriod {
   from: Date;
@@ -20,6 +19,46 @@ export interface AnalyticsPeriod {
   timezone: string;
   bucket: 'day' | 'week';
 }
+
+/** The rollups' slice length (migration 0019's analytics_slice), milliseconds. */
+export const ROLLUP_SLICE_MS = 15 * 60_000;
+
+interface TimeRange {
+  from: Date;
+  to: Date;
+}
+
+/** Which part of a period the rollups answer (whole slices) and which the stored rows (the edges). */
+export interface PeriodParts {
+  rolled: TimeRange | null;
+  raw: TimeRange[];
+}
+
+export function periodParts(period: Pick<AnalyticsPeriod, 'from' | 'to'>): PeriodParts {
+  const from = period.from.getTime();
+  const to = period.to.getTime();
+  const wholeFrom = Math.ceil(from / ROLLUP_SLICE_MS) * ROLLUP_SLICE_MS;
+  const wholeTo = Math.floor(to / ROLLUP_SLICE_MS) * ROLLUP_SLICE_MS;
+  if (wholeFrom >= wholeTo) return { rolled: null, raw: [{ from: period.from, to: period.to }] };
+  const raw = [
+    { from, to: wholeFrom },
+    { from: wholeTo, to },
+  ]
+    .filter((range) => range.from < range.to)
+    .map((range) => ({ from: new Date(range.from), to: new Date(range.to) }));
+  return { rolled: { from: new Date(wholeFrom), to: new Date(wholeTo) }, raw };
+}
+
+/** `column` inside `range` (half-open), or false without a range. */
+function within(column: SQL, ranges: readonly TimeRange[]): SQL {
+  if (ranges.length === 0) return sql`false`;
+  return sql`(${sql.join(
+    ranges.map((range) => sql`(${column} >= ${range.from.toISOString()}::timestamptz and ${column} < ${range.to.toISOString()}::timestamptz)`),
+    sql` or `,
+  )})`;
+}
+
+const rolledSlices = (parts: PeriodParts) => (parts.rolled ? [parts.rolled] : []);
 
 export interface CallAggregates {
   totals: {
@@ -38,22 +77,18 @@ export interface CallAggregates {
 }
 
 /**
- * Settings for this transaction's aggregates: with the 4 MB default work_mem, PostgreSQL sorts a
- * large client's calls on disk instead of hashing them into slices; JIT compilation, which a large
- * client's cost estimate switches on, made the call aggregates slower whenever measured (at
- * 100,000 calls: 15% slower, 2.7 times slower with its optimisation on).
+ * Settings for this transaction's aggregates: JIT compilation, which a large period's cost
+ * estimate can switch on, only ever made these queries slower when measured.
  */
 export async function prepareAnalyticsTransaction(tx: Tx): Promise<void> {
-  await tx.execute(sql`select set_config('work_mem', '32MB', true), set_config('jit', 'off', true)`);
+  await tx.execute(sql`select set_config('jit', 'off', true)`);
 }
 
 /**
- * A call's sentiment as lower(sentiment) would classify it: 1 positive, 2 negative, 3 neutral,
- * 0 anything else. Retell's own spellings are matched first, as they are: the locale-aware lower()
- * on every call cost an eighth of the query (measured at 100,000 calls).
+ * A call's sentiment as lower(sentiment) would classify it (migration 0019's
+ * analytics_sentiment_code): 1 positive, 2 negative, 3 neutral, 0 anything else.
  */
-const sentimentCode = sql`(case c.sentiment when 'Positive' then 1 when 'Negative' then 2 when 'Neutral' then 3 when 'Unknown' then 0
-  else (case lower(c.sentiment) when 'positive' then 1 when 'negative' then 2 when 'neutral' then 3 else 0 end) end)`;
+const sentimentCode = sql`(case lower(c.sentiment) when 'positive' then 1 when 'negative' then 2 when 'neutral' then 3 else 0 end)`;
 
 const code = {
   booked: outcomeCode('booked'),
@@ -62,33 +97,37 @@ const code = {
   noAnswer: outcomeCode('no_answer'),
 };
 
+const SLICE_SQL = sql.raw(`'${ROLLUP_SLICE_MS / 60_000} minutes'::interval`);
+
 export async function callAggregates(tx: Tx, clientId: string, period: AnalyticsPeriod): Promise<CallAggregates> {
-  const from = period.from.toISOString();
-  const to = period.to.toISOString();
-  const slice = `${sliceMinutesFor(period.timezone, period.from, period.to)} minutes`;
-  // `offset 0` keeps period_calls a subquery of its own, so its outcome and sentiment CASEs run
-  // once per call; flattened into the aggregate, PostgreSQL would evaluate them in every FILTER.
+  const parts = periodParts(period);
+  // `offset 0` keeps edge_calls a subquery of its own, so its outcome and sentiment CASEs run once
+  // per call; flattened into the aggregate, PostgreSQL would evaluate them in every FILTER.
   const [row] = await sqlRows<CallAggregates>(
     tx,
     sql`with slices as materialized (
-          select date_bin(${slice}::interval, at, timestamptz '2000-01-01T00:00:00Z') as slice,
-                 count(*)::int as calls,
-                 count(*) filter (where duration_ms > 0 and outcome not in (${code.noAnswer}, ${code.voicemail}))::int as connected,
-                 sum(duration_ms) as total_duration_ms,
-                 count(*) filter (where duration_ms > 0)::int as with_duration,
-                 count(*) filter (where outcome = ${code.booked})::int as booked,
-                 count(*) filter (where outcome = ${code.message})::int as message,
-                 count(*) filter (where outcome = ${code.voicemail})::int as voicemail,
-                 count(*) filter (where outcome = ${code.noAnswer})::int as no_answer,
-                 count(*) filter (where sentiment = 1)::int as positive,
-                 count(*) filter (where sentiment = 2)::int as negative,
-                 count(*) filter (where sentiment = 3)::int as neutral
-            from (select ${callSortAt} as at, coalesce(c.duration_ms, 0)::float8 as duration_ms, ${sentimentCode} as sentiment,
-                         ${outcomeCodeSql(clientEvidenceSets(clientId))} as outcome
+          select r.slice, r.calls, r.connected, r.total_duration_ms, r.with_duration, r.booked, r.message,
+                 r.voicemail, r.no_answer, r.positive, r.negative, r.neutral
+            from analytics_rollups r
+           where r.client_id = ${clientId} and ${within(sql`r.slice`, rolledSlices(parts))} and r.calls <> 0
+          union all
+          select date_bin(${SLICE_SQL}, at, timestamptz '2000-01-01T00:00:00Z'),
+                 count(*)::int,
+                 count(*) filter (where duration_ms > 0 and outcome not in (${code.noAnswer}, ${code.voicemail}))::int,
+                 sum(duration_ms)::bigint,
+                 count(*) filter (where duration_ms > 0)::int,
+                 count(*) filter (where outcome = ${code.booked})::int,
+                 count(*) filter (where outcome = ${code.message})::int,
+                 count(*) filter (where outcome = ${code.voicemail})::int,
+                 count(*) filter (where outcome = ${code.noAnswer})::int,
+                 count(*) filter (where sentiment = 1)::int,
+                 count(*) filter (where sentiment = 2)::int,
+                 count(*) filter (where sentiment = 3)::int
+            from (select ${callSortAt} as at, coalesce(c.duration_ms, 0)::bigint as duration_ms, ${sentimentCode} as sentiment,
+                         ${outcomeCodeSql(perRowEvidence)} as outcome
                     from calls c
-                   where c.client_id = ${clientId}
-                     and ${callSortAt} >= ${from}::timestamptz and ${callSortAt} < ${to}::timestamptz
-                  offset 0) period_calls
+                   where c.client_id = ${clientId} and ${within(callSortAt, parts.raw)}
+                  offset 0) edge_calls
            group by 1
         ), local_slices as materialized (
           select slice at time zone ${period.timezone} as local_at, * from slices
@@ -132,12 +171,17 @@ export interface MessageCount {
 }
 
 export async function messageCounts(tx: Tx, clientId: string, period: AnalyticsPeriod): Promise<MessageCount[]> {
+  const parts = periodParts(period);
   return sqlRows<MessageCount>(
     tx,
-    sql`select channel, status, count(*)::int as n from messages
-         where client_id = ${clientId}
-           and created_at >= ${period.from.toISOString()}::timestamptz and created_at < ${period.to.toISOString()}::timestamptz
-         group by 1, 2`,
+    sql`select channel, status, sum(n)::int as n from (
+          select r.channel, r.status, r.n from analytics_message_rollups r
+           where r.client_id = ${clientId} and ${within(sql`r.slice`, rolledSlices(parts))}
+          union all
+          select m.channel, m.status, 1 from messages m
+           where m.client_id = ${clientId} and ${within(sql`m.created_at`, parts.raw)}
+        ) x
+        group by 1, 2 having sum(n) > 0`,
   );
 }
 
@@ -148,21 +192,38 @@ export interface FunctionCount {
 }
 
 export async function functionCounts(tx: Tx, clientId: string, period: AnalyticsPeriod): Promise<FunctionCount[]> {
+  const parts = periodParts(period);
   return sqlRows<FunctionCount>(
     tx,
-    sql`select name, count(*)::int as total, count(*) filter (where outcome <> 'ok')::int as failed from function_calls
-         where client_id = ${clientId}
-           and created_at >= ${period.from.toISOString()}::timestamptz and created_at < ${period.to.toISOString()}::timestamptz
-         group by 1 order by 3 desc, 2 desc, 1`,
+    sql`select name, sum(total)::int as total, sum(failed)::int as failed from (
+          select r.name, r.total, r.failed from analytics_function_rollups r
+           where r.client_id = ${clientId} and ${within(sql`r.slice`, rolledSlices(parts))}
+          union all
+          select f.name, 1, (f.outcome <> 'ok')::int from function_calls f
+           where f.client_id = ${clientId} and ${within(sql`f.created_at`, parts.raw)}
+        ) x
+        group by 1 having sum(total) > 0 order by 3 desc, 2 desc, 1`,
   );
 }
 
+/** Appointments created in the period and still booked. */
 export async function appointmentsBooked(tx: Tx, clientId: string, period: AnalyticsPeriod): Promise<number> {
+  const parts = periodParts(period);
   const [row] = await sqlRows<{ n: number }>(
     tx,
-    sql`select count(*)::int as n from appointments
-         where client_id = ${clientId} and status = 'booked'
-           and created_at >= ${period.from.toISOString()}::timestamptz and created_at < ${period.to.toISOString()}::timestamptz`,
+    sql`select (coalesce((select sum(r.appointments_booked) from analytics_rollups r
+                           where r.client_id = ${clientId} and ${within(sql`r.slice`, rolledSlices(parts))}), 0)
+              + (select count(*) from appointments a
+                  where a.client_id = ${clientId} and a.status = 'booked' and ${within(sql`a.created_at`, parts.raw)}))::int as n`,
   );
   return row?.n ?? 0;
+}
+
+/**
+ * Recomputes the rollups from the stored rows (migration 0019's analytics_rebuild): one client,
+ * or every client when `clientId` is null (run it through withPlatform). Writers of calls,
+ * appointments, messages and function calls wait while it runs.
+ */
+export async function rebuildRollups(tx: Tx, clientId: string | null): Promise<void> {
+  await tx.execute(sql`select analytics_rebuild(${clientId}::text)`);
 }

@@ -1,7 +1,10 @@
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loginAs } from '../../test/helpers/auth.ts';
 import { appointments, calls, functionCalls, messages } from '../platform/db/schema.ts';
 import { callEvent, postSigned } from '../../test/helpers/retell.ts';
+import type { CliIo } from '../clients/clients.cli.ts';
+import { analyticsRebuild } from './analytics.cli.ts';
 import { createTestApp, tempDir, testClientConfig, uniqueId, writeClientFile, type TestApp } from '../../test/helpers/test-app.ts';
 
 /**
@@ -196,6 +199,50 @@ describe('GET /api/clients/:clientId/analytics', () => {
       ['2026-05-03', 1],
       ['2026-05-04', 3],
     ]);
+  });
+
+  it('redelivered and out-of-order webhooks leave every figure as it was', async () => {
+    const before = (await get(client, 'from=2026-05-04&to=2026-05-10')).json();
+    const analyzed = callEvent(client, 'call_analyzed', 'o1', {
+      start_timestamp: Date.parse('2026-05-09T20:00:00Z'),
+      end_timestamp: Date.parse('2026-05-09T20:01:30Z'),
+      duration_ms: 90_000,
+      disconnection_reason: 'user_hangup',
+      call_analysis: { call_summary: 'Asked about prices', user_sentiment: 'Negative', call_successful: true },
+    });
+    // The same delivery twice more, then the earlier call_started and call_ended arriving late.
+    expect((await postSigned(t.app, client, analyzed)).statusCode).toBe(204);
+    expect((await postSigned(t.app, client, analyzed)).statusCode).toBe(204);
+    const started = callEvent(client, 'call_started', 'o1', { start_timestamp: Date.parse('2026-05-09T20:00:00Z') });
+    expect((await postSigned(t.app, client, started)).statusCode).toBe(204);
+    const ended = callEvent(client, 'call_ended', 'o1', {
+      start_timestamp: Date.parse('2026-05-09T20:00:00Z'),
+      end_timestamp: Date.parse('2026-05-09T20:01:30Z'),
+      duration_ms: 90_000,
+      disconnection_reason: 'user_hangup',
+    });
+    expect((await postSigned(t.app, client, ended)).statusCode).toBe(204);
+    expect((await postSigned(t.app, client, ended)).statusCode).toBe(204);
+    const after = (await get(client, 'from=2026-05-04&to=2026-05-10')).json();
+    expect(after).toEqual(before);
+    expect(after.totals.calls).toBe(7);
+  });
+
+  it('`xlnc analytics rebuild --client` recomputes lost rollups from the stored rows', async () => {
+    const before = (await get(client, 'from=2026-05-04&to=2026-05-10')).json();
+    await t.deps.tenancy.withPlatform(async (tx) => {
+      for (const table of ['analytics_rollups', 'analytics_call_entries', 'analytics_message_rollups', 'analytics_function_rollups']) {
+        await tx.execute(sql`delete from ${sql.identifier(table)} where client_id = ${client}`);
+      }
+    });
+    expect((await get(client, 'from=2026-05-04&to=2026-05-10')).json().totals.calls).toBe(0);
+    const out: string[] = [];
+    const err: string[] = [];
+    const io: CliIo = { stdout: (s) => void out.push(s), stderr: (s) => void err.push(s), env: {}, encryptionKeys: [] };
+    expect(await analyticsRebuild(['--client', 'Not An Id'], io, { database: t.deps.database })).toBe(2);
+    expect(await analyticsRebuild(['--client', client], io, { database: t.deps.database }), err.join('')).toBe(0);
+    expect(out.join('')).toContain(`rebuilt for client ${client}`);
+    expect((await get(client, 'from=2026-05-04&to=2026-05-10')).json()).toEqual(before);
   });
 
   it('rejects a reversed or too long period and an unknown bucket', async () => {

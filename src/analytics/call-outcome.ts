@@ -10,7 +10,9 @@
  * a call is "connected" when its outcome is not no_answer or voicemail and it lasted longer than 0 ms.
  *
  * The rule is one SQL expression so filters, lists, the CSV export and analytics agree; callers
- * supply the booking and message evidence (correlated EXISTS for a page, hashed id sets for aggregates).
+ * supply the booking and message evidence (correlated EXISTS). The analytics rollups apply the
+ * same rule inside the database (migration 0019's analytics_call_outcome, run by the triggers
+ * that keep them); analytics.reference.test.ts holds the two equal, reason by reason.
  */
 import { sql, type SQL } from 'drizzle-orm';
 import { NOT_CONNECTED_REASONS, VOICEMAIL_REASON } from '../calls/call-connection.ts';
@@ -65,22 +67,6 @@ export const perRowEvidence = {
   message: sql`(exists (select 1 from messages m where m.client_id = c.client_id and m.call_id = c.call_id and m.kind = 'message_taken')
     or exists (select 1 from function_calls f where f.client_id = c.client_id and f.call_id = c.call_id and f.name = 'take_message' and f.outcome = 'ok'))`,
 } as const;
-
-/**
- * Evidence as membership in the client's id sets, for aggregates over many calls: each subquery
- * runs once and PostgreSQL probes a hash of its ids per call (a hashed SubPlan; it plans one while
- * the ids fit in hash memory, about 1.6 million a set at analytics' 32 MB work_mem). The partial
- * indexes of migration 0007 read only the message evidence rows.
- */
-export function clientEvidenceSets(clientId: string) {
-  return {
-    booked: sql`c.call_id in (select call_id from appointments where client_id = ${clientId} and call_id is not null)`,
-    message: sql`c.call_id in (
-      select call_id from messages where client_id = ${clientId} and kind = 'message_taken' and call_id is not null
-      union all
-      select call_id from function_calls where client_id = ${clientId} and name = 'take_message' and outcome = 'ok' and call_id is not null)`,
-  };
-}
 
 /** The sort key of calls: when the call started, or when we first heard of it. */
 export const callSortAt = sql`coalesce(c.started_at, c.created_at)`;

@@ -13,6 +13,7 @@ import {
   jsonb,
   pgTable,
   primaryKey,
+  smallint,
   text,
   timestamp,
   uniqueIndex,
@@ -569,6 +570,82 @@ export const webhookDeliveryAttempts = pgTable(
   (t) => [index('webhook_delivery_attempts_client_delivery_idx').on(t.clientId, t.deliveryId, t.attempt)],
 );
 
+/**
+ * Analytics rollups (migration 0018), maintained by triggers in the transaction of every write to
+ * calls, appointments, messages and function_calls, so no write path can skip them and a
+ * duplicate event (which changes no row) changes no figure. Time is cut into UTC quarter-hours
+ * (`slice`): every zone's offset is a whole number of quarter-hours, so a slice lies inside one
+ * local hour of any zone and the reader moves it into the client's timezone of the moment (a
+ * timezone change re-buckets history with no rebuild, exactly as the per-call query did).
+ * Written only by the triggers and analytics_rebuild(); analytics.repo.ts reads them.
+ */
+const rollupCount = (name: string) => integer(name).notNull().default(0);
+
+/** What each call currently adds to analytics_rollups, so a change can take exactly that back. */
+export const analyticsCallEntries = pgTable(
+  'analytics_call_entries',
+  {
+    clientId: text('client_id').notNull(),
+    callId: text('call_id').notNull(),
+    slice: timestamp('slice', { withTimezone: true }).notNull(),
+    /** Index in callOutcomes (0 booked, 1 message, 2 voicemail, 3 no_answer, 4 other). */
+    outcome: smallint('outcome').notNull(),
+    /** 1 positive, 2 negative, 3 neutral, 0 anything else. */
+    sentiment: smallint('sentiment').notNull(),
+    durationMs: bigint('duration_ms', { mode: 'number' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.clientId, t.callId] })],
+);
+
+/** Per client and UTC quarter-hour: the call figures (by call start) and bookings (by creation). */
+export const analyticsRollups = pgTable(
+  'analytics_rollups',
+  {
+    clientId: text('client_id').notNull(),
+    slice: timestamp('slice', { withTimezone: true }).notNull(),
+    calls: rollupCount('calls'),
+    connected: rollupCount('connected'),
+    totalDurationMs: bigint('total_duration_ms', { mode: 'number' }).notNull().default(0),
+    withDuration: rollupCount('with_duration'),
+    booked: rollupCount('booked'),
+    message: rollupCount('message'),
+    voicemail: rollupCount('voicemail'),
+    noAnswer: rollupCount('no_answer'),
+    positive: rollupCount('positive'),
+    negative: rollupCount('negative'),
+    neutral: rollupCount('neutral'),
+    /** Appointments created in the slice whose status is booked. */
+    appointmentsBooked: rollupCount('appointments_booked'),
+  },
+  (t) => [primaryKey({ columns: [t.clientId, t.slice] })],
+);
+
+/** Messages created per client, UTC quarter-hour, channel and current status. */
+export const analyticsMessageRollups = pgTable(
+  'analytics_message_rollups',
+  {
+    clientId: text('client_id').notNull(),
+    slice: timestamp('slice', { withTimezone: true }).notNull(),
+    channel: text('channel').notNull(),
+    status: text('status').notNull(),
+    n: rollupCount('n'),
+  },
+  (t) => [primaryKey({ columns: [t.clientId, t.slice, t.channel, t.status] })],
+);
+
+/** Function calls per client, UTC quarter-hour and function name. */
+export const analyticsFunctionRollups = pgTable(
+  'analytics_function_rollups',
+  {
+    clientId: text('client_id').notNull(),
+    slice: timestamp('slice', { withTimezone: true }).notNull(),
+    name: text('name').notNull(),
+    total: rollupCount('total'),
+    failed: rollupCount('failed'),
+  },
+  (t) => [primaryKey({ columns: [t.clientId, t.slice, t.name] })],
+);
+
 export const schema = {
   clients,
   calls,
@@ -590,4 +667,8 @@ export const schema = {
   webhookSubscriptions,
   webhookDeliveries,
   webhookDeliveryAttempts,
+  analyticsCallEntries,
+  analyticsRollups,
+  analyticsMessageRollups,
+  analyticsFunctionRollups,
 };
