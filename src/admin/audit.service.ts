@@ -23,6 +23,8 @@ export const AUDIT_ACTIONS = [
   'webhook_subscription.enable',
   'webhook_subscription.delete',
   'webhook_delivery.replay',
+  'appointment.cancel',
+  'appointment.reschedule',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -280,3 +280,103 @@ export async function listMessageRows(
         order by m.created_at desc, m.id desc limit ${limit}`,
   );
 }
+
+export async function findAppointmentRow(tx: Tx, clientId: string, id: string): Promise<AppointmentRow | undefined> {
+  const [row] = await sqlRows<AppointmentRow>(tx, sql`select ${appointmentColumns} from appointments a where a.client_id = ${clientId} and a.id = ${id}::uuid`);
+  return row;
+}
+
+export interface CustomerRow {
+  id: string;
+  phone: string;
+  name: string | null;
+  email: string | null;
+  opted_out_at: Date | string | null;
+  last_call_at: Date | string | null;
+  call_count: number;
+  created_at: Date | string;
+  sort_at: string;
+}
+
+/** A customer's place in the list: the last call, or when it was first seen for one never called in. */
+const customerSortAt = sql`coalesce(cu.last_call_at, cu.created_at)`;
+
+const customerColumns = sql`cu.id::text as id, cu.phone, cu.name, cu.email, cu.opted_out_at, cu.last_call_at, cu.call_count,
+  cu.created_at, ${sortKey(customerSortAt)} as sort_at`;
+
+/**
+ * Most recent caller first. `q`: a phone-like text matches the number's digits, anything else the
+ * name (case-insensitive, literally).
+ */
+export async function listCustomerRows(tx: Tx, clientId: string, q: string | undefined, after: Cursor | undefined, limit: number): Promise<CustomerRow[]> {
+  const conditions: SQL[] = [sql`cu.client_id = ${clientId}`];
+  if (q !== undefined) {
+    conditions.push(
+      PHONE_LIKE.test(q) && /\d/.test(q)
+        ? sql`regexp_replace(cu.phone, '\\D', '', 'g') like ${likePattern(q.replace(/\D/g, ''))}`
+        : sql`cu.name ilike ${likePattern(q)}`,
+    );
+  }
+  if (after) conditions.push(sql`(${customerSortAt}, cu.id) < (${after.at}::timestamptz, ${after.id}::uuid)`);
+  return sqlRows<CustomerRow>(
+    tx,
+    sql`select ${customerColumns} from customers cu where ${sql.join(conditions, sql` and `)}
+        order by ${customerSortAt} desc, cu.id desc limit ${limit}`,
+  );
+}
+
+export async function findCustomerRow(tx: Tx, clientId: string, id: string): Promise<CustomerRow | undefined> {
+  const [row] = await sqlRows<CustomerRow>(tx, sql`select ${customerColumns} from customers cu where cu.client_id = ${clientId} and cu.id = ${id}::uuid`);
+  return row;
+}
+
+/** Appointments and messages per customer, for the customers of one page (one pass over each table). */
+export async function customerCounts(tx: Tx, clientId: string, ids: string[]): Promise<Map<string, { appointments: number; messages: number }>> {
+  const counts = new Map<string, { appointments: number; messages: number }>(ids.map((id) => [id, { appointments: 0, messages: 0 }]));
+  if (ids.length === 0) return counts;
+  const list = sql.join(ids.map((id) => sql`${id}::uuid`), sql`, `);
+  const rows = await sqlRows<{ customer_id: string; kind: 'appointments' | 'messages'; n: number }>(
+    tx,
+    sql`select customer_id::text as customer_id, 'appointments' as kind, count(*)::int as n from appointments
+          where client_id = ${clientId} and customer_id in (${list}) group by customer_id
+        union all
+        select customer_id::text, 'messages', count(*)::int from messages
+          where client_id = ${clientId} and customer_id in (${list}) group by customer_id`,
+  );
+  for (const row of rows) {
+    const entry = counts.get(row.customer_id);
+    if (entry) entry[row.kind] = Number(row.n);
+  }
+  return counts;
+}
+
+/** How many of each a customer page shows (newest first); the counts say whether there are more. */
+export const CUSTOMER_DETAIL_ROWS = 100;
+
+export async function customerCallRows(tx: Tx, clientId: string, customerId: string, limit: number): Promise<CallRow[]> {
+  return sqlRows<CallRow>(
+    tx,
+    sql`select c.call_id, c.agent_id, c.direction, c.from_number, c.to_number, c.status, c.started_at, c.ended_at,
+          c.duration_ms::float8 as duration_ms, c.disconnection_reason, c.sentiment, c.successful, c.summary,
+          ${outcome} as outcome, c.recording_url, c.created_at, ${sortKey(callSortAt)} as sort_at
+        from (select * from calls c where c.client_id = ${clientId} and c.customer_id = ${customerId}::uuid
+               order by ${callSortAt} desc, c.call_id desc limit ${limit}) c
+        order by ${callSortAt} desc, c.call_id desc`,
+  );
+}
+
+export async function customerAppointmentRows(tx: Tx, clientId: string, customerId: string, limit: number): Promise<AppointmentRow[]> {
+  return sqlRows<AppointmentRow>(
+    tx,
+    sql`select ${appointmentColumns} from appointments a where a.client_id = ${clientId} and a.customer_id = ${customerId}::uuid
+        order by a.starts_at desc, a.id desc limit ${limit}`,
+  );
+}
+
+export async function customerMessageRows(tx: Tx, clientId: string, customerId: string, limit: number): Promise<MessageRow[]> {
+  return sqlRows<MessageRow>(
+    tx,
+    sql`select ${messageColumns} from messages m where m.client_id = ${clientId} and m.customer_id = ${customerId}::uuid
+        order by m.created_at desc, m.id desc limit ${limit}`,
+  );
+}

@@ -17,7 +17,16 @@ import { issueLiveTicket, LIVE_TICKET_TTL_SECONDS } from '../live/live-ticket.ts
 import { liveTicketSchema } from '../live/live.schemas.ts';
 import { AppError } from '../platform/errors.ts';
 import {
+  appointmentChange,
   appointmentPage,
+  appointmentParams,
+  customerDetail,
+  customerPage,
+  customerParams,
+  freeSlotsQuery,
+  freeSlotsSchema,
+  listCustomersQuery,
+  rescheduleBody,
   callDetail,
   callPage,
   callParams,
@@ -30,6 +39,7 @@ import {
   settingsSchema,
 } from './client-api.schemas.ts';
 import { callFilterFrom, createClientApiService } from './client-api.service.ts';
+import { createAppointmentChangesService } from './appointment-changes.service.ts';
 
 /** Requests per client per minute across the whole client API (all of that client's users together). */
 /** Default of a client's `limits.client_api_per_minute`. */
@@ -58,6 +68,13 @@ export function clientApiRoutes(deps: Deps): FastifyPluginAsync {
     const app = plugin.withTypeProvider<ZodTypeProvider>();
     const service = createClientApiService({ tenancy: deps.tenancy, publicBaseUrl: deps.config.publicBaseUrl });
     const analytics = createAnalyticsService({ tenancy: deps.tenancy });
+    const changes = createAppointmentChangesService({ tenancy: deps.tenancy, adapters: deps.adapters });
+
+    // Who may change appointments is settled before the body is validated: a viewer learns nothing
+    // about the body's shape (403, never a 400 first). Runs after the onRequest guard below (401, 404).
+    const adminsOnly = async (request: FastifyRequest) => {
+      if (currentUser(request).role === 'client_viewer') throw new AppError('forbidden', "Only an admin of this client changes its appointments");
+    };
 
     app.addHook('onRequest', authenticate);
     app.addHook('onRequest', async (request, reply) => {
@@ -169,6 +186,92 @@ export function clientApiRoutes(deps: Deps): FastifyPluginAsync {
         },
       },
       async (request) => service.listAppointments(request.params.clientId, timezoneOf(clientOf(request)), request.query),
+    );
+
+    app.get(
+      '/:clientId/appointments/free-slots',
+      {
+        schema: {
+          tags: TAGS,
+          security,
+          summary: "A day's free appointment slots in the client's timezone (what a reschedule may pick)",
+          params: clientParams,
+          querystring: freeSlotsQuery,
+          response: { 200: freeSlotsSchema },
+        },
+      },
+      async (request) => changes.freeSlots(clientOf(request), request.query.date),
+    );
+
+    app.post(
+      '/:clientId/appointments/:appointmentId/cancel',
+      {
+        preValidation: adminsOnly,
+        schema: {
+          tags: TAGS,
+          security,
+          summary: 'Cancel an upcoming appointment (client admins)',
+          description:
+            "Removes it from the client's calendar (Zoho too), emits appointment.cancelled and writes the audit log. " +
+            'Cancelling a cancelled appointment changes nothing and answers 200 with `changed: false`. ' +
+            'Errors: 403 for a viewer, 404 for an unknown id, 409 `appointment_in_past` once it has started.',
+          params: appointmentParams,
+          response: { 200: appointmentChange },
+        },
+      },
+      async (request) =>
+        changes.cancel({ userId: currentUser(request).id, requestId: request.id }, clientOf(request), request.params.appointmentId),
+    );
+
+    app.post(
+      '/:clientId/appointments/:appointmentId/reschedule',
+      {
+        preValidation: adminsOnly,
+        schema: {
+          tags: TAGS,
+          security,
+          summary: 'Move an upcoming appointment to another free slot (client admins)',
+          description:
+            'The same rules as the agent booking: business hours and holidays (422 `outside_hours`), the slot grid, notice and horizon (422 `invalid_time`), ' +
+            'other bookings and busy calendar time (409 `slot_taken`, with free times nearby in the message). Moving it to where it already is changes nothing (`changed: false`). ' +
+            "Updates the client's calendar (Zoho too), emits appointment.rescheduled and writes the audit log. 409 `appointment_in_past` / `appointment_cancelled`.",
+          params: appointmentParams,
+          body: rescheduleBody,
+          response: { 200: appointmentChange },
+        },
+      },
+      async (request) =>
+        changes.reschedule({ userId: currentUser(request).id, requestId: request.id }, clientOf(request), request.params.appointmentId, request.body.start),
+    );
+
+    app.get(
+      '/:clientId/customers',
+      {
+        schema: {
+          tags: TAGS,
+          security,
+          summary: "The client's callers, most recent call first",
+          description: 'Cursor-paginated. Counts of calls, appointments and messages per caller.',
+          params: clientParams,
+          querystring: listCustomersQuery,
+          response: { 200: customerPage },
+        },
+      },
+      async (request) => service.listCustomers(request.params.clientId, request.query),
+    );
+
+    app.get(
+      '/:clientId/customers/:customerId',
+      {
+        schema: {
+          tags: TAGS,
+          security,
+          summary: "One caller with their calls, appointments and messages",
+          params: customerParams,
+          response: { 200: customerDetail },
+        },
+      },
+      async (request) => service.getCustomer(request.params.clientId, request.params.customerId),
     );
 
     app.get(

@@ -193,3 +193,68 @@ export const settingsSchema = z.object({
   }),
 });
 export type SettingsView = z.infer<typeof settingsSchema>;
+
+export const appointmentParams = clientParams.extend({
+  appointmentId: z.string().min(1).max(100).describe('The appointment id (a uuid; anything else is 404).'),
+});
+
+export const rescheduleBody = z
+  .object({
+    start: z
+      .string()
+      .min(1)
+      .max(64)
+      .describe("New start: ISO-8601 with offset, or local wall-clock time without one (read in the client's timezone). The length stays the client's `calendar.appointment_minutes`."),
+  })
+  .strict();
+
+export const appointmentChange = z.object({
+  appointment: appointmentSchema,
+  changed: z.boolean().describe('false when the appointment already was so (a retried or double-clicked request changes nothing).'),
+});
+
+export const freeSlotsQuery = z.object({
+  date: z.iso.date().describe("A day (YYYY-MM-DD) in the client's timezone."),
+});
+
+export const freeSlotsSchema = z.object({
+  timezone: z.string().describe('IANA zone the slots are local to.'),
+  date: z.string(),
+  slots: z
+    .array(z.object({ start: z.string().describe('ISO-8601 with the client offset.'), end: z.string() }))
+    .describe('Bookable starts that day under the business hours, holidays, notice and existing appointments.'),
+});
+export type FreeSlotsView = z.infer<typeof freeSlotsSchema>;
+
+export const listCustomersQuery = z.object({
+  ...pageQuery,
+  q: z.string().trim().min(1).max(100).optional().describe('A phone-like text matches the number (digits only); other text the name.'),
+});
+export type ListCustomersQuery = z.infer<typeof listCustomersQuery>;
+
+export const customerSummary = z.object({
+  id: z.string(),
+  phone: z.string().describe('E.164.'),
+  name: z.string().nullable(),
+  email: z.string().nullable(),
+  opted_out_at: nullableTime.describe('When they texted STOP (or the provider reported it); null when they may be texted.'),
+  last_call_at: nullableTime,
+  call_count: z.number(),
+  appointment_count: z.number(),
+  message_count: z.number(),
+  created_at: isoTime,
+});
+export type CustomerSummary = z.infer<typeof customerSummary>;
+
+export const customerPage = z.object({ data: z.array(customerSummary), next_cursor: z.string().nullable() });
+
+export const customerParams = clientParams.extend({
+  customerId: z.string().min(1).max(100).describe('The customer id (a uuid; anything else is 404).'),
+});
+
+export const customerDetail = customerSummary.extend({
+  calls: z.array(callSummary).describe('Newest first, at most 100.'),
+  appointments: z.array(appointmentSchema).describe('Latest start first, at most 100.'),
+  messages: z.array(messageSchema).describe('Newest first, at most 100.'),
+});
+export type CustomerDetail = z.infer<typeof customerDetail>;

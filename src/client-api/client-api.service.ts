@@ -20,6 +20,14 @@ import {
   listAppointmentRows,
   listCallRows,
   listMessageRows,
+  listCustomerRows,
+  findCustomerRow,
+  customerCounts,
+  customerCallRows,
+  customerAppointmentRows,
+  customerMessageRows,
+  CUSTOMER_DETAIL_ROWS,
+  type CustomerRow,
   type AppointmentRow,
   type CallFilter,
   type CallRow,
@@ -33,6 +41,9 @@ import type {
   ListAppointmentsQuery,
   ListCallsQuery,
   ListMessagesQuery,
+  ListCustomersQuery,
+  CustomerSummary,
+  CustomerDetail,
   MessageView,
   SettingsView,
 } from './client-api.schemas.ts';
@@ -104,7 +115,7 @@ function toCallSummary(row: CallRow): CallSummary {
   };
 }
 
-function toAppointment(row: AppointmentRow): AppointmentView {
+export function appointmentView(row: AppointmentRow): AppointmentView {
   return {
     id: row.id,
     call_id: row.call_id,
@@ -121,6 +132,23 @@ function toAppointment(row: AppointmentRow): AppointmentView {
     created_at: iso(row.created_at),
   };
 }
+
+function toCustomer(row: CustomerRow, counts: { appointments: number; messages: number } | undefined): CustomerSummary {
+  return {
+    id: row.id,
+    phone: row.phone,
+    name: row.name,
+    email: row.email,
+    opted_out_at: isoOrNull(row.opted_out_at),
+    last_call_at: isoOrNull(row.last_call_at),
+    call_count: Number(row.call_count),
+    appointment_count: counts?.appointments ?? 0,
+    message_count: counts?.messages ?? 0,
+    created_at: iso(row.created_at),
+  };
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function toMessage(row: MessageRow): MessageView {
   return {
@@ -274,7 +302,7 @@ export function createClientApiService(deps: { tenancy: Tenancy; publicBaseUrl: 
             created_at: iso(row.created_at),
           })),
           messages: messages.map(toMessage),
-          appointment: appointment ? toAppointment(appointment) : null,
+          appointment: appointment ? appointmentView(appointment) : null,
         };
       });
     },
@@ -288,7 +316,7 @@ export function createClientApiService(deps: { tenancy: Tenancy; publicBaseUrl: 
       const rows = await tenancy.withTenant(clientId, (tx) =>
         listAppointmentRows(tx, clientId, { status: query.status, from, to, order: query.order }, after, query.limit + 1),
       );
-      return pageOf(rows, query.limit, kind, (row) => row.id, toAppointment);
+      return pageOf(rows, query.limit, kind, (row) => row.id, appointmentView);
     },
 
     async listMessages(clientId: string, timezone: string, query: ListMessagesQuery): Promise<Page<MessageView>> {
@@ -300,6 +328,35 @@ export function createClientApiService(deps: { tenancy: Tenancy; publicBaseUrl: 
         listMessageRows(tx, clientId, { status: query.status, channel: query.channel, from, to }, after, query.limit + 1),
       );
       return pageOf(rows, query.limit, 'messages', (row) => row.id, toMessage);
+    },
+
+    /** The client's callers, most recent first, with how many calls, appointments and messages each has. */
+    async listCustomers(clientId: string, query: ListCustomersQuery): Promise<Page<CustomerSummary>> {
+      const after = query.cursor === undefined ? undefined : decodeCursor('customers', query.cursor);
+      return tenancy.withTenant(clientId, async (tx) => {
+        const rows = await listCustomerRows(tx, clientId, query.q, after, query.limit + 1);
+        const counts = await customerCounts(tx, clientId, rows.slice(0, query.limit).map((row) => row.id));
+        return pageOf(rows, query.limit, 'customers', (row) => row.id, (row) => toCustomer(row, counts.get(row.id)));
+      });
+    },
+
+    /** One caller: their calls, appointments and messages (newest first, at most CUSTOMER_DETAIL_ROWS each). */
+    async getCustomer(clientId: string, customerId: string): Promise<CustomerDetail> {
+      if (!UUID.test(customerId)) throw new AppError('not_found', 'No such customer');
+      return tenancy.withTenant(clientId, async (tx) => {
+        const row = await findCustomerRow(tx, clientId, customerId);
+        if (!row) throw new AppError('not_found', 'No such customer');
+        const counts = await customerCounts(tx, clientId, [row.id]);
+        const calls = await customerCallRows(tx, clientId, row.id, CUSTOMER_DETAIL_ROWS);
+        const appointments = await customerAppointmentRows(tx, clientId, row.id, CUSTOMER_DETAIL_ROWS);
+        const messages = await customerMessageRows(tx, clientId, row.id, CUSTOMER_DETAIL_ROWS);
+        return {
+          ...toCustomer(row, counts.get(row.id)),
+          calls: calls.map(toCallSummary),
+          appointments: appointments.map(appointmentView),
+          messages: messages.map(toMessage),
+        };
+      });
     },
 
     /**

@@ -5,7 +5,7 @@
  */
 import { AppError } from '../platform/errors.ts';
 
-export type CursorKind = 'calls' | 'appointments-asc' | 'appointments-desc' | 'messages';
+export type CursorKind = 'calls' | 'appointments-asc' | 'appointments-desc' | 'messages' | 'customers';
 
 export interface Cursor {
   /** `YYYY-MM-DDTHH:MM:SS.ffffffZ` */

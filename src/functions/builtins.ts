@@ -190,6 +190,10 @@ const rescheduleAppointment: Builtin<'reschedule_appointment'> = async (client, 
       return { result: `Done. Your appointment is now ${spokenTime(client, outcome.appointment.start)}.`, rescheduled: true, appointment_id: outcome.appointment.id, start: outcome.appointment.start };
     case 'not_found':
       return { result: "I couldn't find that appointment.", rescheduled: false };
+    case 'is_cancelled':
+      return { result: 'That appointment was cancelled. Would you like to book a new one?', rescheduled: false };
+    case 'past':
+      return { result: `That appointment on ${spokenTime(client, outcome.appointment.start)} has already passed. Would you like to book a new one?`, rescheduled: false };
     case 'slot_taken':
     case 'outside_hours':
     case 'invalid_time':
@@ -206,6 +210,7 @@ const cancelAppointment: Builtin<'cancel_appointment'> = async (client, args, ct
   if (!id) return { result: "I don't see an upcoming appointment under that number.", cancelled: false };
   const outcome = await deps.adapters.calendarFor(client).cancel(id);
   if (outcome.status === 'not_found') return { result: "I couldn't find that appointment.", cancelled: false };
+  if (outcome.status === 'past') return { result: `That appointment on ${spokenTime(client, outcome.appointment.start)} has already passed.`, cancelled: false };
   return { result: `Your appointment on ${spokenTime(client, outcome.appointment.start)} is cancelled.`, cancelled: true, appointment_id: outcome.appointment.id };
 };
 

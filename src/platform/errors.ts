@@ -29,6 +29,18 @@ export const ERROR_STATUS = {
   request_timeout: 408,
   conflict: 409,
   client_managed_by_file: 409,
+  /** The appointment's new time overlaps another booking or busy time in the calendar. */
+  slot_taken: 409,
+  /** The appointment has already started: history is not changed. */
+  appointment_in_past: 409,
+  /** A cancelled appointment is not rescheduled (book a new one). */
+  appointment_cancelled: 409,
+  /** The time is outside business hours, on a holiday, too soon (minimum notice) or beyond the booking horizon. */
+  outside_hours: 422,
+  /** Not a time the calendar can book (unparseable, in the past, not on the slot grid). */
+  invalid_time: 422,
+  /** A provider (the client's calendar, SMS or email service) refused or failed; the change was not made. */
+  provider_error: 502,
   payload_too_large: 413,
   /** A path segment longer than the router accepts. */
   uri_too_long: 414,

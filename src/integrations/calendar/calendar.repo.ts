@@ -99,7 +99,7 @@ export function createCalendarRepo(tenancy: Tenancy) {
       });
     },
 
-    /** Moves a booked appointment; undefined when the new start is already booked. */
+    /** Moves a booked appointment; undefined when the new start is already booked or it is no longer booked. */
     async move(clientId: string, id: string, range: TimeRange, then?: InSameTx): Promise<AppointmentRow | undefined> {
       const [row] = await tenancy
         .withTenant(clientId, async (tx) => {
@@ -111,7 +111,7 @@ export function createCalendarRepo(tenancy: Tenancy) {
         const moved = await tx
           .update(appointments)
           .set({ startsAt: range.start, endsAt: range.end, updatedAt: new Date() })
-          .where(and(eq(appointments.clientId, clientId), eq(appointments.id, id)))
+          .where(and(eq(appointments.clientId, clientId), eq(appointments.id, id), eq(appointments.status, 'booked')))
           .returning();
         if (moved[0]) await then?.(tx, moved[0]);
         return moved;

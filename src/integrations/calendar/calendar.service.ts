@@ -11,6 +11,7 @@ import type { DomainEventEmitter } from '../../core/domain-events.ts';
 import { ensureCallStarted } from '../../calls/calls.service.ts';
 import { toE164 } from '../../customers/phone.ts';
 import { DateTime } from 'luxon';
+import type { Tx } from '../../platform/db/database.ts';
 import type { Tenancy } from '../../platform/db/tenancy.ts';
 import { ProviderError, type ProviderContext } from '../../platform/provider-http.ts';
 import type { KeyValueCache } from '../../platform/redis.ts';
@@ -36,6 +37,7 @@ import {
 
 export type { Slot, TimeOfDay } from './slots.ts';
 export type { IntegrationHealth } from '../integration-health.ts';
+export type { AppointmentRow } from './calendar.repo.ts';
 
 /** An appointment as the agent and the API see it; times carry the client's UTC offset. */
 export interface Appointment {
@@ -76,16 +78,30 @@ export type BookResult =
   | { status: 'booked'; appointment: Appointment }
   | { status: 'slot_taken' | 'outside_hours' | 'invalid_time'; alternatives: Slot[] };
 
-export type RescheduleResult = BookResult | { status: 'not_found' };
-export type CancelResult = { status: 'cancelled'; appointment: Appointment } | { status: 'not_found' };
+/**
+ * `past`: the appointment has already started, so it is history and stays as it is.
+ * `is_cancelled`: a cancelled appointment is not moved back to life by a reschedule.
+ */
+export type RescheduleResult = BookResult | { status: 'not_found' } | { status: 'past' | 'is_cancelled'; appointment: Appointment };
+export type CancelResult = { status: 'cancelled'; appointment: Appointment } | { status: 'not_found' } | { status: 'past'; appointment: Appointment };
+
+export interface ChangeOptions {
+  /**
+   * More work in the transaction that records the change (the dashboard's audit entry), run only
+   * by the one request that made it: a retry, a double click or a concurrent duplicate runs nothing.
+   */
+  alsoInTx?: (tx: Tx, before: AppointmentRow, after: AppointmentRow) => Promise<void>;
+}
 
 export interface CalendarService {
   readonly kind: CalendarKind;
   findSlots(input?: FindSlotsInput): Promise<Slot[]>;
   book(input: BookInput): Promise<BookResult>;
-  cancel(appointmentId: string): Promise<CancelResult>;
-  reschedule(appointmentId: string, newStart: string): Promise<RescheduleResult>;
+  cancel(appointmentId: string, options?: ChangeOptions): Promise<CancelResult>;
+  reschedule(appointmentId: string, newStart: string, options?: ChangeOptions): Promise<RescheduleResult>;
   findUpcoming(input: { phone: string }): Promise<Appointment[]>;
+  /** One appointment of this client; another client's, or a malformed id, is undefined. */
+  findOne(appointmentId: string): Promise<Appointment | undefined>;
   /** Computes and caches the horizon's slots (called when a call starts, so the first question is fast). */
   warm(): Promise<void>;
   /** The calendar integration's health; `ok` when nothing was ever recorded. */
@@ -271,6 +287,78 @@ export function calendarServiceFor(client: CalendarClient, deps: CalendarDeps): 
     return { status: 'booked', appointment: toAppointment(await ensureEvent(row)) };
   }
 
+  async function cancelOnce(appointmentId: string, options: ChangeOptions): Promise<CancelResult> {
+    const row = await repo.get(clientId, appointmentId);
+    if (!row) return { status: 'not_found' };
+    if (row.status === 'cancelled') return { status: 'cancelled', appointment: toAppointment(row) };
+    if (row.startsAt.getTime() <= now().getTime()) return { status: 'past', appointment: toAppointment(row) };
+    if (row.provider === 'zoho' && row.providerEventId) {
+      const eventId = row.providerEventId;
+      await tracked(() => provider.deleteEvent({ eventId, etag: row.providerEtag ?? undefined }));
+    }
+    const cancelled = await repo.cancel(clientId, row, async (tx, after) => {
+      const event = await deps.events.emit(tx, clientId, 'appointment.cancelled', { appointment_id: after.id, call_id: after.callId, starts_at: iso(after.startsAt) }, { key: `appointment:${after.id}:cancelled` });
+      if (event) await options.alsoInTx?.(tx, row, after);
+    });
+    await invalidateSlots();
+    // Undefined: another process cancelled it meanwhile; read what it left.
+    const after = cancelled ?? (await repo.get(clientId, row.id)) ?? row;
+    return { status: 'cancelled', appointment: toAppointment(after) };
+  }
+
+  async function rescheduleOnce(appointmentId: string, newStart: string, options: ChangeOptions): Promise<RescheduleResult> {
+    const row = await repo.get(clientId, appointmentId);
+    if (!row) return { status: 'not_found' };
+    if (row.status !== 'booked') return { status: 'is_cancelled', appointment: toAppointment(row) };
+    const start = parseStart(newStart, timezone);
+    if (!start) return { status: 'invalid_time', alternatives: await alternativesNear(undefined) };
+    if (start.getTime() === row.startsAt.getTime()) return { status: 'booked', appointment: toAppointment(row) };
+    if (row.startsAt.getTime() <= now().getTime()) return { status: 'past', appointment: toAppointment(row) };
+    const check = checkStart(rules, start, now());
+    if (check !== 'ok') return { status: check, alternatives: await alternativesNear(start) };
+    const end = new Date(start.getTime() + rules.appointmentMinutes * 60_000);
+    const bufferMs = rules.bufferMinutes * 60_000;
+    const busy = (await busyIn({ start: new Date(start.getTime() - bufferMs), end: new Date(end.getTime() + bufferMs) })).filter(
+      (b) =>
+        b.id !== row.id &&
+        b.id !== (row.providerEventId ?? undefined) &&
+        // Free/busy has no ids: the appointment's own interval is not a conflict with itself.
+        !(b.id === undefined && b.start.getTime() === row.startsAt.getTime() && b.end.getTime() === row.endsAt.getTime()),
+    );
+    if (conflictsWithBusy({ start, end }, busy, rules.bufferMinutes)) {
+      return { status: 'slot_taken', alternatives: await alternativesNear(start, start) };
+    }
+    const emitRescheduled: InSameTx = async (tx, after) => {
+      const event = await deps.events.emit(
+        tx,
+        clientId,
+        'appointment.rescheduled',
+        { appointment_id: after.id, call_id: after.callId, starts_at: iso(after.startsAt), ends_at: iso(after.endsAt), previous_starts_at: iso(row.startsAt) },
+        // Named by the state it moved from (its updated_at too): A→B, B→A, A→B again are three moves.
+        { key: `appointment:${after.id}:rescheduled:${iso(row.startsAt)}>${iso(after.startsAt)}@${iso(row.updatedAt)}` },
+      );
+      if (event) await options.alsoInTx?.(tx, row, after);
+    };
+    // Our own book (internal, sandbox) is the calendar: the move is the change. With Zoho the change is done
+    // once Zoho has it too (a failure there moves the row back).
+    const moved = await repo.move(clientId, row.id, { start, end }, provider.kind !== 'zoho' ? emitRescheduled : undefined);
+    if (!moved) return { status: 'slot_taken', alternatives: await alternativesNear(start, start) };
+    await invalidateSlots();
+    if (moved.provider === 'zoho' && moved.providerEventId) {
+      const eventId = moved.providerEventId;
+      try {
+        const updated = await tracked(() => provider.updateEvent({ eventId, etag: moved.providerEtag ?? undefined }, eventFor(moved)));
+        await repo.confirmProviderChange(clientId, moved.id, updated?.etag, emitRescheduled);
+      } catch (error) {
+        // Put the row back so our book and Zoho agree; the caller hears the provider failure.
+        await repo.move(clientId, row.id, { start: row.startsAt, end: row.endsAt });
+        await invalidateSlots();
+        throw error;
+      }
+    }
+    return { status: 'booked', appointment: toAppointment(moved) };
+  }
+
   return {
     kind: provider.kind,
 
@@ -300,68 +388,19 @@ export function calendarServiceFor(client: CalendarClient, deps: CalendarDeps): 
       return singleFlight(`book:${clientId}:${key}`, () => bookOnce(input, start, key));
     },
 
-    async cancel(appointmentId) {
-      const row = await repo.get(clientId, appointmentId);
-      if (!row) return { status: 'not_found' };
-      if (row.status === 'cancelled') return { status: 'cancelled', appointment: toAppointment(row) };
-      if (row.provider === 'zoho' && row.providerEventId) {
-        const eventId = row.providerEventId;
-        await tracked(() => provider.deleteEvent({ eventId, etag: row.providerEtag ?? undefined }));
-      }
-      const cancelled =
-        (await repo.cancel(clientId, row, (tx, after) =>
-          deps.events.emit(tx, clientId, 'appointment.cancelled', { appointment_id: after.id, call_id: after.callId, starts_at: iso(after.startsAt) }, { key: `appointment:${after.id}:cancelled` }),
-        )) ?? row;
-      await invalidateSlots();
-      return { status: 'cancelled', appointment: toAppointment(cancelled) };
+    cancel(appointmentId, options = {}) {
+      // One change per appointment at a time in this process (a double click joins the first);
+      // across processes the row's state decides (repo.cancel only updates a booked row).
+      return singleFlight(`cancel:${clientId}:${appointmentId}`, () => cancelOnce(appointmentId, options));
     },
 
-    async reschedule(appointmentId, newStart) {
+    reschedule(appointmentId, newStart, options = {}) {
+      return singleFlight(`reschedule:${clientId}:${appointmentId}:${newStart}`, () => rescheduleOnce(appointmentId, newStart, options));
+    },
+
+    async findOne(appointmentId) {
       const row = await repo.get(clientId, appointmentId);
-      if (!row || row.status !== 'booked') return { status: 'not_found' };
-      const start = parseStart(newStart, timezone);
-      if (!start) return { status: 'invalid_time', alternatives: await alternativesNear(undefined) };
-      if (start.getTime() === row.startsAt.getTime()) return { status: 'booked', appointment: toAppointment(row) };
-      const check = checkStart(rules, start, now());
-      if (check !== 'ok') return { status: check, alternatives: await alternativesNear(start) };
-      const end = new Date(start.getTime() + rules.appointmentMinutes * 60_000);
-      const bufferMs = rules.bufferMinutes * 60_000;
-      const busy = (await busyIn({ start: new Date(start.getTime() - bufferMs), end: new Date(end.getTime() + bufferMs) })).filter(
-        (b) =>
-          b.id !== row.id &&
-          b.id !== (row.providerEventId ?? undefined) &&
-          // Free/busy has no ids: the appointment's own interval is not a conflict with itself.
-          !(b.id === undefined && b.start.getTime() === row.startsAt.getTime() && b.end.getTime() === row.endsAt.getTime()),
-      );
-      if (conflictsWithBusy({ start, end }, busy, rules.bufferMinutes)) {
-        return { status: 'slot_taken', alternatives: await alternativesNear(start, start) };
-      }
-      const emitRescheduled: InSameTx = (tx, after) =>
-        deps.events.emit(
-          tx,
-          clientId,
-          'appointment.rescheduled',
-          { appointment_id: after.id, call_id: after.callId, starts_at: iso(after.startsAt), ends_at: iso(after.endsAt), previous_starts_at: iso(row.startsAt) },
-          { key: `appointment:${after.id}:rescheduled:${iso(row.startsAt)}>${iso(after.startsAt)}` },
-        );
-      // Our own book (internal, sandbox) is the calendar: the move is the change. With Zoho the change is done
-      // once Zoho has it too (a failure there moves the row back).
-      const moved = await repo.move(clientId, row.id, { start, end }, provider.kind !== 'zoho' ? emitRescheduled : undefined);
-      if (!moved) return { status: 'slot_taken', alternatives: await alternativesNear(start, start) };
-      await invalidateSlots();
-      if (moved.provider === 'zoho' && moved.providerEventId) {
-        const eventId = moved.providerEventId;
-        try {
-          const updated = await tracked(() => provider.updateEvent({ eventId, etag: moved.providerEtag ?? undefined }, eventFor(moved)));
-          await repo.confirmProviderChange(clientId, moved.id, updated?.etag, emitRescheduled);
-        } catch (error) {
-          // Put the row back so our book and Zoho agree; the caller hears the provider failure.
-          await repo.move(clientId, row.id, { start: row.startsAt, end: row.endsAt });
-          await invalidateSlots();
-          throw error;
-        }
-      }
-      return { status: 'booked', appointment: toAppointment(moved) };
+      return row ? toAppointment(row) : undefined;
     },
 
     async findUpcoming({ phone }) {

@@ -82,7 +82,7 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
-                    action?: "client.create" | "client.update" | "client.disable" | "user.create" | "user.invite" | "user.update" | "keys.rotate" | "webhook_subscription.create" | "webhook_subscription.update" | "webhook_subscription.rotate_secret" | "webhook_subscription.disable" | "webhook_subscription.enable" | "webhook_subscription.delete" | "webhook_delivery.replay";
+                    action?: "client.create" | "client.update" | "client.disable" | "user.create" | "user.invite" | "user.update" | "keys.rotate" | "webhook_subscription.create" | "webhook_subscription.update" | "webhook_subscription.rotate_secret" | "webhook_subscription.disable" | "webhook_subscription.enable" | "webhook_subscription.delete" | "webhook_delivery.replay" | "appointment.cancel" | "appointment.reschedule";
                     actor?: string;
                     client_id?: string;
                     cursor?: string;
@@ -2382,6 +2382,199 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/clients/{clientId}/appointments/{appointmentId}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel an upcoming appointment (client admins)
+         * @description Removes it from the client's calendar (Zoho too), emits appointment.cancelled and writes the audit log. Cancelling a cancelled appointment changes nothing and answers 200 with `changed: false`. Errors: 403 for a viewer, 404 for an unknown id, 409 `appointment_in_past` once it has started.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The appointment id (a uuid; anything else is 404). */
+                    appointmentId: string;
+                    /** @description The client id (as in the webhook URL). */
+                    clientId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            appointment: {
+                                call_id: string | null;
+                                /** @description ISO-8601 date-time, UTC. */
+                                created_at: string;
+                                customer_email: string | null;
+                                customer_id: string | null;
+                                customer_name: string | null;
+                                customer_phone: string | null;
+                                /** @description ISO-8601 date-time, UTC. */
+                                ends_at: string;
+                                id: string;
+                                /** @description internal | zoho | sandbox (a test client's Zoho calendar without calendar.api_base_url: kept in our own book, nothing sent) */
+                                provider: string;
+                                provider_event_id: string | null;
+                                reason: string | null;
+                                /** @description ISO-8601 date-time, UTC. */
+                                starts_at: string;
+                                /** @description booked | cancelled */
+                                status: string;
+                            };
+                            /** @description false when the appointment already was so (a retried or double-clicked request changes nothing). */
+                            changed: boolean;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/clients/{clientId}/appointments/{appointmentId}/reschedule": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Move an upcoming appointment to another free slot (client admins)
+         * @description The same rules as the agent booking: business hours and holidays (422 `outside_hours`), the slot grid, notice and horizon (422 `invalid_time`), other bookings and busy calendar time (409 `slot_taken`, with free times nearby in the message). Moving it to where it already is changes nothing (`changed: false`). Updates the client's calendar (Zoho too), emits appointment.rescheduled and writes the audit log. 409 `appointment_in_past` / `appointment_cancelled`.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The appointment id (a uuid; anything else is 404). */
+                    appointmentId: string;
+                    /** @description The client id (as in the webhook URL). */
+                    clientId: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description New start: ISO-8601 with offset, or local wall-clock time without one (read in the client's timezone). The length stays the client's `calendar.appointment_minutes`. */
+                        start: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            appointment: {
+                                call_id: string | null;
+                                /** @description ISO-8601 date-time, UTC. */
+                                created_at: string;
+                                customer_email: string | null;
+                                customer_id: string | null;
+                                customer_name: string | null;
+                                customer_phone: string | null;
+                                /** @description ISO-8601 date-time, UTC. */
+                                ends_at: string;
+                                id: string;
+                                /** @description internal | zoho | sandbox (a test client's Zoho calendar without calendar.api_base_url: kept in our own book, nothing sent) */
+                                provider: string;
+                                provider_event_id: string | null;
+                                reason: string | null;
+                                /** @description ISO-8601 date-time, UTC. */
+                                starts_at: string;
+                                /** @description booked | cancelled */
+                                status: string;
+                            };
+                            /** @description false when the appointment already was so (a retried or double-clicked request changes nothing). */
+                            changed: boolean;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/clients/{clientId}/appointments/free-slots": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A day's free appointment slots in the client's timezone (what a reschedule may pick) */
+        get: {
+            parameters: {
+                query: {
+                    /** @description A day (YYYY-MM-DD) in the client's timezone. */
+                    date: string;
+                };
+                header?: never;
+                path: {
+                    /** @description The client id (as in the webhook URL). */
+                    clientId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            date: string;
+                            /** @description Bookable starts that day under the business hours, holidays, notice and existing appointments. */
+                            slots: {
+                                end: string;
+                                /** @description ISO-8601 with the client offset. */
+                                start: string;
+                            }[];
+                            /** @description IANA zone the slots are local to. */
+                            timezone: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/clients/{clientId}/calls": {
         parameters: {
             query?: never;
@@ -2646,6 +2839,195 @@ export interface paths {
                             transcript: string | null;
                             /** @description Retell's utterances: [{ role, content, words }]. */
                             transcript_object: unknown;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/clients/{clientId}/customers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The client's callers, most recent call first
+         * @description Cursor-paginated. Counts of calls, appointments and messages per caller.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description `next_cursor` from the previous page, unchanged. */
+                    cursor?: string;
+                    /** @description Page size, 1-200. */
+                    limit?: number;
+                    /** @description A phone-like text matches the number (digits only); other text the name. */
+                    q?: string;
+                };
+                header?: never;
+                path: {
+                    /** @description The client id (as in the webhook URL). */
+                    clientId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: {
+                                appointment_count: number;
+                                call_count: number;
+                                /** @description ISO-8601 date-time, UTC. */
+                                created_at: string;
+                                email: string | null;
+                                id: string;
+                                last_call_at: string | null;
+                                message_count: number;
+                                name: string | null;
+                                /** @description When they texted STOP (or the provider reported it); null when they may be texted. */
+                                opted_out_at: string | null;
+                                /** @description E.164. */
+                                phone: string;
+                            }[];
+                            next_cursor: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/clients/{clientId}/customers/{customerId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One caller with their calls, appointments and messages */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The client id (as in the webhook URL). */
+                    clientId: string;
+                    /** @description The customer id (a uuid; anything else is 404). */
+                    customerId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            appointment_count: number;
+                            /** @description Latest start first, at most 100. */
+                            appointments: {
+                                call_id: string | null;
+                                /** @description ISO-8601 date-time, UTC. */
+                                created_at: string;
+                                customer_email: string | null;
+                                customer_id: string | null;
+                                customer_name: string | null;
+                                customer_phone: string | null;
+                                /** @description ISO-8601 date-time, UTC. */
+                                ends_at: string;
+                                id: string;
+                                /** @description internal | zoho | sandbox (a test client's Zoho calendar without calendar.api_base_url: kept in our own book, nothing sent) */
+                                provider: string;
+                                provider_event_id: string | null;
+                                reason: string | null;
+                                /** @description ISO-8601 date-time, UTC. */
+                                starts_at: string;
+                                /** @description booked | cancelled */
+                                status: string;
+                            }[];
+                            call_count: number;
+                            /** @description Newest first, at most 100. */
+                            calls: {
+                                agent_id: string | null;
+                                call_id: string;
+                                /** @description ISO-8601 date-time, UTC. */
+                                created_at: string;
+                                /** @description inbound | outbound */
+                                direction: string | null;
+                                disconnection_reason: string | null;
+                                duration_ms: number | null;
+                                ended_at: string | null;
+                                from_number: string | null;
+                                /** @enum {string} */
+                                outcome: "booked" | "message" | "voicemail" | "no_answer" | "other";
+                                recording_url: string | null;
+                                sentiment: string | null;
+                                started_at: string | null;
+                                /** @description Retell's call_status: registered | not_connected | ongoing | ended | error */
+                                status: string | null;
+                                successful: boolean | null;
+                                summary: string | null;
+                                to_number: string | null;
+                            }[];
+                            /** @description ISO-8601 date-time, UTC. */
+                            created_at: string;
+                            email: string | null;
+                            id: string;
+                            last_call_at: string | null;
+                            message_count: number;
+                            /** @description Newest first, at most 100. */
+                            messages: {
+                                attempts: number;
+                                body: string;
+                                call_id: string | null;
+                                /** @description sms | email */
+                                channel: string;
+                                /** @description ISO-8601 date-time, UTC. */
+                                created_at: string;
+                                delivered_at: string | null;
+                                error_code: string | null;
+                                error_message: string | null;
+                                from_address: string | null;
+                                id: string;
+                                /** @description confirmation | followup | summary | caller_email | message_taken | link | … */
+                                kind: string;
+                                provider: string;
+                                segments: number | null;
+                                sent_at: string | null;
+                                /** @description pending | sending | sent | delivered | failed | unknown | suppressed | sandbox | held */
+                                status: string;
+                                subject: string | null;
+                                to_address: string;
+                            }[];
+                            name: string | null;
+                            /** @description When they texted STOP (or the provider reported it); null when they may be texted. */
+                            opted_out_at: string | null;
+                            /** @description E.164. */
+                            phone: string;
                         };
                     };
                 };

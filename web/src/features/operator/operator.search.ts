@@ -23,6 +23,8 @@ export const AUDIT_ACTION_LABELS: Record<AuditAction, string> = {
   'webhook_subscription.enable': 'Webhook enabled',
   'webhook_subscription.delete': 'Webhook deleted',
   'webhook_delivery.replay': 'Webhook delivery replayed',
+  'appointment.cancel': 'Appointment cancelled',
+  'appointment.reschedule': 'Appointment rescheduled',
 };
 export const CLIENT_STATUSES = Object.keys(CLIENT_STATUS_LABELS) as ClientStatus[];
 export const ROLES = Object.keys(ROLE_LABELS) as Role[];
