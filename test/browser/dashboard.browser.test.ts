@@ -15,7 +15,7 @@ import { formatCount, formatDuration, formatPercent } from '../../web/src/lib/fo
 import { ROOT } from '../helpers/paths.ts';
 import { agentFor, callEvent, retellKeyFor } from '../helpers/retell.ts';
 import { signRetellBody } from '../../src/webhooks/retell/retell-signature.ts';
-import { tempDir, testClientConfig, uniqueId, writeClientFile } from '../helpers/test-app.ts';
+import { migratedDataDir, tempDir, testClientConfig, uniqueId, writeClientFile } from '../helpers/test-app.ts';
 import { dropSchema, TEST_DATABASE_URL } from '../helpers/test-db.ts';
 import { freePort } from '../helpers/processes.ts';
 import { clearSession, createUserWithCli, ensureBundle, launchBrowser, screenshots, seriousViolations, settled, startServer, watchConsole, type ServerProcess } from './browser-harness.ts';
@@ -96,17 +96,21 @@ describe('the dashboard in a browser', () => {
     writeClientFile(clientsDir, clientConfig(clientB, nameB));
     // A broken file: the operator must see it and why.
     writeClientFile(clientsDir, { client_id: clientBroken, name: 'Broken Salon', retell: { agent_ids: [] } });
+    const port = await freePort();
     const env: Record<string, string> = {
-      DATA_DIR: tempDir('web-data-'),
+      // Not a first start (accounts.browser.test.ts is): the embedded database is migrated already.
+      DATA_DIR: migratedDataDir('web-data-'),
       CLIENTS_DIR: clientsDir,
+      PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
       ...(TEST_DATABASE_URL ? { DATABASE_URL: TEST_DATABASE_URL, QUEUE_SCHEMA } : {}),
     };
-    await createUserWithCli(env, { email: users.operator, password, role: 'platform_admin' });
-    await createUserWithCli(env, { email: users.ownerA, password, role: 'client_admin', clientId: clientA });
-    await createUserWithCli(env, { email: users.ownerB, password, role: 'client_admin', clientId: clientB });
-    const port = await freePort();
-    env.PUBLIC_BASE_URL = `http://127.0.0.1:${port}`;
     server = await startServer(env, port);
+    // Through the running server's share of its embedded database (or PostgreSQL), all three at once.
+    await Promise.all([
+      createUserWithCli(env, { email: users.operator, password, role: 'platform_admin' }),
+      createUserWithCli(env, { email: users.ownerA, password, role: 'client_admin', clientId: clientA }),
+      createUserWithCli(env, { email: users.ownerB, password, role: 'client_admin', clientId: clientB }),
+    ]);
 
     const simulate = async (clientId: string, scenarios: Scenario[]) => {
       const ids: string[] = [];

@@ -2,9 +2,10 @@
  * Builds the real app on a test database with a temp clients folder and captured logs.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { inject } from 'vitest';
 import { buildApp } from '../../src/app.ts';
 import type { JobCatalogue } from '../../src/core/dispatch.ts';
 import { JOB_CATALOGUE } from '../../src/core/router.ts';
@@ -23,6 +24,19 @@ export function uniqueId(prefix = 'c'): string {
 export function tempDir(prefix = 'xlnc-'): string {
   mkdirSync(TMP_DIR, { recursive: true });
   return mkdtempSync(join(TMP_DIR, prefix));
+}
+
+/**
+ * A DATA_DIR whose embedded database is already migrated (a copy of the run's template folder), for
+ * server processes whose test is not about a first start: a fresh folder costs each server start
+ * several CPU-seconds of initdb and migrations. The first start stays covered where it is the point
+ * (server-process, cli-with-server, the accounts browser test, the README tour, the production image).
+ * With DATABASE_URL in the server's environment the folder's database goes unused.
+ */
+export function migratedDataDir(prefix = 'data-'): string {
+  const dir = tempDir(prefix);
+  cpSync(join(inject('templateDataDir'), 'pglite'), join(dir, 'pglite'), { recursive: true });
+  return dir;
 }
 
 export function writeClientFile(dir: string, config: { client_id: string } & Record<string, unknown>): string {
