@@ -196,3 +196,12 @@ export async function listAttempts(tx: Tx, clientId: string, deliveryId: string)
     .where(and(eq(webhookDeliveryAttempts.clientId, clientId), eq(webhookDeliveryAttempts.deliveryId, deliveryId)))
     .orderBy(asc(webhookDeliveryAttempts.attempt), asc(webhookDeliveryAttempts.id));
 }
+
+/** Each subscription's newest delivery (one row per subscription that has any). */
+export async function latestDeliveries(tx: Tx, clientId: string): Promise<DeliveryRow[]> {
+  return tx
+    .selectDistinctOn([webhookDeliveries.subscriptionId])
+    .from(webhookDeliveries)
+    .where(eq(webhookDeliveries.clientId, clientId))
+    .orderBy(webhookDeliveries.subscriptionId, desc(webhookDeliveries.createdAt), desc(webhookDeliveries.id));
+}

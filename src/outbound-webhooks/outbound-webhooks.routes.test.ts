@@ -68,6 +68,7 @@ describe('outbound webhook API', () => {
     expect(list.statusCode).toBe(200);
     expect(list.json().items).toMatchObject([{ id: subA, url: 'https://hooks.example.com/xlnc', status: 'active', event_types: ['appointment.booked', 'call.completed'] }]);
     expect(list.body).not.toContain(secretA);
+    expect(list.json().items[0].last_delivery).toMatchObject({ id: deliveryA, status: 'pending', last_status_code: null });
     expect(list.json().items[0].secret_hint).toBe(`••••${secretA.slice(-4)}`);
     const stored = await t.deps.tenancy.withTenant(a, (tx) => tx.execute(`select secret from webhook_subscriptions where id = '${subA}'`));
     const sealed = (stored as { rows: { secret: string }[] }).rows[0]!.secret;

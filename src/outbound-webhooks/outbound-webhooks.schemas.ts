@@ -59,6 +59,8 @@ export const rotateSecretBody = z
   })
   .strict();
 
+export const deliveryStatuses = ['pending', 'waiting', 'succeeded', 'dead'] as const;
+
 export const subscriptionView = z.object({
   id: z.uuid(),
   client_id: z.string(),
@@ -71,6 +73,10 @@ export const subscriptionView = z.object({
   failing_since: z.string().nullable().describe('Every attempt since this time failed; 24 h of it disables the subscription.'),
   secret_hint: z.string().describe('The last characters of the current secret.'),
   previous_secret_valid_until: z.string().nullable().describe('During a rotation: until when the old secret signs too.'),
+  last_delivery: z
+    .object({ id: z.uuid(), status: z.enum(deliveryStatuses), last_status_code: z.number().int().nullable(), created_at: z.string(), delivered_at: z.string().nullable() })
+    .nullable()
+    .describe('The newest delivery to this subscription (null: none yet).'),
   created_at: z.string(),
   updated_at: z.string(),
 });
@@ -80,8 +86,6 @@ export const subscriptionList = z.object({ items: z.array(subscriptionView) });
 export const subscriptionWithSecret = subscriptionView.extend({
   secret: z.string().describe('The `whsec_` signing secret: shown only in this answer.'),
 });
-
-export const deliveryStatuses = ['pending', 'waiting', 'succeeded', 'dead'] as const;
 
 export const deliveryView = z.object({
   id: z.uuid(),

@@ -19,6 +19,7 @@ import {
   findDelivery,
   findSubscription,
   insertSubscription,
+  latestDeliveries,
   listAttempts,
   listDeliveries,
   listSubscriptions,
@@ -27,7 +28,7 @@ import {
   type DeliveryRow,
   type SubscriptionRow,
 } from './outbound-webhooks.repo.ts';
-import type { DeliveryView, SubscriptionView } from './outbound-webhooks.schemas.ts';
+import { deliveryStatuses, type DeliveryView, type SubscriptionView } from './outbound-webhooks.schemas.ts';
 import { ORDERED_EVENT_TYPES, replayDelivery, webhookIdOf } from './webhook-delivery.ts';
 
 /** Subscriptions per client: each event fans out to every one of them. */
@@ -80,7 +81,9 @@ export function createOutboundWebhooksService(deps: OutboundWebhooksServiceDeps)
     if (problem) throw new AppError('invalid_payload', `url: ${problem}`);
   };
 
-  const view = (row: SubscriptionRow): SubscriptionView => {
+  const deliveryStatus = (status: string) => deliveryStatuses.find((s) => s === status) ?? 'pending';
+
+  const view = (row: SubscriptionRow, last?: DeliveryRow): SubscriptionView => {
     const rotating = row.previousSecret !== null && row.previousSecretExpiresAt !== null && row.previousSecretExpiresAt > now();
     return {
       id: row.id,
@@ -94,6 +97,9 @@ export function createOutboundWebhooksService(deps: OutboundWebhooksServiceDeps)
       failing_since: iso(row.failingSince),
       secret_hint: maskSecret(deps.sealer.open(row.secret)),
       previous_secret_valid_until: rotating ? iso(row.previousSecretExpiresAt) : null,
+      last_delivery: last
+        ? { id: last.id, status: deliveryStatus(last.status), last_status_code: last.lastStatusCode, created_at: last.createdAt.toISOString(), delivered_at: iso(last.deliveredAt) }
+        : null,
       created_at: row.createdAt.toISOString(),
       updated_at: row.updatedAt.toISOString(),
     };
@@ -107,7 +113,7 @@ export function createOutboundWebhooksService(deps: OutboundWebhooksServiceDeps)
     event_type: row.eventType,
     event_seq: row.eventSeq,
     ordered: row.ordered,
-    status: (['pending', 'waiting', 'succeeded', 'dead'] as const).find((s) => s === row.status) ?? 'pending',
+    status: deliveryStatus(row.status),
     attempts: row.attempts,
     last_status_code: row.lastStatusCode,
     last_latency_ms: row.lastLatencyMs,
@@ -144,7 +150,9 @@ export function createOutboundWebhooksService(deps: OutboundWebhooksServiceDeps)
     },
 
     async list(clientId: string): Promise<SubscriptionView[]> {
-      return (await deps.tenancy.withTenant(clientId, (tx) => listSubscriptions(tx, clientId))).map(view);
+      const { rows, latest } = await deps.tenancy.withTenant(clientId, async (tx) => ({ rows: await listSubscriptions(tx, clientId), latest: await latestDeliveries(tx, clientId) }));
+      const bySubscription = new Map(latest.map((d) => [d.subscriptionId, d]));
+      return rows.map((row) => view(row, bySubscription.get(row.id)));
     },
 
     async get(clientId: string, id: string): Promise<SubscriptionView> {

@@ -14,6 +14,7 @@ import { parseCallsSearch } from './features/calls/calls.search.ts';
 import { parseMessagesSearch } from './features/messages/messages.search.ts';
 import { parseAlertsSearch, parseAuditSearch, parseClientsSearch, parseUsersSearch } from './features/operator/operator.search.ts';
 import { parseOverviewSearch } from './features/overview/overview.search.ts';
+import { parseDeliveriesSearch } from './features/webhooks/webhooks.search.ts';
 import { AppShell } from './features/shell/app-shell.tsx';
 import { NotFoundPage, RouteError } from './features/shell/route-states.tsx';
 
@@ -200,6 +201,19 @@ const settingsRoute = createRoute({
   component: lazyRouteComponent(() => import('./features/settings/settings-page.tsx'), 'SettingsPage'),
 });
 
+const webhooksRoute = createRoute({
+  getParentRoute: () => clientRoute,
+  path: '/webhooks',
+  component: lazyRouteComponent(() => import('./features/webhooks/webhooks-page.tsx'), 'WebhooksPage'),
+});
+
+const webhookDeliveriesRoute = createRoute({
+  getParentRoute: () => clientRoute,
+  path: '/webhooks/$subscriptionId',
+  validateSearch: parseDeliveriesSearch,
+  component: lazyRouteComponent(() => import('./features/webhooks/webhook-deliveries-page.tsx'), 'WebhookDeliveriesPage'),
+});
+
 const clientUsersRoute = createRoute({
   getParentRoute: () => clientRoute,
   path: '/users',
@@ -219,7 +233,7 @@ const routeTree = rootRoute.addChildren([
     homeRoute,
     accountRoute,
     operatorRoute.addChildren([operatorClientsRoute, operatorAlertsRoute, operatorUsersRoute, operatorAuditRoute]),
-    clientRoute.addChildren([overviewRoute, liveRoute, callsRoute, callRoute, appointmentsRoute, messagesRoute, settingsRoute, clientUsersRoute]),
+    clientRoute.addChildren([overviewRoute, liveRoute, callsRoute, callRoute, appointmentsRoute, messagesRoute, settingsRoute, webhooksRoute, webhookDeliveriesRoute, clientUsersRoute]),
   ]),
 ]);
 

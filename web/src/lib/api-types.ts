@@ -783,6 +783,16 @@ export interface paths {
                                 failing_since: string | null;
                                 /** Format: uuid */
                                 id: string;
+                                /** @description The newest delivery to this subscription (null: none yet). */
+                                last_delivery: {
+                                    created_at: string;
+                                    delivered_at: string | null;
+                                    /** Format: uuid */
+                                    id: string;
+                                    last_status_code: number | null;
+                                    /** @enum {string} */
+                                    status: "pending" | "waiting" | "succeeded" | "dead";
+                                } | null;
                                 /** @description During a rotation: until when the old secret signs too. */
                                 previous_secret_valid_until: string | null;
                                 /** @description The last characters of the current secret. */
@@ -840,6 +850,16 @@ export interface paths {
                             failing_since: string | null;
                             /** Format: uuid */
                             id: string;
+                            /** @description The newest delivery to this subscription (null: none yet). */
+                            last_delivery: {
+                                created_at: string;
+                                delivered_at: string | null;
+                                /** Format: uuid */
+                                id: string;
+                                last_status_code: number | null;
+                                /** @enum {string} */
+                                status: "pending" | "waiting" | "succeeded" | "dead";
+                            } | null;
                             /** @description During a rotation: until when the old secret signs too. */
                             previous_secret_valid_until: string | null;
                             /** @description The `whsec_` signing secret: shown only in this answer. */
@@ -900,6 +920,16 @@ export interface paths {
                             failing_since: string | null;
                             /** Format: uuid */
                             id: string;
+                            /** @description The newest delivery to this subscription (null: none yet). */
+                            last_delivery: {
+                                created_at: string;
+                                delivered_at: string | null;
+                                /** Format: uuid */
+                                id: string;
+                                last_status_code: number | null;
+                                /** @enum {string} */
+                                status: "pending" | "waiting" | "succeeded" | "dead";
+                            } | null;
                             /** @description During a rotation: until when the old secret signs too. */
                             previous_secret_valid_until: string | null;
                             /** @description The last characters of the current secret. */
@@ -987,6 +1017,16 @@ export interface paths {
                             failing_since: string | null;
                             /** Format: uuid */
                             id: string;
+                            /** @description The newest delivery to this subscription (null: none yet). */
+                            last_delivery: {
+                                created_at: string;
+                                delivered_at: string | null;
+                                /** Format: uuid */
+                                id: string;
+                                last_status_code: number | null;
+                                /** @enum {string} */
+                                status: "pending" | "waiting" | "succeeded" | "dead";
+                            } | null;
                             /** @description During a rotation: until when the old secret signs too. */
                             previous_secret_valid_until: string | null;
                             /** @description The last characters of the current secret. */
@@ -1053,6 +1093,16 @@ export interface paths {
                             failing_since: string | null;
                             /** Format: uuid */
                             id: string;
+                            /** @description The newest delivery to this subscription (null: none yet). */
+                            last_delivery: {
+                                created_at: string;
+                                delivered_at: string | null;
+                                /** Format: uuid */
+                                id: string;
+                                last_status_code: number | null;
+                                /** @enum {string} */
+                                status: "pending" | "waiting" | "succeeded" | "dead";
+                            } | null;
                             /** @description During a rotation: until when the old secret signs too. */
                             previous_secret_valid_until: string | null;
                             /** @description The `whsec_` signing secret: shown only in this answer. */
@@ -3809,6 +3859,16 @@ export interface paths {
                                 failing_since: string | null;
                                 /** Format: uuid */
                                 id: string;
+                                /** @description The newest delivery to this subscription (null: none yet). */
+                                last_delivery: {
+                                    created_at: string;
+                                    delivered_at: string | null;
+                                    /** Format: uuid */
+                                    id: string;
+                                    last_status_code: number | null;
+                                    /** @enum {string} */
+                                    status: "pending" | "waiting" | "succeeded" | "dead";
+                                } | null;
                                 /** @description During a rotation: until when the old secret signs too. */
                                 previous_secret_valid_until: string | null;
                                 /** @description The last characters of the current secret. */
@@ -3866,6 +3926,16 @@ export interface paths {
                             failing_since: string | null;
                             /** Format: uuid */
                             id: string;
+                            /** @description The newest delivery to this subscription (null: none yet). */
+                            last_delivery: {
+                                created_at: string;
+                                delivered_at: string | null;
+                                /** Format: uuid */
+                                id: string;
+                                last_status_code: number | null;
+                                /** @enum {string} */
+                                status: "pending" | "waiting" | "succeeded" | "dead";
+                            } | null;
                             /** @description During a rotation: until when the old secret signs too. */
                             previous_secret_valid_until: string | null;
                             /** @description The `whsec_` signing secret: shown only in this answer. */
@@ -3926,6 +3996,16 @@ export interface paths {
                             failing_since: string | null;
                             /** Format: uuid */
                             id: string;
+                            /** @description The newest delivery to this subscription (null: none yet). */
+                            last_delivery: {
+                                created_at: string;
+                                delivered_at: string | null;
+                                /** Format: uuid */
+                                id: string;
+                                last_status_code: number | null;
+                                /** @enum {string} */
+                                status: "pending" | "waiting" | "succeeded" | "dead";
+                            } | null;
                             /** @description During a rotation: until when the old secret signs too. */
                             previous_secret_valid_until: string | null;
                             /** @description The last characters of the current secret. */
@@ -4013,6 +4093,16 @@ export interface paths {
                             failing_since: string | null;
                             /** Format: uuid */
                             id: string;
+                            /** @description The newest delivery to this subscription (null: none yet). */
+                            last_delivery: {
+                                created_at: string;
+                                delivered_at: string | null;
+                                /** Format: uuid */
+                                id: string;
+                                last_status_code: number | null;
+                                /** @enum {string} */
+                                status: "pending" | "waiting" | "succeeded" | "dead";
+                            } | null;
                             /** @description During a rotation: until when the old secret signs too. */
                             previous_secret_valid_until: string | null;
                             /** @description The last characters of the current secret. */
@@ -4079,6 +4169,16 @@ export interface paths {
                             failing_since: string | null;
                             /** Format: uuid */
                             id: string;
+                            /** @description The newest delivery to this subscription (null: none yet). */
+                            last_delivery: {
+                                created_at: string;
+                                delivered_at: string | null;
+                                /** Format: uuid */
+                                id: string;
+                                last_status_code: number | null;
+                                /** @enum {string} */
+                                status: "pending" | "waiting" | "succeeded" | "dead";
+                            } | null;
                             /** @description During a rotation: until when the old secret signs too. */
                             previous_secret_valid_until: string | null;
                             /** @description The `whsec_` signing secret: shown only in this answer. */

@@ -15,7 +15,8 @@ export const isApiError = (error: unknown, status?: number): error is ApiError =
 type GetPaths = { [P in keyof paths]: paths[P] extends { get: object } ? P : never }[keyof paths];
 type PostPaths = { [P in keyof paths]: paths[P] extends { post: object } ? P : never }[keyof paths];
 type PatchPaths = { [P in keyof paths]: paths[P] extends { patch: object } ? P : never }[keyof paths];
-type Op<P extends keyof paths, M extends 'get' | 'post' | 'patch'> = paths[P][M];
+type DeletePaths = { [P in keyof paths]: paths[P] extends { delete: object } ? P : never }[keyof paths];
+type Op<P extends keyof paths, M extends 'get' | 'post' | 'patch' | 'delete'> = paths[P][M];
 type Json<R> = R extends { content: { 'application/json': infer B } } ? B : undefined;
 
 export type ResponseOf<P extends keyof paths, M extends 'get' | 'post' | 'patch' = 'get'> =
@@ -29,11 +30,11 @@ export type ResponseOf<P extends keyof paths, M extends 'get' | 'post' | 'patch'
           : undefined
     : never;
 export type QueryOf<P extends GetPaths> = Op<P, 'get'> extends { parameters: { query?: infer Q } } ? NonNullable<Q> : never;
-type PathParamsOf<P extends keyof paths, M extends 'get' | 'post' | 'patch'> = Op<P, M> extends { parameters: { path: infer A } } ? A : never;
+type PathParamsOf<P extends keyof paths, M extends 'get' | 'post' | 'patch' | 'delete'> = Op<P, M> extends { parameters: { path: infer A } } ? A : never;
 type BodyOf<P extends PostPaths> = Op<P, 'post'> extends { requestBody?: { content: { 'application/json': infer B } } } ? B : never;
 type PatchBodyOf<P extends PatchPaths> = Op<P, 'patch'> extends { requestBody?: { content: { 'application/json': infer B } } } ? B : never;
 
-interface RequestOptions<P extends keyof paths, M extends 'get' | 'post' | 'patch'> {
+interface RequestOptions<P extends keyof paths, M extends 'get' | 'post' | 'patch' | 'delete'> {
   path?: PathParamsOf<P, M> extends never ? undefined : PathParamsOf<P, M>;
   signal?: AbortSignal | undefined;
 }
@@ -127,6 +128,12 @@ export const api = {
       signal: options.signal ?? null,
     });
     return (response.status === 204 ? undefined : await response.json()) as ResponseOf<P, 'patch'>;
+  },
+
+  /** A DELETE (answered 204, no body). */
+  async delete<P extends DeletePaths>(template: P, options: RequestOptions<P, 'delete'> = {}): Promise<void> {
+    const url = buildUrl(template, options.path as Record<string, string> | undefined);
+    await send(url, { method: 'DELETE', signal: options.signal ?? null });
   },
 
   /** A POST whose answer is NDJSON (one JSON value per line), handed to `onLine` as each line arrives. */

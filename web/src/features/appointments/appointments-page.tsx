@@ -5,8 +5,8 @@ import { useMemo } from 'react';
 import { addDays, todayIn } from '../../lib/dates.ts';
 import { formatDateTime, formatPhone } from '../../lib/format.ts';
 import { Badge, statusTone } from '../../ui/badge.tsx';
-import { DataTable, type TableFeatureSet } from '../../ui/data-table.tsx';
-import { Pager } from '../../ui/pager.tsx';
+import type { TableFeatureSet } from '../../ui/data-table.tsx';
+import { PagedTable } from '../../ui/paged-table.tsx';
 import { Empty, PageHeader, QueryState } from '../../ui/states.tsx';
 import { CallLink } from '../calls/call-link.tsx';
 import { settingsQueries, timezoneOf } from '../settings/settings.queries.ts';
@@ -82,15 +82,15 @@ export function AppointmentsPage() {
         empty={<Empty title={when === 'upcoming' ? 'No upcoming appointments' : 'No past appointments'}>Appointments your receptionist books show up here.</Empty>}
       >
         {(page) => (
-          <>
-            <DataTable caption="Appointments" columns={tableColumns} data={page.data} rowKey={(a) => a.id} />
-            <Pager
-              nextCursor={page.next_cursor}
-              onFirst={search.cursor === undefined}
-              onNext={() => page.next_cursor && void navigate({ search: { ...search, cursor: page.next_cursor } })}
-              onFirstPage={() => void navigate({ search: { ...search, cursor: undefined } })}
-            />
-          </>
+          <PagedTable
+            caption="Appointments"
+            columns={tableColumns}
+            rows={page.data}
+            rowKey={(a) => a.id}
+            nextCursor={page.next_cursor}
+            cursor={search.cursor}
+            onCursor={(cursor) => void navigate({ search: { ...search, cursor } })}
+          />
         )}
       </QueryState>
     </>

@@ -5,8 +5,8 @@ import { useMemo } from 'react';
 import { formatDateTime, formatPhone, humanize } from '../../lib/format.ts';
 import { compact } from '../../lib/search.ts';
 import { Badge, statusTone } from '../../ui/badge.tsx';
-import { DataTable, type TableFeatureSet } from '../../ui/data-table.tsx';
-import { Pager } from '../../ui/pager.tsx';
+import type { TableFeatureSet } from '../../ui/data-table.tsx';
+import { PagedTable } from '../../ui/paged-table.tsx';
 import { Empty, PageHeader, QueryState } from '../../ui/states.tsx';
 import { CallLink } from '../calls/call-link.tsx';
 import { settingsQueries, timezoneOf } from '../settings/settings.queries.ts';
@@ -103,15 +103,15 @@ export function MessagesPage() {
         empty={<Empty title={search.channel || search.status ? 'No messages match these filters' : 'No messages yet'}>Follow-up texts and summary emails appear here after calls.</Empty>}
       >
         {(page) => (
-          <>
-            <DataTable caption="Messages" columns={tableColumns} data={page.data} rowKey={(m) => m.id} />
-            <Pager
-              nextCursor={page.next_cursor}
-              onFirst={search.cursor === undefined}
-              onNext={() => page.next_cursor && void navigate({ search: { ...search, cursor: page.next_cursor } })}
-              onFirstPage={() => void navigate({ search: { ...search, cursor: undefined } })}
-            />
-          </>
+          <PagedTable
+            caption="Messages"
+            columns={tableColumns}
+            rows={page.data}
+            rowKey={(m) => m.id}
+            nextCursor={page.next_cursor}
+            cursor={search.cursor}
+            onCursor={(cursor) => void navigate({ search: { ...search, cursor } })}
+          />
         )}
       </QueryState>
     </>
