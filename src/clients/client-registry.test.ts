@@ -226,6 +226,65 @@ describe('createClientRegistry', () => {
     expect(registry.get('from-db')).toBeUndefined();
   });
 
+  it('gives a custom host to one client: a second file naming it is refused with an issue naming both, until the first lets it go', async () => {
+    const branded = (host: string) => ({ branding: { display_name: 'Bright Smile', custom_host: host } });
+    write('zeta', clientFile('zeta', branded('Portal.BrightSmile.test')));
+    write('beta', clientFile('beta', branded('portal.brightsmile.test')));
+    write('plain', clientFile('plain'));
+    const registry = makeRegistry({ pollIntervalMs: 0, watch: false });
+    await registry.start();
+
+    // At start the id that sorts first keeps it; the host is compared lowercased.
+    expect(registry.get('beta')?.status).toBe('active');
+    expect(registry.byCustomHost('portal.brightsmile.test')?.id).toBe('beta');
+    expect(registry.get('zeta')).toMatchObject({ status: 'invalid', config: null });
+    expect(registry.get('zeta')?.issues).toEqual([
+      {
+        file: expect.stringContaining('zeta.json'),
+        path: '$.branding.custom_host',
+        message: 'custom host portal.brightsmile.test is already used by client "beta"; clients "beta" and "zeta" cannot share it',
+      },
+    ]);
+    expect(registry.byCustomHost('plain.example')).toBeUndefined();
+
+    // An incumbent keeps its host when a newcomer that sorts first claims it too.
+    write('alpha', clientFile('alpha', branded('portal.brightsmile.test')));
+    await registry.reload();
+    expect(registry.byCustomHost('portal.brightsmile.test')?.id).toBe('beta');
+    expect(registry.get('alpha')?.status).toBe('invalid');
+
+    const changes: string[][] = [];
+    registry.onChange((change) => changes.push(change.updated));
+    write('beta', clientFile('beta'));
+    write('alpha', clientFile('alpha'));
+    await registry.reload();
+    expect(registry.byCustomHost('portal.brightsmile.test')?.id).toBe('zeta');
+    expect(registry.get('zeta')?.status).toBe('active');
+    expect(changes.at(-1)).toEqual(['alpha', 'beta', 'zeta']);
+
+    // A database client naming a file client's host is refused; one with a free host is served by it.
+    const config = registry.get('plain')?.config ?? null;
+    const base = { source: 'db' as const, status: 'active' as const, issues: [], configHash: 'db', loadedAt: new Date() };
+    const withHost = (host: string) => (config === null ? null : { ...config, branding: { custom_host: host } });
+    const refused = registry.upsertExternal({ ...base, id: 'from-db', config: withHost('portal.brightsmile.test') });
+    expect(refused.accepted).toBe(false);
+    expect(!refused.accepted && refused.issues.at(-1)?.message).toBe(
+      'custom host portal.brightsmile.test is already used by client "zeta"; clients "zeta" and "from-db" cannot share it',
+    );
+    expect(registry.get('from-db')?.status).toBe('invalid');
+    expect(registry.upsertExternal({ ...base, id: 'from-db', config: withHost('book.example.com') })).toEqual({ accepted: true });
+    expect(registry.byCustomHost('book.example.com')?.id).toBe('from-db');
+
+    // A file that then names the database client's host is the newcomer, and is refused until the database client goes.
+    write('zeta', clientFile('zeta', branded('book.example.com')));
+    await registry.reload();
+    expect(registry.get('zeta')?.status).toBe('invalid');
+    expect(registry.byCustomHost('book.example.com')?.id).toBe('from-db');
+    registry.removeExternal('from-db');
+    expect(registry.get('zeta')?.status).toBe('active');
+    expect(registry.byCustomHost('book.example.com')?.id).toBe('zeta');
+  });
+
   it('publishes a reload signal after local changes and reloads when a signal arrives', async () => {
     let published = 0;
     let deliver: (() => void) | undefined;

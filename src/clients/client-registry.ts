@@ -3,6 +3,10 @@
  * clients come from the file source (client-file-source.ts), re-scanned on fs.watch events, on a
  * paced timer and on another instance's signal; database-backed clients are put in by the admin
  * store (upsertExternal). Listeners hear every change; a file wins over a database row of the same id.
+ *
+ * A custom host (branding.custom_host) belongs to one client: the client that held it first keeps
+ * it (at start, the file whose id sorts first; then whoever had it), and a second client naming it
+ * is refused, invalid with a config issue naming both, until one of them lets it go.
  */
 import type { Logger } from 'pino';
 import type { Pace } from './client-loader.ts';
@@ -51,6 +55,8 @@ export type ClientRegistry = {
   reload(): Promise<ReloadSummary>;
   onChange(listener: (change: ClientChange) => void): () => void;
   upsertExternal(record: ClientRecord): ExternalUpsertResult;
+  /** The client whose branding.custom_host is `host` (lowercase, no port), if any. */
+  byCustomHost(host: string): ClientRecord | undefined;
   removeExternal(id: string): boolean;
   close(): Promise<void>;
 };
@@ -77,8 +83,73 @@ export function createClientRegistry(opts: ClientRegistryOptions): ClientRegistr
 
   // Both maps are replaced, never mutated, so a reader holding one (or a record from one) keeps a
   // consistent view while a reload builds the next.
-  let byId: ReadonlyMap<string, ClientRecord> = new Map(); // file-backed clients
+  let byId: ReadonlyMap<string, ClientRecord> = new Map(); // file-backed clients, host claims settled
+  let scanned: ReadonlyMap<string, ClientRecord> = new Map(); // file-backed clients as the file source read them
   let external = new Map<string, ClientRecord>(); // database-backed clients
+  let hostOwners: ReadonlyMap<string, string> = new Map(); // custom host -> client id
+
+  const hostOf = (record: ClientRecord): string | undefined => record.config?.branding?.custom_host;
+
+  const refusedForHost = (record: ClientRecord, host: string, holder: string): ClientRecord =>
+    Object.freeze({
+      ...record,
+      status: 'invalid' as const,
+      config: null,
+      issues: Object.freeze([
+        ...record.issues,
+        Object.freeze({
+          file: record.file ?? `db:${record.id}`,
+          path: '$.branding.custom_host',
+          message: `custom host ${host} is already used by client "${holder}"; clients "${holder}" and "${record.id}" cannot share it`,
+        }),
+      ]),
+    });
+
+  /** The file records with every host claim settled: an incumbent keeps its host, then ids in order. */
+  function settleFileHosts(files: ReadonlyMap<string, ClientRecord>): ReadonlyMap<string, ClientRecord> {
+    const owners = new Map<string, string>();
+    for (const [id, record] of external) {
+      const host = hostOf(record);
+      if (host !== undefined && !files.has(id)) owners.set(host, id);
+    }
+    const claimants = [...files.values()]
+      .filter((record) => hostOf(record) !== undefined)
+      .sort((a, b) => {
+        const incumbentA = hostOwners.get(hostOf(a) ?? '') === a.id ? 0 : 1;
+        const incumbentB = hostOwners.get(hostOf(b) ?? '') === b.id ? 0 : 1;
+        return incumbentA - incumbentB || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+      });
+    if (claimants.length === 0) return files;
+    const settled = new Map(files);
+    for (const record of claimants) {
+      const host = hostOf(record) ?? '';
+      const holder = owners.get(host);
+      if (holder === undefined) owners.set(host, record.id);
+      else settled.set(record.id, refusedForHost(record, host, holder));
+    }
+    return settled;
+  }
+
+  function indexHosts(): void {
+    const owners = new Map<string, string>();
+    for (const record of byId.values()) {
+      const host = hostOf(record);
+      if (host !== undefined) owners.set(host, record.id);
+    }
+    for (const [id, record] of external) {
+      const host = hostOf(record);
+      if (host !== undefined && !byId.has(id) && !owners.has(host)) owners.set(host, id);
+    }
+    hostOwners = owners;
+  }
+
+  /** Settles host claims again after a database client changed; the file clients whose standing changed. */
+  function resettleFiles(): string[] {
+    const before = byId;
+    byId = settleFileHosts(scanned);
+    indexHosts();
+    return [...byId.values()].filter((record) => before.get(record.id)?.status !== record.status).map((record) => record.id);
+  }
 
   const listeners = new Set<(change: ClientChange) => void>();
   let reloadChain: Promise<unknown> = Promise.resolve();
@@ -96,9 +167,18 @@ export function createClientRegistry(opts: ClientRegistryOptions): ClientRegistr
         logger.warn({ client_id: id }, 'a client file now defines this id; the database-backed client is shadowed');
       }
     }
-    byId = result.records;
+    const before = byId;
+    scanned = result.records;
+    byId = settleFileHosts(scanned);
+    indexHosts();
 
-    const change = { added: result.added, updated: result.updated, removed: result.removed };
+    const updated = new Set(result.updated);
+    // A client refused (or no longer refused) for another's host changed too, though its file did not.
+    for (const record of byId.values()) {
+      const previous = before.get(record.id);
+      if (previous !== undefined && (previous.status !== record.status || previous.issues.length !== record.issues.length)) updated.add(record.id);
+    }
+    const change = { added: result.added, updated: [...updated].sort(), removed: result.removed };
     const invalid = [...byId.values()].filter((record) => record.status === 'invalid').map((record) => record.id);
     if (origin !== 'start' && change.added.length + change.updated.length + change.removed.length > 0) {
       logger.info({ ...change, invalid: invalid.length, origin }, 'client configs reloaded');
@@ -224,12 +304,17 @@ export function createClientRegistry(opts: ClientRegistryOptions): ClientRegistr
         logger.error({ client_id: record.id, issues: issues.map((issue) => issue.message) }, 'external client rejected');
         return { accepted: false, issues };
       }
+      const host = hostOf(record);
+      const holder = host === undefined ? undefined : hostOwners.get(host);
+      const refused = host !== undefined && holder !== undefined && holder !== record.id ? refusedForHost(record, host, holder) : undefined;
+      if (refused !== undefined) logger.error({ client_id: record.id, issues: refused.issues.map((issue) => issue.message) }, 'external client refused its custom host');
       const existed = external.has(record.id);
       const nextExternal = new Map(external);
-      nextExternal.set(record.id, Object.freeze({ ...record, source: 'db' as const }));
+      nextExternal.set(record.id, Object.freeze({ ...(refused ?? record), source: 'db' as const }));
       external = nextExternal;
-      emit({ added: existed ? [] : [record.id], updated: existed ? [record.id] : [], removed: [] });
-      return { accepted: true };
+      const files = resettleFiles();
+      emit({ added: existed ? [] : [record.id], updated: [...(existed ? [record.id] : []), ...files], removed: [] });
+      return refused === undefined ? { accepted: true } : { accepted: false, issues: [...refused.issues] };
     },
 
     removeExternal(id) {
@@ -237,8 +322,14 @@ export function createClientRegistry(opts: ClientRegistryOptions): ClientRegistr
       const nextExternal = new Map(external);
       nextExternal.delete(id);
       external = nextExternal;
-      if (!byId.has(id)) emit({ added: [], updated: [], removed: [id] });
+      const files = resettleFiles();
+      if (!byId.has(id) || files.length > 0) emit({ added: [], updated: files, removed: byId.has(id) ? [] : [id] });
       return true;
+    },
+
+    byCustomHost(host) {
+      const id = hostOwners.get(host);
+      return id === undefined ? undefined : (byId.get(id) ?? external.get(id));
     },
 
     async close() {

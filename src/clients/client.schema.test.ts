@@ -115,6 +115,29 @@ describe('clientConfigSchema', () => {
     ]);
   });
 
+  it('validates branding: https logo without credentials, #rrggbb color, a bare lowercased host', () => {
+    const branded = (branding: Record<string, unknown>) => ({ ...example, branding });
+    const good = clientConfigSchema.parse(
+      branded({ display_name: 'Bright Smile', logo_url: 'https://cdn.example.com/logo.svg', primary_color: '#0F766E', custom_host: 'Portal.BrightSmile.example' }),
+    );
+    expect(good.branding).toEqual({ display_name: 'Bright Smile', logo_url: 'https://cdn.example.com/logo.svg', primary_color: '#0f766e', custom_host: 'portal.brightsmile.example' });
+    expect(clientConfigSchema.parse(example).branding).toBeUndefined();
+
+    expect(issuesOf(branded({ primary_color: 'teal' }))).toEqual([{ path: '$.branding.primary_color', message: 'must be a color like #0f766e' }]);
+    expect(paths(branded({ primary_color: '#0f766' }))).toEqual(['$.branding.primary_color']);
+    expect(issuesOf(branded({ logo_url: 'http://cdn.example.com/logo.svg' }))).toEqual([{ path: '$.branding.logo_url', message: 'must be an https:// URL' }]);
+    expect(issuesOf(branded({ logo_url: 'https://user:pw@cdn.example.com/logo.svg' }))).toEqual([
+      { path: '$.branding.logo_url', message: 'must not carry a user name or password' },
+    ]);
+    expect(paths(branded({ logo_url: `https://cdn.example.com/${'a'.repeat(2048)}.svg` }))).toEqual(['$.branding.logo_url']);
+    for (const host of ['portal.example.com:8443', 'portal.example.com/login', 'https://portal.example.com', 'localhost', '-bad.example.com', 'a..example.com']) {
+      expect(paths(branded({ custom_host: host })), host).toEqual(['$.branding.custom_host']);
+    }
+    expect(paths(branded({ display_name: '' }))).toEqual(['$.branding.display_name']);
+    expect(paths(branded({ display_name: 'x'.repeat(81) }))).toEqual(['$.branding.display_name']);
+    expect(paths(branded({ colour: '#000000' }))).toEqual(['$.branding']);
+  });
+
   it('exports to JSON Schema for editors, matching the committed file', () => {
     const schema = z.toJSONSchema(clientConfigSchema, { io: 'input' }) as { required?: string[]; additionalProperties?: boolean };
     expect(schema.required).toEqual(['client_id', 'name', 'timezone', 'retell', 'calendar']);

@@ -1,5 +1,6 @@
 import { IANAZone } from 'luxon';
 import { z } from 'zod';
+import { brandingSchema } from './branding.ts';
 
 /*
  * The one schema for config/clients/{client_id}.json. Keys are snake_case because the files are
@@ -381,6 +382,7 @@ export const clientConfigSchema = z
       .describe('Health alerts about this client (the operator console lists them).'),
     templates,
     business,
+    branding: brandingSchema.optional(),
     functions: z
       .array(functionEntry)
       .default([])

@@ -1,0 +1,128 @@
+/**
+ * A client's white-label brand: the schema of its `branding` block, the colors the dashboard and
+ * emails derive from it (always readable: WCAG AA contrast), and the public view a signed-out page
+ * may see. The platform's own brand is the default wherever a client has none.
+ */
+import { z } from 'zod';
+
+/** The platform's own brand: the operator console, unknown hosts, clients without branding. */
+export const PLATFORM_BRAND = { display_name: 'XLNC Perception', logo_url: null, primary_color: '#1d4ed8' } as const;
+
+/** WCAG AA for normal text. */
+export const MIN_TEXT_CONTRAST = 4.5;
+/** The lightest background brand-colored text sits on (the dashboard's page background). */
+const PAGE_BACKGROUND = '#f5f7fb';
+const DARK_TEXT = '#0f172a';
+
+const hexColorPattern = /^#[0-9a-fA-F]{6}$/;
+// RFC 1123 labels: letters, digits and inner hyphens, 1-63 each; at least two labels, 253 in all.
+const hostnamePattern = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+export const LOGO_URL_MAX_LENGTH = 2048;
+
+const logoUrl = z
+  .url({ protocol: /^https$/, error: 'must be an https:// URL' })
+  .max(LOGO_URL_MAX_LENGTH)
+  .refine(
+    (value) => {
+      const url = URL.parse(value);
+      return url !== null && url.username === '' && url.password === '';
+    },
+    { message: 'must not carry a user name or password' },
+  )
+  .describe('Logo shown in the header, sign-in pages and emails: an https:// URL (no credentials), ideally a square SVG or PNG.');
+
+const hostname = z
+  .string()
+  .max(253)
+  .transform((value) => value.toLowerCase())
+  .refine((value) => hostnamePattern.test(value), {
+    message: 'must be a host name like portal.example.com (no scheme, port or path)',
+  })
+  .describe('Host name of the client’s own portal (DNS pointed at this platform), e.g. portal.example.com; lowercased, no port or path. Unique across clients.');
+
+export const brandingSchema = z
+  .strictObject({
+    display_name: z.string().trim().min(1).max(80).optional().describe('Name the portal and emails show; default: the client’s name.'),
+    logo_url: logoUrl.optional(),
+    primary_color: z
+      .string()
+      .regex(hexColorPattern, 'must be a color like #0f766e')
+      .transform((value) => value.toLowerCase())
+      .optional()
+      .describe('Buttons, links and focus rings, as #rrggbb. Text on it is white or dark, whichever reads better; links use a darker shade where it is too light for text.'),
+    custom_host: hostname.optional(),
+  })
+  .describe('White-label: how the client’s dashboard, sign-in pages and account emails look.');
+
+export type Branding = z.output<typeof brandingSchema>;
+
+/** What a signed-out page may learn about a brand: nothing beyond how it looks. */
+export interface PublicBrand {
+  display_name: string;
+  logo_url: string | null;
+  primary_color: string;
+  /** Text on primary_color: white or dark, whichever contrasts more. */
+  on_primary_color: string;
+  /** primary_color, darkened until it reads as text on the page background (links, focus ring). */
+  primary_text_color: string;
+}
+
+function channels(hex: string): [number, number, number] {
+  const value = Number.parseInt(hex.slice(1), 16);
+  return [(value >> 16) & 255, (value >> 8) & 255, value & 255];
+}
+
+function toHex([r, g, b]: [number, number, number]): string {
+  return `#${[r, g, b].map((c) => Math.round(c).toString(16).padStart(2, '0')).join('')}`;
+}
+
+/** WCAG 2 relative luminance of a #rrggbb color. */
+export function relativeLuminance(hex: string): number {
+  const [r, g, b] = channels(hex).map((c) => {
+    const s = c / 255;
+    return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+  }) as [number, number, number];
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+}
+
+/** WCAG 2 contrast ratio of two #rrggbb colors (1 to 21). */
+export function contrastRatio(a: string, b: string): number {
+  const [light, dark] = [relativeLuminance(a), relativeLuminance(b)].sort((x, y) => y - x) as [number, number];
+  return (light + 0.05) / (dark + 0.05);
+}
+
+/**
+ * White or dark text on `background`, whichever contrasts more; black where neither reaches 4.5:1
+ * (a mid-tone: white or black always reaches 4.58:1).
+ */
+export function readableForeground(background: string): string {
+  const white = contrastRatio(background, '#ffffff');
+  const dark = contrastRatio(background, DARK_TEXT);
+  if (Math.max(white, dark) < MIN_TEXT_CONTRAST) return '#000000';
+  return white >= dark ? '#ffffff' : DARK_TEXT;
+}
+
+/** `color`, darkened in small steps until it reads as text on the page background (unchanged if it already does). */
+export function readableTextColor(color: string): string {
+  const base = channels(color);
+  for (let factor = 1; factor > 0; factor -= 0.04) {
+    const candidate = toHex(base.map((c) => c * factor) as [number, number, number]);
+    if (contrastRatio(candidate, PAGE_BACKGROUND) >= MIN_TEXT_CONTRAST) return candidate;
+  }
+  return DARK_TEXT;
+}
+
+/** The brand a client's pages and emails wear: its branding, else its name in the platform's colors. */
+export function brandOf(config: { readonly name: string; readonly branding?: Readonly<Branding> | undefined } | null | undefined): PublicBrand {
+  const color = config?.branding?.primary_color ?? PLATFORM_BRAND.primary_color;
+  return {
+    display_name: config?.branding?.display_name ?? config?.name ?? PLATFORM_BRAND.display_name,
+    logo_url: config?.branding?.logo_url ?? null,
+    primary_color: color,
+    on_primary_color: readableForeground(color),
+    primary_text_color: readableTextColor(color),
+  };
+}
+
+/** The platform's own brand, derived like a client's. */
+export const platformBrand = (): PublicBrand => brandOf({ name: PLATFORM_BRAND.display_name });
