@@ -22,6 +22,7 @@ import { clientSettingsRoutes } from './admin/client-settings.routes.ts';
 import { registerAuth } from './auth/auth.guard.ts';
 import { accountRoutes } from './auth/accounts.routes.ts';
 import { authRoutes } from './auth/auth.routes.ts';
+import { brandingRoutes } from './clients/branding.routes.ts';
 import { clientMetricLabel } from './clients/clients.service.ts';
 import { clientApiRoutes } from './client-api/client-api.routes.ts';
 import { dashboardRoutes } from './dashboard/dashboard.routes.ts';
@@ -159,6 +160,7 @@ export async function buildApp(deps: Deps): Promise<App> {
   await app.register(clientSettingsRoutes(deps), { prefix: '/api/clients' });
   await app.register(clientWebhookRoutes(deps), { prefix: '/api/clients' });
   await app.register(liveRoutes(deps), { prefix: '/api/clients' });
+  await app.register(brandingRoutes(deps), { prefix: '/api' });
   await app.register(dashboardRoutes(deps));
 
   return app;

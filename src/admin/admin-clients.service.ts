@@ -182,6 +182,15 @@ export function createAdminClientsService(options: AdminClientsOptions): AdminCl
     return sealingKey;
   };
 
+  /** A custom host belongs to one client (the registry refuses a second too); 409 before anything is written. */
+  const refuseTakenHost = (config: ClientConfig) => {
+    const host = config.branding?.custom_host;
+    const holder = host === undefined ? undefined : registry.byCustomHost(host);
+    if (holder !== undefined && holder.id !== config.client_id) {
+      throw new AppError('conflict', `$.branding.custom_host: ${host} is already used by client "${holder.id}"; clients "${holder.id}" and "${config.client_id}" cannot share it`);
+    }
+  };
+
   const refuseFileClient = (id: string) => {
     if (registry.get(id)?.source === 'file') {
       throw new AppError('client_managed_by_file', `Client ${id} is defined by a config file; change the file instead`);
@@ -214,6 +223,7 @@ export function createAdminClientsService(options: AdminClientsOptions): AdminCl
     async create(actor, body) {
       const config = parseConfig(body);
       refuseFileClient(config.client_id);
+      refuseTakenHost(config);
       const sealed = sealForStorage(config, undefined, requireSealingKey());
       const row = await tenancy.withPlatform(async (tx) => {
         const inserted = await insertClientConfig(tx, config.client_id, sealed, actor.userId);
@@ -243,7 +253,9 @@ export function createAdminClientsService(options: AdminClientsOptions): AdminCl
         const before = storedConfig(current);
         const merged = mergePatch(before, patch) as Record<string, unknown>;
         if (merged.client_id !== id) throw new AppError('invalid_payload', '$.client_id: cannot be changed');
-        const after = sealForStorage(parseConfig(merged), before, requireSealingKey());
+        const candidate = parseConfig(merged);
+        refuseTakenHost(candidate);
+        const after = sealForStorage(candidate, before, requireSealingKey());
         const updated = await updateClientConfig(tx, id, after, actor.userId, { bumpVersion: true });
         await writeAudit(tx, {
           actorUserId: actor.userId,

@@ -1,6 +1,6 @@
 /**
  * A client's own settings, edited by its admins (and platform admins): business hours, holidays,
- * the notification address, message templates and feature switches. Only database-backed clients
+ * the notification address, message templates, feature switches and branding. Only database-backed clients
  * are editable here; a file-backed client answers 409 naming the file to edit. Each change goes
  * through the admin clients service: merged, validated by the one client schema (400 naming the
  * field), versioned (409 when someone changed it meanwhile), audited, and loaded at once.
@@ -17,7 +17,7 @@ import { AppError } from '../platform/errors.ts';
 import { adminClientsServiceFrom } from './admin-clients.service.ts';
 
 /** The parts of a configuration a client's admin may change; credentials and routing stay with the operator. */
-export const CLIENT_EDITABLE_KEYS = ['business_hours', 'holidays', 'notifications', 'templates', 'features'] as const;
+export const CLIENT_EDITABLE_KEYS = ['business_hours', 'holidays', 'notifications', 'templates', 'features', 'branding'] as const;
 
 const params = z.object({ clientId: clientIdSchema });
 const editableView = z.object({

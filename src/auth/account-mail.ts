@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { PLATFORM_BRAND, readableForeground } from '../clients/branding.ts';
 import { createSendgridSender, sendgridDefaultBaseUrl } from '../integrations/email/sendgrid.ts';
 import { escapeHtml } from '../integrations/templates/templates.ts';
 import type { PlatformMailConfig } from '../platform/config.ts';
@@ -23,8 +24,10 @@ export interface AccountEmail {
   link: { label: string; url: string };
   /** Who the message comes from, as the recipient knows them (a client's brand, or the platform). */
   senderName: string;
-  /** A hex color for the button (a client's brand color). */
+  /** A hex color for the button (a client's brand color); its text is white or dark, whichever reads. */
   accentColor?: string | undefined;
+  /** The brand's logo (https), shown above the message. */
+  logoUrl?: string | undefined;
 }
 
 export interface AccountMailer {
@@ -36,12 +39,14 @@ export interface AccountMailer {
 export const PLATFORM_MAIL_SCOPE = '_platform';
 
 export function renderAccountEmail(message: AccountEmail): { text: string; html: string } {
-  const color = message.accentColor !== undefined && /^#[0-9a-fA-F]{6}$/.test(message.accentColor) ? message.accentColor : '#1d4ed8';
+  const color = message.accentColor !== undefined && /^#[0-9a-fA-F]{6}$/.test(message.accentColor) ? message.accentColor : PLATFORM_BRAND.primary_color;
   const text = [...message.lines, '', `${message.link.label}: ${message.link.url}`, '', `— ${message.senderName}`].join('\n');
+  const logo = message.logoUrl?.startsWith('https://') === true ? message.logoUrl : undefined;
   const html = [
     '<div style="font-family:system-ui,sans-serif;max-width:32rem;line-height:1.5">',
+    logo !== undefined ? `<p><img src="${escapeHtml(logo)}" alt="${escapeHtml(message.senderName)}" height="40" style="max-height:40px;max-width:12rem"></p>` : '',
     ...message.lines.map((line) => `<p>${escapeHtml(line)}</p>`),
-    `<p><a href="${escapeHtml(message.link.url)}" style="display:inline-block;background:${color};color:#fff;padding:0.6rem 1rem;border-radius:8px;text-decoration:none">${escapeHtml(message.link.label)}</a></p>`,
+    `<p><a href="${escapeHtml(message.link.url)}" style="display:inline-block;background:${color};color:${readableForeground(color)};padding:0.6rem 1rem;border-radius:8px;text-decoration:none">${escapeHtml(message.link.label)}</a></p>`,
     `<p style="color:#526075">${escapeHtml(message.senderName)}</p>`,
     '</div>',
   ].join('');

@@ -10,6 +10,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Deps } from '../deps.ts';
+import { brandOf, portalBaseUrl } from '../clients/branding.ts';
 import { createAccountMailer } from './account-mail.ts';
 import { createAccountsService, type MailBrand } from './accounts.service.ts';
 import { authenticate, currentUser } from './auth.guard.ts';
@@ -32,20 +33,21 @@ export function accountRoutes(deps: Deps): FastifyPluginAsync {
       jwtRefreshSecret: deps.config.jwtRefreshSecret,
       throttle: createLoginThrottle(deps.redis),
     });
-    const brandOf = (clientId: string | null): MailBrand => {
-      const config = clientId === null ? undefined : deps.registry.get(clientId)?.config;
-      return config == null ? { name: 'XLNC Perception' } : { name: config.name };
+    const configOf = (clientId: string | null) => (clientId === null ? null : (deps.registry.get(clientId)?.config ?? null));
+    const mailBrandOf = (clientId: string | null): MailBrand => {
+      const brand = brandOf(configOf(clientId));
+      return { name: brand.display_name, color: brand.primary_color, logoUrl: brand.logo_url ?? undefined };
     };
     const accounts = createAccountsService({
       tenancy: deps.tenancy,
       jwtSecret: deps.config.jwtSecret,
       mailer: createAccountMailer({ config: deps.config.mail, dataDir: deps.config.dataDir, logger: deps.logger, providers: deps.providers }),
-      linkBaseFor: () => deps.config.publicBaseUrl,
+      linkBaseFor: (clientId) => portalBaseUrl(deps.config.publicBaseUrl, configOf(clientId)),
       sessions: deps.sessions,
       cache: deps.cache,
       logger: deps.logger,
       clientExists: (id) => deps.registry.get(id) !== undefined,
-      brandOf,
+      brandOf: mailBrandOf,
     });
 
     app.addHook('onSend', async (_request, reply) => {

@@ -26,6 +26,7 @@ import { changeUser, createUser, findUsers } from './users.service.ts';
 export interface MailBrand {
   name: string;
   color?: string | undefined;
+  logoUrl?: string | undefined;
 }
 
 export interface AccountsServiceOptions {
@@ -95,6 +96,7 @@ export function createAccountsService(options: AccountsServiceOptions) {
         link: { label: 'Accept the invitation', url: `${options.linkBaseFor(input.clientId)}/accept-invite#token=${token}` },
         senderName: brand.name,
         accentColor: brand.color,
+        logoUrl: brand.logoUrl,
       });
       await tenancy.withPlatform((tx) =>
         writeAudit(tx, {
@@ -157,6 +159,7 @@ export function createAccountsService(options: AccountsServiceOptions) {
           link: { label: 'Choose a new password', url: `${options.linkBaseFor(user.clientId)}/reset-password#token=${token}` },
           senderName: brand.name,
           accentColor: brand.color,
+          logoUrl: brand.logoUrl,
         })
         .catch((error: unknown) => logger.error({ err: error, user_id: user.id }, 'password reset email could not be sent'));
     },

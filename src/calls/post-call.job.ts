@@ -15,6 +15,7 @@ import { and, desc, eq } from 'drizzle-orm';
 import { DateTime } from 'luxon';
 import { defineEventJob } from '../core/event-job.ts';
 import type { JobContext } from '../core/jobs.ts';
+import { displayNameOf } from '../clients/branding.ts';
 import { defaultCountryOf, type ServableClient } from '../clients/client.schema.ts';
 import { toE164 } from '../customers/phone.ts';
 import { renderEmail, renderSms, templatesFor, type TemplateValues } from '../integrations/templates/templates.ts';
@@ -57,7 +58,7 @@ export async function runPostCallWorkflow(client: ServableClient, callId: string
     if (!context) throw new Error(`call ${callId} not found`);
     const { call, customer, appointment } = context;
     const values: TemplateValues = {
-      business_name: config.name,
+      business_name: displayNameOf(config),
       customer_name: appointment?.customerName ?? customer?.name ?? 'there',
       caller_phone: customer?.phone ?? call.fromNumber ?? '',
       call_time: call.startedAt ? speakableTime(call.startedAt, config.timezone) : '',

@@ -112,11 +112,29 @@ export function readableTextColor(color: string): string {
   return DARK_TEXT;
 }
 
+type BrandedConfig = { readonly name: string; readonly branding?: Readonly<Branding> | undefined };
+
+/** The name a client's customers and staff see in its pages and messages: branding.display_name, else its name. */
+export function displayNameOf(config: BrandedConfig): string {
+  return config.branding?.display_name ?? config.name;
+}
+
+/**
+ * Where a client's account links point: its custom host when it has one (with the public base's
+ * scheme and port, so a local setup keeps working), else the platform's public base.
+ */
+export function portalBaseUrl(publicBaseUrl: string, config: BrandedConfig | null | undefined): string {
+  const host = config?.branding?.custom_host;
+  const base = URL.parse(publicBaseUrl);
+  if (host === undefined || base === null) return publicBaseUrl.replace(/\/+$/, '');
+  return `${base.protocol}//${host}${base.port === '' ? '' : `:${base.port}`}`;
+}
+
 /** The brand a client's pages and emails wear: its branding, else its name in the platform's colors. */
-export function brandOf(config: { readonly name: string; readonly branding?: Readonly<Branding> | undefined } | null | undefined): PublicBrand {
+export function brandOf(config: BrandedConfig | null | undefined): PublicBrand {
   const color = config?.branding?.primary_color ?? PLATFORM_BRAND.primary_color;
   return {
-    display_name: config?.branding?.display_name ?? config?.name ?? PLATFORM_BRAND.display_name,
+    display_name: config == null ? PLATFORM_BRAND.display_name : displayNameOf(config),
     logo_url: config?.branding?.logo_url ?? null,
     primary_color: color,
     on_primary_color: readableForeground(color),

@@ -87,6 +87,8 @@ describe('post-call workflow end to end, against the vendor fakes', () => {
       retell: { api_key: 'env:E2E_RETELL_FB', agent_ids: [agentFor(fb)] },
       email: { enabled: true, provider: 'sendgrid', api_key: 'env:E2E_SENDGRID_KEY', from: 'FB <hello@fb.example>', api_base_url: sendgrid.url },
       notifications: { business_email: 'office@fb.example', summary_wait_minutes: 0 },
+      // White-label: the owner's email names the brand, not the client's name.
+      branding: { display_name: 'Fairbanks Family Practice' },
     });
     t = await createTestApp({ clientsDir: dir, env: { ...secrets, E2E_ZOHO_REFRESH_MAIL: `${secrets.E2E_ZOHO_REFRESH}-mail` }, queueSchema });
     await startWorkers(t.deps, JOB_CATALOGUE, { concurrency: 4, perClientConcurrency: 2, pollingIntervalSeconds: 0.5 });
@@ -156,6 +158,9 @@ describe('post-call workflow end to end, against the vendor fakes', () => {
     await until(async () => mailsTo().length >= 1 && (await sqlRows(t.deps.database.db, sql`select 1 from workflow_runs where client_id = ${fb} and kind = 'post_call:summary_fallback'`)).length === 1 && (await delivered()), 20_000, 'the fallback summary');
     expect(mailsTo()).toHaveLength(1);
     expect((await messageRows(fb)).map((m) => `${m.channel}:${m.kind}:${m.status}`)).toEqual(['email:summary:sent']);
+    const summary = JSON.stringify(mailsTo()[0]?.body);
+    expect(summary).toContain('Fairbanks Family Practice');
+    expect(summary).not.toContain(`Test Client ${fb}`);
 
     expect((await post('call_analyzed', { call_analysis: { call_summary: 'Wants a call back', user_sentiment: 'Neutral' } })).statusCode).toBe(204);
     await until(async () => (await sqlRows(t.deps.database.db, sql`select 1 from workflow_runs where client_id = ${fb} and kind = 'post_call:call_analyzed'`)).length === 1, 20_000, 'the call_analyzed run');

@@ -5,6 +5,7 @@
  * syntax. Templates come from the client's config (trusted); values come from calls (untrusted)
  * and are HTML-escaped in email HTML.
  */
+import { displayNameOf } from '../../clients/branding.ts';
 import type { ResolvedClientConfig } from '../../clients/client.schema.ts';
 import { formatJsonPath } from '../../clients/client.schema.ts';
 import { smsSegments } from '../sms/sms-segments.ts';
@@ -342,7 +343,7 @@ export function validateSmsTemplates(config: TemplateConfig & Pick<ResolvedClien
       issues.push({ path, message: `${unbounded.map((v) => `{{${v}}}`).join(', ')} has no length limit and cannot be used in an SMS` });
       continue;
     }
-    const rendered = renderTemplate(template, { ...worstCaseValues, business_name: config.name }, { escapeHtml: false }).text;
+    const rendered = renderTemplate(template, { ...worstCaseValues, business_name: displayNameOf(config) }, { escapeHtml: false }).text;
     const count = smsSegments(rendered);
     if (count.segments > maxSegments) {
       issues.push({

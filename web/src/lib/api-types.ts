@@ -2246,6 +2246,54 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/branding": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            brand: {
+                                display_name: string;
+                                logo_url: string | null;
+                                /** @description #rrggbb: text on primary_color (>= 4.5:1). */
+                                on_primary_color: string;
+                                /** @description #rrggbb: buttons and the brand mark. */
+                                primary_color: string;
+                                /** @description #rrggbb: links and focus rings on the page (>= 4.5:1). */
+                                primary_text_color: string;
+                            };
+                            /** @enum {string} */
+                            source: "client" | "platform";
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/clients/{clientId}/analytics": {
         parameters: {
             query?: never;
@@ -2612,6 +2660,56 @@ export interface paths {
                             }[];
                             /** @description IANA zone the slots are local to. */
                             timezone: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/clients/{clientId}/branding": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    clientId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            brand: {
+                                display_name: string;
+                                logo_url: string | null;
+                                /** @description #rrggbb: text on primary_color (>= 4.5:1). */
+                                on_primary_color: string;
+                                /** @description #rrggbb: buttons and the brand mark. */
+                                primary_color: string;
+                                /** @description #rrggbb: links and focus rings on the page (>= 4.5:1). */
+                                primary_text_color: string;
+                            };
+                            /** @enum {string} */
+                            source: "client" | "platform";
                         };
                     };
                 };
@@ -3387,6 +3485,7 @@ export interface paths {
                 content: {
                     "application/json": {
                         changes: {
+                            branding?: unknown;
                             business_hours?: unknown;
                             features?: unknown;
                             holidays?: unknown;
