@@ -88,10 +88,7 @@ async function loadClientForCommand(id: string, config: PlatformConfig, io: Io) 
     return undefined;
   }
   const file = `${config.clientsDir}/${id}.json`;
-  if (!(await import('node:fs')).existsSync(file)) {
-    io.stderr(`No client ${id}: ${file} does not exist.\n`);
-    return undefined;
-  }
+  if (!(await import('node:fs')).existsSync(file)) return loadDbClientForCommand(id, file, config, io);
   const loaded = await loadClientFile(file, {
     env: config.env,
     encryptionKeys: [...config.encryptionKeys],
@@ -103,6 +100,32 @@ async function loadClientForCommand(id: string, config: PlatformConfig, io: Io) 
   }
   if (loaded.status === 'disabled') io.stderr(`Note: client ${id} is disabled.\n`);
   return { ...loaded, config: loaded.config };
+}
+
+/** A database-backed client (`xlnc onboard --store db`, the console), read from the database a running server shares. */
+async function loadDbClientForCommand(id: string, file: string, config: PlatformConfig, io: Io) {
+  const { createTenancy } = await import('./platform/db/tenancy.ts');
+  const { findClientConfig } = await import('./admin/db-clients.repo.ts');
+  const { recordFromRow } = await import('./admin/db-clients.service.ts');
+  const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolSize });
+  let row;
+  try {
+    await database.migrate();
+    row = await createTenancy(database).withPlatform((tx) => findClientConfig(tx, id));
+  } finally {
+    await database.close();
+  }
+  if (row === undefined) {
+    io.stderr(`No client ${id}: ${file} does not exist and the database holds no client ${id}.\n`);
+    return undefined;
+  }
+  const { record } = recordFromRow(row, config.encryptionKeys);
+  if (!record.config) {
+    io.stderr(`Client ${id} (database) is not loadable:\n${record.issues.map((i) => `  ${i.path}: ${i.message}`).join('\n')}\n`);
+    return undefined;
+  }
+  if (record.status === 'disabled') io.stderr(`Note: client ${id} is disabled.\n`);
+  return { ...record, config: record.config };
 }
 
 async function simulate(args: string[], io: Io): Promise<number> {
@@ -193,11 +216,73 @@ function zohoConnectOpener(config: PlatformConfig, publicBaseUrl: string) {
   };
 }
 
+/**
+ * The admin clients service over this machine's database (shared by a running server), as the
+ * admin API builds it: a registry of the client files (so a file's id is refused), the database
+ * clients, and the Redis signal when REDIS_URL is set (other instances reload at once; without
+ * Redis they notice on their next poll of the table).
+ */
+function clientStoreOpener(config: PlatformConfig, publicBaseUrl: string) {
+  return async () => {
+    const { randomUUID } = await import('node:crypto');
+    const { pino } = await import('pino');
+    const { createTenancy } = await import('./platform/db/tenancy.ts');
+    const { createClientRegistry } = await import('./clients/client-registry.ts');
+    const { createDbClientStore } = await import('./admin/db-clients.service.ts');
+    const { adminClientsServiceFrom } = await import('./admin/admin-clients.service.ts');
+    const { createRedis, createRedisSignal, platformKey } = await import('./platform/redis.ts');
+    const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolSize });
+    const logger = pino({ level: 'silent' });
+    const redis = config.redisUrl ? createRedis(config.redisUrl, { failFast: true }) : undefined;
+    const registry = createClientRegistry({ dir: config.clientsDir, env: config.env, encryptionKeys: [...config.encryptionKeys], strict: false, logger, pollIntervalMs: 0, watch: false });
+    const tenancy = createTenancy(database);
+    const dbClients = createDbClientStore({
+      tenancy,
+      registry,
+      encryptionKeys: config.encryptionKeys,
+      logger,
+      onSecret: () => undefined,
+      pollIntervalMs: 0,
+      ...(redis ? { signal: createRedisSignal(redis, platformKey('db-clients-changed'), randomUUID()) } : {}),
+    });
+    const close = async () => {
+      await dbClients.close();
+      await registry.close();
+      redis?.disconnect();
+      await database.close();
+    };
+    try {
+      await database.migrate();
+      await registry.start();
+      await dbClients.loadAll();
+    } catch (error) {
+      await close();
+      throw error;
+    }
+    return { clients: adminClientsServiceFrom({ tenancy, registry, dbClients, config: { encryptionKeys: config.encryptionKeys, publicBaseUrl } }), close };
+  };
+}
+
 async function onboardCommand(args: string[], io: Io): Promise<number> {
   const { onboard } = await import('./onboarding/onboarding.cli.ts');
   const config = loadPlatformConfig();
   const publicBase = await publicBaseHere(config);
-  return onboard(args, io, { clientsDir: config.clientsDir, publicBase, openZohoConnect: zohoConnectOpener(config, publicBase.url) });
+  return onboard(args, io, {
+    clientsDir: config.clientsDir,
+    publicBase,
+    openZohoConnect: zohoConnectOpener(config, publicBase.url),
+    openClientStore: clientStoreOpener(config, publicBase.url),
+    findDbClient: async (id) => {
+      const { createTenancy } = await import('./platform/db/tenancy.ts');
+      const { findClientConfig } = await import('./admin/db-clients.repo.ts');
+      const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, poolSize: 1 });
+      try {
+        return (await createTenancy(database).withPlatform((tx) => findClientConfig(tx, id))) !== undefined;
+      } finally {
+        await database.close();
+      }
+    },
+  });
 }
 
 async function zohoConnect(args: string[], io: Io): Promise<number> {
@@ -236,7 +321,7 @@ function clientsStatusCommand(status: 'active' | 'disabled'): Command {
 const COMMANDS: Record<string, { run: Command; help: string }> = {
   onboard: {
     run: onboardCommand,
-    help: 'onboard [--from answers.json] [--update] [--dry-run] [--secrets enc|env] [--json]  verify, provision Retell and write a new client',
+    help: 'onboard [--from answers.json] [--update] [--dry-run] [--secrets enc|env] [--store file|db] [--json]  verify, provision Retell and write a new client (a file, or the database)',
   },
   'zoho connect': { run: zohoConnect, help: 'zoho connect --client <id> --data-center DC --oauth-client-id X  connect Zoho by OAuth consent (secret on stdin)' },
   'clients doctor': { run: clientsDoctorCommand, help: 'clients doctor <id>      re-run the onboarding checks and report drift from Retell' },

@@ -11,6 +11,19 @@ export async function listClientConfigs(tx: Tx): Promise<ClientConfigRow[]> {
   return tx.select().from(clientConfigs).orderBy(asc(clientConfigs.id));
 }
 
+/**
+ * One short text that changes whenever any row is added, removed or changed (id, version and
+ * updated_at of each): what a server polls to notice another process's change without Redis.
+ */
+export async function clientConfigsFingerprint(tx: Tx): Promise<string> {
+  const [row] = await tx
+    .select({
+      fingerprint: sql<string>`coalesce(string_agg(${clientConfigs.id} || ':' || ${clientConfigs.version} || ':' || floor(extract(epoch from ${clientConfigs.updatedAt}) * 1000000)::bigint, ',' order by ${clientConfigs.id}), '')`,
+    })
+    .from(clientConfigs);
+  return row?.fingerprint ?? '';
+}
+
 export async function findClientConfig(tx: Tx, id: string, options: { forUpdate?: boolean } = {}): Promise<ClientConfigRow | undefined> {
   const query = tx.select().from(clientConfigs).where(eq(clientConfigs.id, id)).limit(1);
   const [row] = options.forUpdate ? await query.for('update') : await query;

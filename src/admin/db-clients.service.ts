@@ -1,7 +1,10 @@
 /**
- * Loads database-backed clients into the registry: all of them at startup and whenever another
- * instance announces a change (Redis signal), one of them after a local change. Their configs go
- * through the same parser and secret resolution as client files.
+ * Loads database-backed clients into the registry: all of them at startup, whenever another
+ * instance announces a change (Redis signal) and whenever the table's fingerprint moves (a poll,
+ * every `pollIntervalMs`: a change made by another process that could not announce it, such as
+ * `xlnc onboard --store db` against a server holding the embedded database, or any instance
+ * without Redis), one of them after a local change. Their configs go through the same parser and
+ * secret resolution as client files.
  */
 import { pino } from 'pino';
 import type { Logger } from 'pino';
@@ -10,7 +13,7 @@ import { parseClientSource } from '../clients/client-loader.ts';
 import type { ClientRegistry } from '../clients/client-registry.ts';
 import type { Tenancy } from '../platform/db/tenancy.ts';
 import type { Signal } from '../platform/redis.ts';
-import { findClientConfig, listClientConfigs, type ClientConfigRow } from './db-clients.repo.ts';
+import { clientConfigsFingerprint, findClientConfig, listClientConfigs, type ClientConfigRow } from './db-clients.repo.ts';
 
 export interface DbClientStore {
   /** Loads every database-backed client and starts listening for other instances' changes. */
@@ -31,6 +34,8 @@ export interface DbClientStoreOptions {
   onSecret: (value: string) => void;
   /** Cross-instance "database clients changed" (Redis); absent with one instance. */
   signal?: Signal;
+  /** How often the table's fingerprint is compared (default 2000 ms; 0 disables). */
+  pollIntervalMs?: number;
 }
 
 const silent = pino({ level: 'silent' });
@@ -57,6 +62,10 @@ export function createDbClientStore(options: DbClientStoreOptions): DbClientStor
   let unsubscribe: (() => Promise<void>) | undefined;
   let chain: Promise<unknown> = Promise.resolve();
   let closed = false;
+  let pollTimer: NodeJS.Timeout | undefined;
+  /** The fingerprint of the rows last loaded here: a poll that sees another one reloads. */
+  let seen: string | undefined;
+  const pollIntervalMs = options.pollIntervalMs ?? 2000;
 
   const apply = (row: ClientConfigRow, origin: string) => {
     const { record, secrets } = recordFromRow(row, options.encryptionKeys);
@@ -74,7 +83,8 @@ export function createDbClientStore(options: DbClientStoreOptions): DbClientStor
   };
 
   const loadAll = async (origin: string) => {
-    const rows = await tenancy.withPlatform((tx) => listClientConfigs(tx));
+    const [rows, fingerprint] = await tenancy.withPlatform(async (tx) => [await listClientConfigs(tx), await clientConfigsFingerprint(tx)] as const);
+    seen = fingerprint;
     for (const row of rows) apply(row, origin);
     const stored = new Set(rows.map((row) => row.id));
     for (const record of registry.list()) if (record.source === 'db' && !stored.has(record.id)) registry.removeExternal(record.id);
@@ -87,9 +97,33 @@ export function createDbClientStore(options: DbClientStoreOptions): DbClientStor
     return run;
   };
 
+  const poll = async () => {
+    const fingerprint = await tenancy.withPlatform((tx) => clientConfigsFingerprint(tx));
+    if (fingerprint !== seen && !closed) await serial(() => loadAll('poll'));
+  };
+  let pollFailing = false;
+  const schedulePoll = () => {
+    pollTimer = setTimeout(() => {
+      poll()
+        .then(() => {
+          pollFailing = false;
+        })
+        .catch((error: unknown) => {
+          // Once per outage (the database being down is reported elsewhere too), and never after close.
+          if (!closed && !pollFailing) logger.warn({ err: error }, 'database client poll failed; retrying');
+          pollFailing = true;
+        })
+        .finally(() => {
+          if (!closed) schedulePoll();
+        });
+    }, pollIntervalMs);
+    pollTimer.unref();
+  };
+
   return {
     async start() {
       await serial(() => loadAll('start'));
+      if (pollIntervalMs > 0) schedulePoll();
       if (options.signal !== undefined) {
         unsubscribe = await options.signal.subscribe(() => {
           if (closed) return;
@@ -108,6 +142,8 @@ export function createDbClientStore(options: DbClientStoreOptions): DbClientStor
     },
     async close() {
       closed = true;
+      if (pollTimer !== undefined) clearTimeout(pollTimer);
+      pollTimer = undefined;
       if (unsubscribe !== undefined) await unsubscribe();
       await chain;
     },

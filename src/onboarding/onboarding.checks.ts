@@ -10,7 +10,7 @@ import { providerTarget } from '../integrations/provider-endpoint.ts';
 import { callProvider } from '../integrations/provider-call.ts';
 import { parseMailbox, sendgridDefaultBaseUrl } from '../integrations/email/sendgrid.ts';
 import { text180DefaultUrl, text180SendXml } from '../integrations/sms/text180.ts';
-import { twilioDefaultBaseUrl } from '../integrations/sms/twilio.ts';
+import { twilioClientFor, twilioDefaultBaseUrl, twilioError, twilioMessagingDefaultBaseUrl } from '../integrations/sms/twilio.ts';
 import { renderEmail, renderSms, templatesFor, validateEmailTemplates, validateSmsTemplates } from '../integrations/templates/templates.ts';
 import { zohoApiRequest } from '../integrations/zoho/zoho-api.ts';
 import { createZohoTokenSource, zohoAccountsBaseUrl, zohoCalendarBaseUrl, zohoMailBaseUrl } from '../integrations/zoho/zoho-oauth.ts';
@@ -251,16 +251,36 @@ async function runSmsChecks(client: CheckClient, ctx: ProviderContext, timeoutMs
         return state === 'active' ? pass('active') : fail(`the account is ${state ?? 'not active'}`, 'reactivate the Twilio account');
       });
       if (account.status !== 'pass') return;
-      await run('sms.twilio.sender', 'sms', `Twilio sender ${sms.from_number ?? sms.messaging_service_sid ?? ''}`, async () => {
-        if (sms.from_number === undefined) return skip('a Messaging Service sends; its senders are managed in Twilio');
-        if (!sms.from_number.startsWith('+')) return skip('an alphanumeric sender or short code: not checked');
-        const { status, json } = await get('list_numbers', `${base}/IncomingPhoneNumbers.json?PhoneNumber=${encodeURIComponent(sms.from_number)}`);
-        if (status !== 200) return fail(`Twilio answered HTTP ${status}`, 'run again');
-        const numbers = (json as { incoming_phone_numbers?: Array<{ phone_number?: string; capabilities?: { sms?: boolean } }> } | undefined)?.incoming_phone_numbers ?? [];
-        const found = numbers.find((n) => n.phone_number === sms.from_number);
-        if (!found) return fail(`${sms.from_number} is not a number of this Twilio account`, 'set sms.from_number to one of the account’s numbers (Phone Numbers → Active numbers)');
-        return found.capabilities?.sms === false ? fail(`${sms.from_number} cannot send SMS`, 'use an SMS-capable number') : pass('a number of this account, SMS-capable');
-      });
+      if (sms.messaging_service_sid !== undefined) {
+        const serviceSid = sms.messaging_service_sid;
+        await run('sms.twilio.messaging_service', 'sms', `Twilio Messaging Service ${serviceSid}`, async () => {
+          // Messaging Services live on messaging.twilio.com (GET /v1/Services/{sid}); a configured
+          // api_base_url (a proxy, a fake) stands in for every Twilio host, as it does for sending.
+          const sdk = twilioClientFor(sms, sms.api_base_url ?? twilioMessagingDefaultBaseUrl, timeoutMs);
+          const call = { clientId: client.id, provider: 'twilio', operation: 'fetch_messaging_service', timeoutMs, idempotent: true } as const;
+          try {
+            const service = await callProvider(ctx, call, () => sdk.messaging.v1.services(serviceSid).fetch(), (error) => twilioError(call, error));
+            if (service.accountSid !== sms.account_sid) return fail(`${serviceSid} belongs to another Twilio account`, 'use the Account SID and auth token of the account that owns the Messaging Service');
+            return pass(`exists in this account (${service.friendlyName})`);
+          } catch (error) {
+            const status = error instanceof ProviderError ? error.status : undefined;
+            if (status === 404) return fail(`Messaging Service ${serviceSid} does not exist in this Twilio account (20404)`, 'copy the Messaging Service SID (MG…) from Twilio Console → Messaging → Services into sms.messaging_service_sid, or use the credentials of the account that owns it');
+            return fail(`Twilio did not answer: ${describe(error)}`, 'run again');
+          }
+        });
+      }
+      if (sms.from_number !== undefined) {
+        const from = sms.from_number;
+        await run('sms.twilio.sender', 'sms', `Twilio sender ${from}`, async () => {
+          if (!from.startsWith('+')) return skip('an alphanumeric sender or short code: not checked');
+          const { status, json } = await get('list_numbers', `${base}/IncomingPhoneNumbers.json?PhoneNumber=${encodeURIComponent(from)}`);
+          if (status !== 200) return fail(`Twilio answered HTTP ${status}`, 'run again');
+          const numbers = (json as { incoming_phone_numbers?: Array<{ phone_number?: string; capabilities?: { sms?: boolean } }> } | undefined)?.incoming_phone_numbers ?? [];
+          const found = numbers.find((n) => n.phone_number === from);
+          if (!found) return fail(`${from} is not a number of this Twilio account`, 'set sms.from_number to one of the account’s numbers (Phone Numbers → Active numbers)');
+          return found.capabilities?.sms === false ? fail(`${from} cannot send SMS`, 'use an SMS-capable number') : pass('a number of this account, SMS-capable');
+        });
+      }
       return;
     }
     case 'text180': {

@@ -5,14 +5,16 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import type { AdminClientsService } from '../admin/admin-clients.service.ts';
 import type { CliIo } from '../clients/clients.cli.ts';
 import type { ResolvedClientConfig } from '../clients/client.schema.ts';
 import { zohoDataCenters } from '../clients/client.schema.ts';
 import { createCircuitBreakers, type ProviderContext } from '../platform/provider-http.ts';
 import { publicBaseNotice, type PublicBase } from '../platform/public-urls.ts';
 import { createClientFileWriter, setClientFileStatus } from './client-file-writer.ts';
+import { createDbClientWriter } from './db-client-writer.ts';
 import type { CheckResult } from './onboarding.checks.ts';
-import { doctorClient, onboardClient, type OnboardingEvent, type OnboardingOutcome } from './onboarding.service.ts';
+import { doctorClient, onboardClient, type ClientWriter, type OnboardingEvent, type OnboardingOutcome } from './onboarding.service.ts';
 import { startZohoConnect, zohoConnectStatus, type ZohoConnectDeps } from './zoho-connect.service.ts';
 
 export interface OnboardCliContext {
@@ -26,6 +28,33 @@ export interface OnboardCliContext {
   openZohoConnect?: () => Promise<{ deps: ZohoConnectDeps; close(): Promise<void> }>;
   /** How often the flow is polled while the browser is away (default 1 s). */
   pollMs?: number;
+  /**
+   * Opens the database-backed clients through the admin service (the database a running server
+   * shares): where `--store db` writes, and what a client file must not shadow.
+   */
+  openClientStore?: () => Promise<{ clients: AdminClientsService; close(): Promise<void> }>;
+  /** Whether the database holds a client of this id (one lookup, for the file store's refusal). */
+  findDbClient?: (id: string) => Promise<boolean>;
+}
+
+/** A file store that also refuses the id of a database-backed client (a file would shadow it). */
+function fileWriterAware(clientsDir: string, findDbClient: ((id: string) => Promise<boolean>) | undefined, io: CliIo): ClientWriter {
+  const files = createClientFileWriter(clientsDir);
+  if (findDbClient === undefined) return files;
+  return {
+    ...files,
+    async existing(id) {
+      const file = await files.existing(id);
+      if (file !== undefined) return file;
+      try {
+        return (await findDbClient(id)) ? 'db' : undefined;
+      } catch (error) {
+        // No database to look in (never set up here): it holds no client a file could shadow.
+        io.stderr(`Note: database-backed clients not checked (${(error as Error).message})\n`);
+        return undefined;
+      }
+    },
+  };
 }
 
 /**
@@ -117,7 +146,13 @@ export function formatSummary(outcome: OnboardingOutcome, base: PublicBase): str
   return `${lines.join('\n')}\n`;
 }
 
-/** `xlnc onboard [--from answers.json] [--id ID] [--name NAME] [--environment test|live] [--update] [--dry-run] [--secrets enc|env] [--json]` */
+/**
+ * `xlnc onboard [--from answers.json] [--id ID] [--name NAME] [--environment test|live] [--update] [--dry-run] [--secrets enc|env] [--store file|db] [--json]`
+ *
+ * `--store db` saves through the admin clients service (secrets sealed, versioned, audited as
+ * "cli"); running servers load it on the Redis signal or, without Redis, on their next poll of
+ * the table (2 s), so no restart is needed either way.
+ */
 export async function onboard(args: string[], io: CliIo, context: OnboardCliContext): Promise<number> {
   let values;
   try {
@@ -143,9 +178,18 @@ export async function onboard(args: string[], io: CliIo, context: OnboardCliCont
     io.stderr(`--secrets must be enc or env\n${onboardUsage}`);
     return 2;
   }
-  if (values.store !== 'file') {
-    io.stderr('--store db: use the console\'s "Add client" (or POST /api/admin/onboarding), which saves through the admin service; this command writes client files\n');
+  if (values.store !== 'file' && values.store !== 'db') {
+    io.stderr(`--store must be file or db\n${onboardUsage}`);
     return 2;
+  }
+  const store = values.store;
+  if (store === 'db' && values.secrets === 'env') {
+    io.stderr('--secrets env writes env: references into a client file; with --store db the database seals every secret itself\n');
+    return 2;
+  }
+  if (store === 'db' && context.openClientStore === undefined) {
+    io.stderr('--store db: the database is not available to this command\n');
+    return 1;
   }
   let answers: Record<string, unknown>;
   if (values.from !== undefined) {
@@ -188,13 +232,27 @@ export async function onboard(args: string[], io: CliIo, context: OnboardCliCont
   }
 
   const started = performance.now();
-  const outcome = await onboardClient(
-    answers,
-    { update: values.update, dryRun: values['dry-run'], secrets: values.secrets },
-    { ctx: providerContext(context.fetch), env: io.env, encryptionKeys: io.encryptionKeys, publicBaseUrl: context.publicBase.url, writer: createClientFileWriter(context.clientsDir) },
-    printer(io, values.json),
-  );
-  if (!values.json) io.stdout(`${formatSummary(outcome, context.publicBase)}(${Math.round(performance.now() - started)} ms)\n`);
+  const cpuStarted = process.cpuUsage();
+  let opened: Awaited<ReturnType<NonNullable<OnboardCliContext['openClientStore']>>> | undefined;
+  let outcome: OnboardingOutcome;
+  try {
+    if (store === 'db') opened = await context.openClientStore?.();
+    // The CLI is its own actor in the audit log (actor "cli"), as `xlnc keys rotate` is.
+    const writer = opened !== undefined ? createDbClientWriter(opened.clients, { userId: null, requestId: null }) : fileWriterAware(context.clientsDir, context.findDbClient, io);
+    outcome = await onboardClient(
+      answers,
+      { update: values.update, dryRun: values['dry-run'], secrets: values.secrets },
+      { ctx: providerContext(context.fetch), env: io.env, encryptionKeys: io.encryptionKeys, publicBaseUrl: context.publicBase.url, writer },
+      printer(io, values.json),
+    );
+  } finally {
+    await opened?.close();
+  }
+  if (!values.json) {
+    // Wall clock and this process's own CPU (machine time), from the answers read to the client written.
+    const cpu = process.cpuUsage(cpuStarted);
+    io.stdout(`${formatSummary(outcome, context.publicBase)}(${Math.round(performance.now() - started)} ms, ${Math.round((cpu.user + cpu.system) / 1000)} ms CPU)\n`);
+  }
   return outcome.ok ? 0 : 1;
 }
 
@@ -226,7 +284,7 @@ async function readAll(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-const onboardUsage = 'Usage: xlnc onboard [--from answers.json] [--id ID] [--name NAME] [--environment test|live] [--update] [--dry-run] [--secrets enc|env] [--json]\n';
+const onboardUsage = 'Usage: xlnc onboard [--from answers.json] [--id ID] [--name NAME] [--environment test|live] [--update] [--dry-run] [--secrets enc|env] [--store file|db] [--json]\n';
 
 /** `xlnc clients doctor <id>`: the checks again, and the drift from Retell. Exit 1 on a failure or drift. */
 export async function clientsDoctor(client: { id: string; config: ResolvedClientConfig }, io: CliIo, context: Pick<OnboardCliContext, 'publicBase' | 'fetch'>): Promise<number> {

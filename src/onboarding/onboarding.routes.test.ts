@@ -158,7 +158,7 @@ describe('onboarding routes', () => {
     retell.workspace(retellKey).agents.get(agentId)!.webhook_url = 'https://elsewhere.example/hook';
     const doctor = await t.app.inject({ method: 'POST', url: `/api/admin/clients/${clientId}/doctor`, headers: bearer(admin.accessToken) });
     expect(doctor.statusCode, doctor.body).toBe(200);
-    expect(doctor.json()).toMatchObject({ ok: false, drift: [`agent ${agentId}: webhook URL https://elsewhere.example/hook -> http://localhost:3000/api/webhooks/retell/${clientId}`] });
+    expect(doctor.json()).toMatchObject({ ok: false, drift: [`agent ${agentId}: webhook URL https://elsewhere.example/hook -> http://localhost:3000/api/webhooks/retell/${clientId}`, `agent ${agentId}: publish the new version (live calls get the changes above)`] });
   });
 
   it('the CLI prints the consent link and waits; when the callback lands it has the sealed refresh token', async () => {

@@ -16,7 +16,8 @@ import type { Deps } from '../deps.ts';
 import { AppError } from '../platform/errors.ts';
 import { createCircuitBreakers, type ProviderContext } from '../platform/provider-http.ts';
 import { decryptSecret } from '../platform/secrets.ts';
-import { doctorClient, onboardClient, type ClientWriter } from './onboarding.service.ts';
+import { createDbClientWriter } from './db-client-writer.ts';
+import { doctorClient, onboardClient } from './onboarding.service.ts';
 import { completeZohoConnect, startZohoConnect, zohoConnectStatus, type ZohoConnectDeps } from './zoho-connect.service.ts';
 
 const onboardingBody = z.object({
@@ -94,21 +95,7 @@ export function onboardingRoutes(deps: Deps): FastifyPluginAsync {
           // The admin service takes plain secrets and seals them itself (it refuses enc: values).
           calendar.oauth = { ...calendar.oauth, refresh_token: decryptSecret(flow.refresh_token, deps.config.encryptionKeys) };
         }
-        const actor = actorOf(request);
-        const writer: ClientWriter = {
-          sealsSecrets: true,
-          async existing(id) {
-            return deps.registry.get(id)?.source;
-          },
-          async write(id, config, mode) {
-            if (mode === 'create') await clients.create(actor, config);
-            else {
-              const current = await clients.get(id);
-              await clients.update(actor, id, config, current.version ?? 0);
-            }
-            return 'database';
-          },
-        };
+        const writer = createDbClientWriter(clients, actorOf(request));
         const stream = new PassThrough();
         reply.header('content-type', 'application/x-ndjson; charset=utf-8');
         reply.header('cache-control', 'no-store');

@@ -93,6 +93,12 @@ function setAtPath(target: Record<string, unknown>, path: Path, value: unknown):
   if (last !== undefined) node[last] = value;
 }
 
+function getAtPath(source: unknown, path: Path): unknown {
+  let node = source;
+  for (const segment of path) node = typeof node === 'object' && node !== null ? (node as Record<string | number, unknown>)[segment] : undefined;
+  return node;
+}
+
 /** `XLNC_BRIGHT_SMILE_RETELL_API_KEY` for client bright-smile, path retell.api_key. */
 export function envVariableFor(clientId: string, path: Path): string {
   return `XLNC_${clientId}_${path.join('_')}`.toUpperCase().replace(/[^A-Z0-9_]/g, '_');
@@ -164,7 +170,10 @@ export async function onboardClient(answers: unknown, options: OnboardingOptions
     return finish({ part: 'client', message: `client ${clientId} already exists (${where === 'file' ? 'a client file' : 'in the database'})`, fix: 'choose another id, or pass --update to reconcile the existing client' });
   }
   if (where === 'file' && deps.writer.sealsSecrets) {
-    return finish({ part: 'client', message: `client ${clientId} is defined by a client file`, fix: 'update it with `xlnc onboard --update` (file store), or remove the file first' });
+    return finish({ part: 'client', message: `client ${clientId} is defined by a client file, not the database`, fix: 'update it with `xlnc onboard --update` without --store db (it rewrites the file), or remove the file first' });
+  }
+  if (where === 'db' && !deps.writer.sealsSecrets) {
+    return finish({ part: 'client', message: `client ${clientId} is stored in the database, not in a client file`, fix: 'update it with `xlnc onboard --store db --update` (or the console), so no file shadows the database-backed client' });
   }
   // Literal secrets are sealed with a one-off key for the check, so a live client's answers (which
   // hold the secrets as typed) go through exactly the loader a client file goes through.
@@ -234,7 +243,11 @@ export async function onboardClient(answers: unknown, options: OnboardingOptions
   // 5. Write.
   emit({ type: 'step', step: 'write', message: deps.writer.sealsSecrets ? 'Saving the client in the database' : 'Writing the client file' });
   const stored = structuredClone(answers) as Record<string, unknown>;
-  if (!deps.writer.sealsSecrets) {
+  if (deps.writer.sealsSecrets) {
+    // The database store takes plain secrets and seals them itself (it refuses env: and enc:
+    // values): hand it what the loader resolved, e.g. a Zoho refresh token sealed by Zoho connect.
+    for (const field of listSecretFields(parsed.data)) setAtPath(stored, field.path, getAtPath(client.config, field.path));
+  } else {
     for (const field of listSecretFields(parsed.data)) {
       if (!literalPaths.some((p) => p.join('.') === field.path.join('.'))) continue;
       if (secretsMode === 'env') {
@@ -253,7 +266,9 @@ export async function onboardClient(answers: unknown, options: OnboardingOptions
     const message = error instanceof Error ? error.message : String(error);
     let undo = '';
     if (run.retell && outcome.provisioned.length > 0) {
-      const back = await applyPlan(run.retell, [...actions].reverse().map(reverseAction));
+      // The changes reversed on the draft, then published again, so live calls are back where they were.
+      const reversed = [...actions].filter((a) => a.kind !== 'agent_publish').reverse().map(reverseAction);
+      const back = await applyPlan(run.retell, [...reversed, ...actions.filter((a) => a.kind === 'agent_publish')]);
       undo = back.failed ? '; rolling back Retell failed too: run `xlnc clients doctor`' : '; the Retell changes were rolled back';
       outcome.rolledBack = outcome.provisioned;
       outcome.provisioned = [];
@@ -279,6 +294,8 @@ function reverseAction(action: PlanAction): PlanAction {
       return { ...action, from: action.to, to: action.from ?? '' };
     case 'number_agent':
       return { ...action, from: action.to, to: action.from };
+    case 'agent_publish':
+      return action;
   }
 }
 

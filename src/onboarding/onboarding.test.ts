@@ -17,11 +17,15 @@ import { startZohoFake, type ZohoFake } from '../../test/fakes/zoho-fake.ts';
 import { parseClientSource } from '../clients/client-loader.ts';
 import { createCircuitBreakers } from '../platform/provider-http.ts';
 import { createClientFileWriter } from './client-file-writer.ts';
-import { doctorClient, onboardClient, type OnboardingDeps, type OnboardingEvent } from './onboarding.service.ts';
+import { replacementPatch } from './db-client-writer.ts';
+import { doctorClient, onboardClient, type ClientWriter, type OnboardingDeps, type OnboardingEvent } from './onboarding.service.ts';
 
 const BASE = 'https://xlnc.example.com';
 const KEY = randomBytes(32);
 const TWILIO_SID = `AC${'1'.repeat(32)}`;
+const OTHER_TWILIO_SID = `AC${'2'.repeat(32)}`;
+const SERVICE_SID = `MG${'a'.repeat(32)}`;
+const OTHER_SERVICE_SID = `MG${'b'.repeat(32)}`;
 
 let retell: RetellFake;
 let zoho: ZohoFake;
@@ -33,7 +37,7 @@ beforeAll(async () => {
   [retell, zoho, twilio, sendgrid] = await Promise.all([
     startRetellFake(),
     startZohoFake(),
-    startTwilioFake({ accounts: { [TWILIO_SID]: 'twilio-token-1' }, ownedNumbers: ['+13105550100'] }),
+    startTwilioFake({ accounts: { [TWILIO_SID]: 'twilio-token-1', [OTHER_TWILIO_SID]: 'twilio-token-2' }, ownedNumbers: ['+13105550100'], messagingServices: { [SERVICE_SID]: TWILIO_SID, [OTHER_SERVICE_SID]: OTHER_TWILIO_SID } }),
     startSendgridFake({ apiKeys: ['SG.good-key'], verifiedSenders: ['hello@glow.example'] }),
   ]);
   zoho.addAccount({ clientId: '1000.GLOW', clientSecret: 'zoho-secret', refreshToken: '1000.refresh-glow', userEmail: 'owner@glow.example', calendars: ['cal-glow'] });
@@ -91,6 +95,25 @@ function deps(extra: Partial<OnboardingDeps> = {}): OnboardingDeps {
 
 const webhook = `${BASE}/api/webhooks/retell/glow-salon`;
 
+function withoutFrom(sms: unknown): Record<string, unknown> {
+  const { from_number: _from, ...rest } = sms as Record<string, unknown>;
+  return rest;
+}
+
+/** A database store in memory, as the admin service is to the engine: it seals secrets itself. */
+function memoryDbWriter(rows: Map<string, Record<string, unknown>>, fileIds: readonly string[] = []): ClientWriter {
+  return {
+    sealsSecrets: true,
+    async existing(id) {
+      return fileIds.includes(id) ? 'file' : rows.has(id) ? 'db' : undefined;
+    },
+    async write(id, config) {
+      rows.set(id, structuredClone(config));
+      return 'database';
+    },
+  };
+}
+
 describe('onboardClient', () => {
   it('verifies every part, provisions Retell, writes a sealed client file that loads; a second run changes nothing', async () => {
     const events: OnboardingEvent[] = [];
@@ -112,7 +135,13 @@ describe('onboardClient', () => {
     expect(tools.map((t) => t.name)).toEqual(expect.arrayContaining(['end_call', 'check_availability', 'book_appointment', 'take_message']));
     expect(tools.find((t) => t.name === 'book_appointment')?.url).toBe(`${webhook}/functions/book_appointment`);
     expect(ws.numbers.get('+13105550100')?.inbound_webhook_url).toBe(webhook);
-    expect(outcome.provisioned.length).toBe(3);
+    // Edits land on the draft; the new version is published last, so calls bound to the published version get them.
+    expect(outcome.provisioned.length).toBe(4);
+    expect(outcome.provisioned.at(-1)).toBe(`agent ${agentId}: publish the new version (live calls get the changes above)`);
+    expect(retell.writes.at(-1)).toMatchObject({ method: 'POST', path: `/publish-agent-version/${agentId}`, body: { version: 0 } });
+    const live = ws.published.get(agentId)?.at(-1);
+    expect(live?.webhook_url).toBe(webhook);
+    expect(live?.general_tools.find((t) => t.name === 'book_appointment')?.url).toBe(`${webhook}/functions/book_appointment`);
     expect(outcome.nextSteps.join('\n')).toContain('npx xlnc simulate-call --client glow-salon');
 
     const text = readFileSync(join(dir, 'glow-salon.json'), 'utf8');
@@ -136,6 +165,7 @@ describe('onboardClient', () => {
     expect(second.plan).toEqual([]);
     expect(second.provisioned).toEqual([]);
     expect(retell.writes.length).toBe(writesBefore);
+    expect(ws.published.get(agentId)).toHaveLength(1);
   });
 
   it('--dry-run prints the plan and changes nothing on the fake, writes nothing', async () => {
@@ -145,8 +175,10 @@ describe('onboardClient', () => {
       `agent ${agentId}: webhook URL (none) -> ${webhook}`,
       expect.stringMatching(new RegExp(`^Retell LLM llm_${agentId} \\(agent ${agentId}\\): tools add check_availability, `)),
       `number +13105550100: inbound webhook URL (none) -> ${webhook}`,
+      `agent ${agentId}: publish the new version (live calls get the changes above)`,
     ]);
     expect(retell.writes).toEqual([]);
+    expect(retell.workspace(apiKey).published.get(agentId)).toBeUndefined();
     expect(retell.workspace(apiKey).agents.get(agentId)?.webhook_url).toBeNull();
     expect(existsSync(join(dir, 'glow-salon.json'))).toBe(false);
   });
@@ -159,6 +191,8 @@ describe('onboardClient', () => {
     ['Zoho calendar', () => answers({ calendar: { ...(answers().calendar as object), calendar_id: 'cal-other' } }), 'calendar', /cal-other is not among/],
     ['Twilio token', () => answers({ sms: { ...(answers().sms as object), auth_token: 'wrong' } }), 'sms', /Twilio rejected/],
     ['Twilio sender', () => answers({ sms: { ...(answers().sms as object), from_number: '+13105550111' } }), 'sms', /not a number of this Twilio account/],
+    ['Twilio Messaging Service', () => answers({ sms: { ...withoutFrom(answers().sms), messaging_service_sid: `MG${'c'.repeat(32)}` } }), 'sms', /Messaging Service MGc+ does not exist in this Twilio account \(20404\)/],
+    ["another account's Messaging Service", () => answers({ sms: { ...withoutFrom(answers().sms), messaging_service_sid: OTHER_SERVICE_SID } }), 'sms', /Messaging Service MGb+ does not exist in this Twilio account/],
     ['SendGrid key', () => answers({ email: { ...(answers().email as object), api_key: 'SG.bad' } }), 'email', /SendGrid rejected the API key/],
     ['SendGrid sender', () => answers({ email: { ...(answers().email as object), from: 'other@glow.example' } }), 'email', /not a verified Sender Identity/],
   ];
@@ -191,6 +225,38 @@ describe('onboardClient', () => {
     expect(retry.ok).toBe(true);
   });
 
+  it('a Messaging Service sender (MG…) of this account passes: fetched from /v1/Services/{sid}', async () => {
+    const outcome = await onboardClient(answers({ sms: { ...withoutFrom(answers().sms), messaging_service_sid: SERVICE_SID } }), { dryRun: true }, deps());
+    expect(outcome.failure).toBeUndefined();
+    expect(outcome.checks.find((c) => c.id === 'sms.twilio.messaging_service')).toMatchObject({ status: 'pass', detail: `exists in this account (Service ${SERVICE_SID.slice(-4)})` });
+    expect(outcome.checks.some((c) => c.id === 'sms.twilio.sender')).toBe(false);
+  });
+
+  it('the database store gets plain secrets to seal (env: and enc: resolved); the stores do not mix', async () => {
+    const rows = new Map<string, Record<string, unknown>>();
+    const sealedToken = (await import('../platform/secrets.ts')).encryptSecret('twilio-token-1', KEY);
+    const given = answers({ sms: { ...(answers().sms as object), auth_token: sealedToken }, email: { ...(answers().email as object), api_key: 'env:GLOW_SENDGRID' } });
+    const saved = await onboardClient(given, {}, deps({ writer: memoryDbWriter(rows), env: { GLOW_SENDGRID: 'SG.good-key' } }));
+    expect(saved.failure).toBeUndefined();
+    expect(saved.written).toBe('database');
+    expect(rows.get('glow-salon')).toMatchObject({ sms: { auth_token: 'twilio-token-1' }, email: { api_key: 'SG.good-key' }, retell: { api_key: apiKey } });
+
+    // A database client's id through the file store, and a file client's through the database store: refused before any check.
+    const viaFile = await onboardClient(answers(), { update: true }, deps({ writer: { ...createClientFileWriter(dir), existing: async () => 'db' } }));
+    expect(viaFile.failure).toMatchObject({ part: 'client', message: 'client glow-salon is stored in the database, not in a client file' });
+    expect(viaFile.failure?.fix).toContain('--store db --update');
+    const viaDb = await onboardClient(answers(), { update: true }, deps({ writer: memoryDbWriter(new Map(), ['glow-salon']) }));
+    expect(viaDb.failure).toMatchObject({ part: 'client', message: 'client glow-salon is defined by a client file, not the database' });
+    expect(viaFile.checks.concat(viaDb.checks)).toEqual([]);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('replacementPatch: an update through the admin service replaces the client (keys the answers leave out are removed)', () => {
+    const current = { client_id: 'a', name: 'A', sms: { provider: 'twilio', from_number: '+1', messaging_service_sid: 'MG1' }, email: { provider: 'sendgrid' }, retell: { agent_ids: ['x', 'y'] } };
+    const next = { client_id: 'a', name: 'B', sms: { provider: 'twilio', from_number: '+2' }, retell: { agent_ids: ['z'] } };
+    expect(replacementPatch(current, next)).toEqual({ client_id: 'a', name: 'B', email: null, sms: { provider: 'twilio', from_number: '+2', messaging_service_sid: null }, retell: { agent_ids: ['z'] } });
+  });
+
   it('a live client without ENCRYPTION_KEY is refused before anything is touched, unless secrets go to env: references', async () => {
     const refused = await onboardClient(answers(), {}, deps({ encryptionKeys: [] }));
     expect(refused.failure?.part).toBe('write');
@@ -219,8 +285,27 @@ describe('doctorClient', () => {
     llm.general_tools = llm.general_tools.filter((t) => t.name !== 'book_appointment');
     const drifted = await doctorClient(client, deps());
     expect(drifted.ok).toBe(false);
-    expect(drifted.drift).toEqual([`agent ${agentId}: webhook URL https://elsewhere.example/hook -> ${webhook}`, `Retell LLM llm_${agentId} (agent ${agentId}): tools add book_appointment`]);
-    expect(retell.writes.filter((w) => w.apiKey === apiKey)).toHaveLength(3); // doctor changed nothing
+    expect(drifted.drift).toEqual([
+      `agent ${agentId}: webhook URL https://elsewhere.example/hook -> ${webhook}`,
+      `Retell LLM llm_${agentId} (agent ${agentId}): tools add book_appointment`,
+      `agent ${agentId}: publish the new version (live calls get the changes above)`,
+    ]);
+    expect(retell.writes.filter((w) => w.apiKey === apiKey)).toHaveLength(4); // doctor changed nothing
+
+    // An edit made in Retell after onboarding (a new draft version) that nobody published: drift, and onboarding --update publishes it.
+    await onboardClient(answers(), { update: true }, deps());
+    const writes = retell.writes.length;
+    const edited = await fetch(`${retell.url}/update-agent/${agentId}`, { method: 'PATCH', headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ agent_name: 'Glow front desk' }) });
+    expect(edited.status).toBe(200);
+    expect(ws.agents.get(agentId)).toMatchObject({ version: 2, is_published: false });
+    const draft = await doctorClient(client, deps());
+    expect(draft.ok).toBe(false);
+    expect(draft.drift).toEqual([`agent ${agentId}: draft version 2 is not published (live calls do not get it) -> publish`]);
+    expect(retell.writes.length).toBe(writes + 1); // doctor published nothing
+    const published = await onboardClient(answers(), { update: true }, deps());
+    expect(published.provisioned).toEqual([`agent ${agentId}: draft version 2 is not published (live calls do not get it) -> publish`]);
+    expect(ws.agents.get(agentId)).toMatchObject({ version: 2, is_published: true });
+    expect((await doctorClient(client, deps())).drift).toEqual([]);
 
     ws.agents.delete(agentId);
     const deleted = await doctorClient(client, deps());

@@ -17,6 +17,10 @@ export interface RetellAgentState {
   webhook_url: string | null;
   /** The Retell LLM the agent talks through; undefined for custom-LLM or conversation-flow agents. */
   llm_id: string | undefined;
+  /** The agent's latest version (edits land there; the agent and its LLM share the number). */
+  version: number;
+  /** Whether that latest version is published; false: a draft that calls bound to the published version do not get. */
+  is_published: boolean;
 }
 
 export interface RetellLlmState {
@@ -32,6 +36,8 @@ export interface RetellNumberState {
 
 export interface RetellManagement {
   getAgent(agentId: string): Promise<RetellAgentState>;
+  /** Publishes the agent's latest version if it is a draft; returns the version published, or undefined when there was none to publish. */
+  publishAgent(agentId: string): Promise<number | undefined>;
   updateAgentWebhook(agentId: string, webhookUrl: string | null): Promise<void>;
   getLlm(llmId: string): Promise<RetellLlmState>;
   updateLlmTools(llmId: string, tools: Array<Record<string, unknown>>): Promise<void>;
@@ -72,7 +78,15 @@ export function createRetellManagement(options: { clientId: string; apiKey: stri
     async getAgent(agentId) {
       const agent = await call('get_agent', true, () => sdk.agent.retrieve(agentId));
       const engine = agent.response_engine;
-      return { agent_id: agent.agent_id, webhook_url: agent.webhook_url ?? null, llm_id: engine.type === 'retell-llm' ? engine.llm_id : undefined };
+      return { agent_id: agent.agent_id, webhook_url: agent.webhook_url ?? null, llm_id: engine.type === 'retell-llm' ? engine.llm_id : undefined, version: agent.version, is_published: agent.is_published === true };
+    },
+    async publishAgent(agentId) {
+      // Read again: the updates before may have made a new draft version (edits never touch a published one).
+      const latest = await call('get_agent', true, () => sdk.agent.retrieve(agentId));
+      if (latest.is_published === true) return undefined;
+      // POST /publish-agent-version/{id} {version}: publishing the same draft twice leaves it published.
+      await call('publish_agent', true, () => sdk.agent.publish(agentId, { version: latest.version }));
+      return latest.version;
     },
     async updateAgentWebhook(agentId, webhookUrl) {
       // Setting the same URL twice is harmless: the update is idempotent.

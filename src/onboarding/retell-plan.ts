@@ -2,8 +2,13 @@
  * The difference between what a client needs in Retell and what Retell has: each agent's webhook
  * URL is this client's, its Retell LLM carries the client's functions as custom tools (other tools,
  * e.g. end_call, are kept), each phone number's inbound webhook URL is this client's and it is
- * answered by one of the client's agents. `applyPlan` makes the changes, and on a failure puts
- * back what it had changed, in reverse order, so Retell is as it was.
+ * answered by one of the client's agents. Edits land on an agent's latest (draft) version and calls
+ * bound to its published version do not get them until it is published (retell.md §5
+ * "Versioning", [S16]; retell-sdk `agent.update` "latest draft version", `agent.publish`): so every
+ * agent the plan changes, and every agent whose latest version is an unpublished draft, is
+ * published last, after every other change succeeded. `applyPlan` makes the changes, and on a
+ * failure puts back what it had changed, in reverse order, so Retell is as it was (a published
+ * version cannot be unpublished: publishing comes last so that only another publish can fail after it).
  */
 import { isDeepStrictEqual } from 'node:util';
 import type { RetellCustomTool } from '../functions/tool-definitions.ts';
@@ -13,7 +18,9 @@ export type PlanAction =
   | { kind: 'agent_webhook'; agent_id: string; from: string | null; to: string }
   | { kind: 'llm_tools'; llm_id: string; agent_ids: string[]; add: string[]; update: string[]; remove: string[]; from: Array<Record<string, unknown>>; to: Array<Record<string, unknown>> }
   | { kind: 'number_webhook'; phone_number: string; from: string | null; to: string }
-  | { kind: 'number_agent'; phone_number: string; from: string[]; to: string[] };
+  | { kind: 'number_agent'; phone_number: string; from: string[]; to: string[] }
+  /** `draft`: the latest version (known now) is an unpublished draft; undefined: the version the changes above make. */
+  | { kind: 'agent_publish'; agent_id: string; draft?: number };
 
 export interface Desired {
   webhookUrl: string;
@@ -34,6 +41,10 @@ export function describeAction(action: PlanAction): string {
       return `number ${action.phone_number}: inbound webhook URL ${action.from ?? '(none)'} -> ${action.to}`;
     case 'number_agent':
       return `number ${action.phone_number}: inbound agent ${action.from.join(', ') || '(none)'} -> ${action.to.join(', ')}`;
+    case 'agent_publish':
+      return action.draft === undefined
+        ? `agent ${action.agent_id}: publish the new version (live calls get the changes above)`
+        : `agent ${action.agent_id}: draft version ${action.draft} is not published (live calls do not get it) -> publish`;
   }
 }
 
@@ -77,6 +88,14 @@ export async function planRetell(snapshot: RetellSnapshot, desired: Desired): Pr
     }
     if (add.length + update.length + remove.length > 0) actions.push({ kind: 'llm_tools', llm_id: llmId, agent_ids: agentIds, add, update, remove, from: llm.general_tools, to: next });
   }
+  const changedAgents = new Set(actions.flatMap((a) => (a.kind === 'agent_webhook' ? [a.agent_id] : a.kind === 'llm_tools' ? a.agent_ids : [])));
+  const publishes: PlanAction[] = [];
+  for (const agentId of desired.agentIds) {
+    const agent = snapshot.agents.get(agentId);
+    if (!agent) continue;
+    if (changedAgents.has(agentId)) publishes.push({ kind: 'agent_publish', agent_id: agentId });
+    else if (!agent.is_published) publishes.push({ kind: 'agent_publish', agent_id: agentId, draft: agent.version });
+  }
   for (const phone of desired.phoneNumbers) {
     const number = snapshot.numbers.get(phone);
     if (!number) continue;
@@ -86,7 +105,7 @@ export async function planRetell(snapshot: RetellSnapshot, desired: Desired): Pr
       actions.push({ kind: 'number_agent', phone_number: phone, from: number.inbound_agent_ids, to: [first] });
     }
   }
-  return actions;
+  return [...actions, ...publishes];
 }
 
 export interface ApplyResult {
@@ -108,6 +127,10 @@ async function apply(snapshot: RetellSnapshot, action: PlanAction, direction: 'f
       return m.updateNumber(action.phone_number, { inbound_webhook_url: direction === 'forward' ? action.to : action.from });
     case 'number_agent':
       return m.updateNumber(action.phone_number, { inbound_agent_ids: direction === 'forward' ? action.to : action.from });
+    case 'agent_publish':
+      if (direction === 'back') throw new Error('a published Retell version cannot be unpublished: publish the previous version again in the Retell dashboard (Agent → Versions)');
+      await m.publishAgent(action.agent_id);
+      return;
   }
 }
 

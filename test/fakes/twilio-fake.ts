@@ -2,6 +2,9 @@
  * Fake Twilio Messages API (../shared/reference/providers.md §5): Basic auth per account, the
  * test-credential magic numbers (§5.5), the 201 body (§5.1) and error bodies (§5.2), plus modes
  * for 429 / 503 / a request that never gets an answer. Also signs status callbacks like Twilio.
+ * Onboarding's checks: Fetch Account, IncomingPhoneNumbers, and Fetch a Messaging Service
+ * (`GET /v1/Services/{MG…}` on messaging.twilio.com: the Service resource as the twilio SDK maps it,
+ * and 20404 "resource not found" (§5.2) for a service the account does not have).
  */
 import { randomBytes } from 'node:crypto';
 import twilio from 'twilio';
@@ -82,12 +85,44 @@ function messageJson(message: FakeTwilioMessage, status = message.status, dateSe
 
 const accountPath = /^\/2010-04-01\/Accounts\/(AC[0-9a-fA-F]{32})(?:\/(IncomingPhoneNumbers))?\.json$/;
 const messagesPath = /^\/2010-04-01\/Accounts\/(AC[0-9a-fA-F]{32})\/Messages\.json$/;
+const servicePath = /^\/v1\/Services\/([^/]+)$/;
+
+function serviceJson(sid: string, accountSid: string, friendlyName: string) {
+  const created = rfc2822(new Date(Date.UTC(2025, 2, 10, 14)));
+  const url = `https://messaging.twilio.com/v1/Services/${sid}`;
+  return {
+    account_sid: accountSid,
+    sid,
+    friendly_name: friendlyName,
+    date_created: created,
+    date_updated: created,
+    inbound_request_url: null,
+    inbound_method: 'POST',
+    fallback_url: null,
+    fallback_method: 'POST',
+    status_callback: null,
+    sticky_sender: true,
+    mms_converter: true,
+    smart_encoding: true,
+    scan_message_content: 'inherit',
+    fallback_to_long_code: true,
+    area_code_geomatch: true,
+    synchronous_validation: false,
+    validity_period: 14400,
+    url,
+    links: { phone_numbers: `${url}/PhoneNumbers`, short_codes: `${url}/ShortCodes`, alpha_senders: `${url}/AlphaSenders`, messages: `${url}/Messages`, us_app_to_person: `${url}/Compliance/Usa2p`, us_app_to_person_usecases: `${url}/Compliance/Usa2p/Usecases`, channel_senders: `${url}/ChannelSenders` },
+    usecase: 'notifications',
+    us_app_to_person_registered: false,
+    use_inbound_webhook_on_number: false,
+  };
+}
 
 /**
  * @param accounts Account SID → auth token accepted by this fake.
  * @param ownedNumbers Extra `From` numbers that succeed, besides +15005550006.
+ * @param messagingServices Messaging Service SID (MG…) → the Account SID that owns it.
  */
-export async function startTwilioFake(options: { accounts: Record<string, string>; ownedNumbers?: string[] }): Promise<TwilioFake> {
+export async function startTwilioFake(options: { accounts: Record<string, string>; ownedNumbers?: string[]; messagingServices?: Record<string, string> }): Promise<TwilioFake> {
   const messages: FakeTwilioMessage[] = [];
   const owned = new Set([twilioMagicFrom.valid, ...(options.ownedNumbers ?? [])]);
   let failuresLeft = Infinity;
@@ -107,6 +142,17 @@ export async function startTwilioFake(options: { accounts: Record<string, string
     if (mode === 'error') return sendJson(response, 500, errorBody(20500, 'Internal Server Error', 500));
     if (mode === 'rate_limited') return sendJson(response, 429, errorBody(20429, 'Too Many Requests', 429));
 
+    const service = servicePath.exec(request.path);
+    if (service) {
+      // Basic auth as everywhere; a service of another account is not found, like one that never existed.
+      const sid = service[1] ?? '';
+      const [user, password] = Buffer.from((request.headers.authorization ?? '').replace(/^Basic /, ''), 'base64').toString('utf8').split(':');
+      if (user === undefined || password === undefined || options.accounts[user] !== password) return sendJson(response, 401, errorBody(20003, 'Authenticate', 401));
+      if (request.method !== 'GET') return sendJson(response, 405, errorBody(20004, 'Method not allowed', 405));
+      const owner = options.messagingServices?.[sid];
+      if (owner !== user) return sendJson(response, 404, errorBody(20404, `The requested resource /Services/${sid} was not found`, 404));
+      return sendJson(response, 200, serviceJson(sid, owner, `Service ${sid.slice(-4)}`));
+    }
     const account = accountPath.exec(request.path);
     if (account) {
       // Fetch Account and list IncomingPhoneNumbers (what onboarding checks): same Basic auth.

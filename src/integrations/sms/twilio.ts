@@ -37,18 +37,30 @@ class BaseUrlRequestClient extends twilio.RequestClient {
 /** Recipient can never receive from this sender, or the request itself is wrong: do not retry. */
 const retryableCodes = new Set([20429, 21611]);
 
-export function createTwilioSender(clientId: string, config: TwilioSmsConfig, ctx: ProviderContext, options: { timeoutMs: number }): SmsSender {
-  const client = twilio(config.account_sid, config.auth_token, {
+/** Where Twilio serves Messaging Services (`/v1/Services`), a host of its own. */
+export const twilioMessagingDefaultBaseUrl = 'https://messaging.twilio.com';
+
+/**
+ * The SDK client of one Twilio account, every request sent to `baseUrl` (the client's
+ * `api_base_url` when set, else the real host of the API used: api.twilio.com for Messages,
+ * messaging.twilio.com for Messaging Services), no SDK retries.
+ */
+export function twilioClientFor(config: Pick<TwilioSmsConfig, 'account_sid' | 'auth_token'>, baseUrl: string, timeoutMs: number) {
+  return twilio(config.account_sid, config.auth_token, {
     accountSid: config.account_sid,
     autoRetry: false,
-    timeout: options.timeoutMs,
-    httpClient: new BaseUrlRequestClient(config.api_base_url ?? twilioDefaultBaseUrl, options.timeoutMs),
+    timeout: timeoutMs,
+    httpClient: new BaseUrlRequestClient(baseUrl, timeoutMs),
     // Explicit empty values so TWILIO_EDGE / TWILIO_REGION / TWILIO_LOG_LEVEL in the environment
     // cannot change where or how one client's requests go.
     edge: '',
     region: '',
     logLevel: 'info',
   });
+}
+
+export function createTwilioSender(clientId: string, config: TwilioSmsConfig, ctx: ProviderContext, options: { timeoutMs: number }): SmsSender {
+  const client = twilioClientFor(config, config.api_base_url ?? twilioDefaultBaseUrl, options.timeoutMs);
   const messages = client.api.v2010.accounts(config.account_sid).messages;
 
   return {
@@ -95,7 +107,7 @@ export function createTwilioSender(clientId: string, config: TwilioSmsConfig, ct
  * SDK failure → ProviderError. RestException (and the newer RFC 9457 TwilioServiceException)
  * carry the HTTP `status` and Twilio `code`; axios transport errors carry `isAxiosError`.
  */
-function twilioError(call: ProviderCall, error: unknown): ProviderError {
+export function twilioError(call: ProviderCall, error: unknown): ProviderError {
   const fields = error as { status?: unknown; code?: unknown; message?: unknown; isAxiosError?: unknown };
   if (typeof fields.status === 'number') {
     const status = fields.status;
