@@ -12,6 +12,15 @@ import { webhookQueries, type EventType, type Subscription, type SubscriptionWit
 
 const problemOf = (caught: unknown) => (isApiError(caught) && caught.status < 500 ? caught.message : 'That did not work. Please try again.');
 
+/** What went wrong with the last change, announced (or nothing). */
+export function Problem({ text }: { text: string | null }) {
+  return text ? (
+    <p className="form-error" role="alert">
+      {text}
+    </p>
+  ) : null;
+}
+
 /** The new secret, once, with a way to copy it. */
 function SecretOnce({ secret }: { secret: string }) {
   const [copied, setCopied] = useState(false);
@@ -152,11 +161,7 @@ export function SubscriptionDialog({ clientId, subscription }: { clientId: strin
                 </p>
               )}
             </fieldset>
-            {problem ? (
-              <p className="form-error" role="alert">
-                {problem}
-              </p>
-            ) : null}
+            <Problem text={problem} />
             <div className="dialog-actions">
               <button type="submit" className="button button-primary" disabled={save.isPending || !eventTypes.data}>
                 {save.isPending ? 'Saving…' : subscription ? 'Save changes' : 'Add webhook'}
@@ -225,11 +230,7 @@ export function RotateSecretDialog({ clientId, subscription }: { clientId: strin
                 <option value={168}>7 days</option>
               </select>
             </div>
-            {problem ? (
-              <p className="form-error" role="alert">
-                {problem}
-              </p>
-            ) : null}
+            <Problem text={problem} />
             <div className="dialog-actions">
               <button type="button" className="button button-primary" disabled={rotate.isPending} onClick={() => rotate.mutate()}>
                 {rotate.isPending ? 'Rotating…' : 'Rotate secret'}
@@ -269,11 +270,7 @@ export function DeleteSubscriptionDialog({ clientId, subscription }: { clientId:
           <AlertDialog.Description className="muted">
             {subscription.url} stops receiving events at once, and deliveries still being retried end. This cannot be undone.
           </AlertDialog.Description>
-          {problem ? (
-            <p className="form-error" role="alert">
-              {problem}
-            </p>
-          ) : null}
+          <Problem text={problem} />
           <div className="dialog-actions">
             <button
               type="button"

@@ -12,6 +12,7 @@ import { PagedTable } from '../../ui/paged-table.tsx';
 import { Empty, ErrorState, PageHeader, QueryState } from '../../ui/states.tsx';
 import { authQueries } from '../auth/auth.queries.ts';
 import { settingsQueries, timezoneOf } from '../settings/settings.queries.ts';
+import { Problem } from './subscription-dialogs.tsx';
 import { webhookQueries, type Delivery } from './webhooks.queries.ts';
 import { DELIVERY_STATUS_LABELS, DELIVERY_STATUSES, deliveryTone, type DeliveriesSearch } from './webhooks.search.ts';
 
@@ -117,11 +118,7 @@ export function WebhookDeliveriesPage() {
           </select>
         </label>
       </div>
-      {problem ? (
-        <p className="form-error" role="alert">
-          {problem}
-        </p>
-      ) : null}
+      <Problem text={problem} />
       <QueryState
         query={deliveries}
         loadingLabel="Loading deliveries…"

@@ -13,7 +13,7 @@ import { DataTable, type TableFeatureSet } from '../../ui/data-table.tsx';
 import { Empty, PageHeader, QueryState } from '../../ui/states.tsx';
 import { authQueries } from '../auth/auth.queries.ts';
 import { settingsQueries, timezoneOf } from '../settings/settings.queries.ts';
-import { DeleteSubscriptionDialog, RotateSecretDialog, SubscriptionDialog } from './subscription-dialogs.tsx';
+import { DeleteSubscriptionDialog, Problem, RotateSecretDialog, SubscriptionDialog } from './subscription-dialogs.tsx';
 import { webhookQueries, type Subscription } from './webhooks.queries.ts';
 import { DELIVERY_STATUS_LABELS, deliveryTone } from './webhooks.search.ts';
 
@@ -128,11 +128,7 @@ export function WebhooksPage() {
         description={`Your own systems (a CRM, Zapier, your backend) hear about calls, bookings and messages as signed HTTPS requests in the Standard Webhooks format. Times in ${timezone}.`}
         actions={canChange ? <SubscriptionDialog clientId={clientId} /> : null}
       />
-      {problem ? (
-        <p className="form-error" role="alert">
-          {problem}
-        </p>
-      ) : null}
+      <Problem text={problem} />
       <QueryState
         query={subscriptions}
         loadingLabel="Loading webhooks…"
