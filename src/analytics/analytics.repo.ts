@@ -58,6 +58,18 @@ function within(column: SQL, ranges: readonly TimeRange[]): SQL {
   )})`;
 }
 
+/**
+ * `select` once per range, as a UNION ALL: each arm is one index range scan, where an OR of the
+ * two edge ranges made PostgreSQL read every row of the client (540 ms at 100,000 calls).
+ */
+function perRange(ranges: readonly TimeRange[], select: (range: readonly TimeRange[]) => SQL): SQL {
+  if (ranges.length === 0) return select([]);
+  return sql.join(
+    ranges.map((range) => sql`(${select([range])})`),
+    sql` union all `,
+  );
+}
+
 const rolledSlices = (parts: PeriodParts) => (parts.rolled ? [parts.rolled] : []);
 
 export interface CallAggregates {
@@ -123,11 +135,14 @@ export async function callAggregates(tx: Tx, clientId: string, period: Analytics
                  count(*) filter (where sentiment = 1)::int,
                  count(*) filter (where sentiment = 2)::int,
                  count(*) filter (where sentiment = 3)::int
-            from (select ${callSortAt} as at, coalesce(c.duration_ms, 0)::bigint as duration_ms, ${sentimentCode} as sentiment,
+            from (${perRange(
+              parts.raw,
+              (ranges) => sql`select ${callSortAt} as at, coalesce(c.duration_ms, 0)::bigint as duration_ms, ${sentimentCode} as sentiment,
                          ${outcomeCodeSql(perRowEvidence)} as outcome
                     from calls c
-                   where c.client_id = ${clientId} and ${within(callSortAt, parts.raw)}
-                  offset 0) edge_calls
+                   where c.client_id = ${clientId} and ${within(callSortAt, ranges)}
+                  offset 0`,
+            )}) edge_calls
            group by 1
         ), local_slices as materialized (
           select slice at time zone ${period.timezone} as local_at, * from slices
@@ -178,8 +193,7 @@ export async function messageCounts(tx: Tx, clientId: string, period: AnalyticsP
           select r.channel, r.status, r.n from analytics_message_rollups r
            where r.client_id = ${clientId} and ${within(sql`r.slice`, rolledSlices(parts))}
           union all
-          select m.channel, m.status, 1 from messages m
-           where m.client_id = ${clientId} and ${within(sql`m.created_at`, parts.raw)}
+          ${perRange(parts.raw, (ranges) => sql`select m.channel, m.status, 1 from messages m where m.client_id = ${clientId} and ${within(sql`m.created_at`, ranges)}`)}
         ) x
         group by 1, 2 having sum(n) > 0`,
   );
@@ -199,8 +213,7 @@ export async function functionCounts(tx: Tx, clientId: string, period: Analytics
           select r.name, r.total, r.failed from analytics_function_rollups r
            where r.client_id = ${clientId} and ${within(sql`r.slice`, rolledSlices(parts))}
           union all
-          select f.name, 1, (f.outcome <> 'ok')::int from function_calls f
-           where f.client_id = ${clientId} and ${within(sql`f.created_at`, parts.raw)}
+          ${perRange(parts.raw, (ranges) => sql`select f.name, 1, (f.outcome <> 'ok')::int from function_calls f where f.client_id = ${clientId} and ${within(sql`f.created_at`, ranges)}`)}
         ) x
         group by 1 having sum(total) > 0 order by 3 desc, 2 desc, 1`,
   );
@@ -213,8 +226,10 @@ export async function appointmentsBooked(tx: Tx, clientId: string, period: Analy
     tx,
     sql`select (coalesce((select sum(r.appointments_booked) from analytics_rollups r
                            where r.client_id = ${clientId} and ${within(sql`r.slice`, rolledSlices(parts))}), 0)
-              + (select count(*) from appointments a
-                  where a.client_id = ${clientId} and a.status = 'booked' and ${within(sql`a.created_at`, parts.raw)}))::int as n`,
+              + (select count(*) from (${perRange(
+                  parts.raw,
+                  (ranges) => sql`select 1 from appointments a where a.client_id = ${clientId} and a.status = 'booked' and ${within(sql`a.created_at`, ranges)}`,
+                )}) edge))::int as n`,
   );
   return row?.n ?? 0;
 }

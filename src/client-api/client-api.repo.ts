@@ -80,7 +80,14 @@ function callConditions(clientId: string, filter: CallFilter, after: Cursor | un
   }
   if (filter.q) conditions.push(searchCondition(filter.q));
   if (filter.outcome) conditions.push(sql`${outcome} = ${filter.outcome}`);
-  if (after) conditions.push(sql`(${callSortAt}, c.call_id) < (${after.at}::timestamptz, ${after.id})`);
+  // The row comparison (sort, id) < (at, id) spelled out: PostgreSQL uses no row comparison on an
+  // expression index column, so a deep page read every newer row first (1.2 s 50,000 calls deep);
+  // `sort <= at` is the index bound.
+  if (after) {
+    conditions.push(
+      sql`${callSortAt} <= ${after.at}::timestamptz and (${callSortAt} < ${after.at}::timestamptz or c.call_id < ${after.id})`,
+    );
+  }
   return sql.join(conditions, sql` and `);
 }
 
