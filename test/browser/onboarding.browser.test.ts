@@ -24,6 +24,16 @@ describe('the Add client wizard in a browser', () => {
   const a11y: string[] = [];
   const layout: string[] = [];
 
+  /** Whether the element is inside the dialog's visible part (the dialog scrolls; the page does not). */
+  async function shownInDialog(page: Page, name: string | RegExp): Promise<boolean> {
+    const viewportHeight = page.viewportSize()?.height ?? 0;
+    return page.getByRole('heading', { name }).evaluate((element, height) => {
+      const box = element.getBoundingClientRect();
+      const dialog = element.closest('[role="dialog"]')?.getBoundingClientRect();
+      return dialog !== undefined && box.top >= dialog.top && box.bottom <= dialog.bottom && box.bottom <= height;
+    }, viewportHeight);
+  }
+
   async function look(page: Page, name: string): Promise<void> {
     await settled(page);
     a11y.push(...(await seriousViolations(page)).map((v) => `${name}: ${v}`));
@@ -74,11 +84,14 @@ describe('the Add client wizard in a browser', () => {
     expect(await page.getByRole('alert').textContent()).toContain('Retell rejected the API key');
     expect(await page.getByRole('list', { name: 'Checks' }).textContent()).toContain('Fail Retell API key');
     expect(retell.writes).toEqual([]);
+    // The result is scrolled into view: not below the form, out of sight.
+    expect(await shownInDialog(page, 'Not onboarded')).toBe(true);
     await look(page, 'onboarding-wizard-wrong-key');
 
     await page.getByLabel('Retell API key').fill(apiKey);
     await page.getByRole('button', { name: 'Verify and onboard' }).click();
     await page.getByRole('heading', { name: `${clientId} is onboarded` }).waitFor({ timeout: 30_000 });
+    expect(await shownInDialog(page, `${clientId} is onboarded`)).toBe(true);
     const checks = await page.getByRole('list', { name: 'Checks' }).textContent();
     expect(checks).toContain('Pass Retell API key');
     expect(checks).toContain(`Pass Retell agent ${agentId}`);

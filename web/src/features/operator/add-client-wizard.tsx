@@ -6,7 +6,7 @@
  */
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { Dialog } from 'radix-ui';
-import { useState, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { api } from '../../lib/api.ts';
 
 interface CheckResult {
@@ -70,6 +70,16 @@ export function AddClientWizard() {
   const [outcome, setOutcome] = useState<Outcome>();
   const [calendar, setCalendar] = useState<'internal' | 'zoho'>('internal');
   const [zoho, setZoho] = useState<{ id: string; status: string }>();
+
+  // The form fills the dialog: as each check arrives, its end is scrolled into view (the dialog
+  // scrolls, not the page), so the operator watches the checks run instead of a form that looks idle.
+  // When it ends, the summary's top is shown (its heading says onboarded or not, and why).
+  const resultsRef = useRef<HTMLDivElement>(null);
+  const summaryRef = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (outcome !== undefined) summaryRef.current?.scrollIntoView({ block: 'start' });
+    else if (checks.length > 0 || running !== undefined || log.length > 0) resultsRef.current?.scrollIntoView({ block: 'end' });
+  }, [checks.length, running, log.length, outcome]);
 
   const reset = () => {
     setChecks([]);
@@ -308,16 +318,22 @@ export function AddClientWizard() {
               </button>
             </div>
           </form>
-          {checks.length > 0 || running ? <CheckList checks={checks} running={running} /> : null}
-          {log.length > 0 ? (
-            <ul className="muted small" aria-label="Progress">
-              {log.map((line, index) => (
-                <li key={index}>{line}</li>
-              ))}
-            </ul>
-          ) : null}
-          {onboard.error ? <p role="alert">{onboard.error.message}</p> : null}
-          {outcome ? <Summary outcome={outcome} /> : null}
+          <div ref={resultsRef} className="wizard-results">
+            {checks.length > 0 || running ? <CheckList checks={checks} running={running} /> : null}
+            {log.length > 0 ? (
+              <ul className="muted small" aria-label="Progress">
+                {log.map((line, index) => (
+                  <li key={index}>{line}</li>
+                ))}
+              </ul>
+            ) : null}
+            {onboard.error ? <p role="alert">{onboard.error.message}</p> : null}
+            {outcome ? (
+              <div ref={summaryRef}>
+                <Summary outcome={outcome} />
+              </div>
+            ) : null}
+          </div>
           <Dialog.Close asChild>
             <button type="button" className="button button-quiet">
               Close
