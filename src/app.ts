@@ -102,7 +102,7 @@ export async function buildApp(deps: Deps): Promise<App> {
   app.setErrorHandler(async (error: FastifyError | AppError | Error, request, reply) => {
     if (error instanceof AppError) {
       if (error.status >= 500) request.log.error({ err: error }, 'request failed');
-      return reply.code(error.status).headers(error.headers).send(errorEnvelope(error.code, error.message, request.id));
+      return reply.code(error.status).headers(error.headers).send(errorEnvelope(error.code, error.message, request.id, error.issues));
     }
     // A schema parsed in a handler or hook (params.parse) fails like a route schema: a 400, not a 500.
     if (error instanceof z.core.$ZodError) {

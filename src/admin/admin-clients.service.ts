@@ -7,12 +7,13 @@
 import { eq } from 'drizzle-orm';
 import type { ClientRecord } from '../clients/client.schema.ts';
 import type { ClientRegistry } from '../clients/client-registry.ts';
-import { clientConfigSchema, formatJsonPath, type ClientConfig } from '../clients/client.schema.ts';
+import { clientConfigSchema, formatJsonPath, listSecretFields, type ClientConfig } from '../clients/client.schema.ts';
+import { validateEmailTemplates, validateSmsTemplates } from '../integrations/templates/templates.ts';
 import type { Tenancy } from '../platform/db/tenancy.ts';
 import { integrationStatus } from '../platform/db/schema.ts';
-import { AppError } from '../platform/errors.ts';
+import { AppError, type FieldIssue } from '../platform/errors.ts';
 import { writeAudit } from './audit.service.ts';
-import { changedSecretPaths, diffConfigs, maskResolvedConfig, maskStoredConfig, sealForStorage } from './client-secrets.ts';
+import { changedSecretPaths, diffConfigs, isMasked, maskResolvedConfig, maskStoredConfig, sealForStorage, setAtPath } from './client-secrets.ts';
 import { findClientConfig, insertClientConfig, listClientConfigs, updateClientConfig, type ClientConfigRow } from './db-clients.repo.ts';
 import type { DbClientStore } from './db-clients.service.ts';
 import { publicUrls } from '../platform/public-urls.ts';
@@ -56,7 +57,11 @@ export interface AdminClientsService {
   list(): Promise<ClientSummary[]>;
   get(id: string): Promise<ClientDetail>;
   create(actor: Actor, body: unknown): Promise<ClientDetail>;
-  update(actor: Actor, id: string, patch: Record<string, unknown>, expectedVersion: number): Promise<ClientDetail>;
+  /**
+   * Merges `patch` (RFC 7396) into the stored config; `secrets` replaces existing secrets by JSON
+   * path with new plain values, sealed before storage and never echoed.
+   */
+  update(actor: Actor, id: string, patch: Record<string, unknown>, expectedVersion: number, secrets?: Readonly<Record<string, string>>): Promise<ClientDetail>;
   disable(actor: Actor, id: string, expectedVersion: number | undefined): Promise<ClientDetail>;
 }
 
@@ -69,15 +74,44 @@ export interface AdminClientsOptions {
   publicBaseUrl: string;
 }
 
-/** Validates a candidate config with the one client schema; 400 listing the first problems. */
+/**
+ * Validates a candidate config as the loader will: the one client schema, then the template checks
+ * (an SMS template that runs to many segments or names an unknown variable would make the loaded
+ * client invalid, so it is refused here, before anything is written). 400 whose message lists the
+ * first problems and whose `issues` list every one by JSON path.
+ */
 function parseConfig(candidate: unknown): ClientConfig {
   const parsed = clientConfigSchema.safeParse(candidate);
-  if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.slice(0, 5).map((issue) => {
-    const keys = issue.code === 'unrecognized_keys' ? ` (${issue.keys.join(', ')})` : '';
-    return `${formatJsonPath(issue.path)}: ${issue.message}${keys}`;
-  });
-  throw new AppError('invalid_payload', problems.join('; '));
+  const issues: FieldIssue[] = parsed.success
+    ? [...validateSmsTemplates(parsed.data), ...validateEmailTemplates(parsed.data)]
+    : parsed.error.issues.flatMap((issue) =>
+        issue.code === 'unrecognized_keys'
+          ? issue.keys.map((key) => ({ path: formatJsonPath([...issue.path, key]), message: 'unknown key' }))
+          : [{ path: formatJsonPath(issue.path), message: issue.message }],
+      );
+  if (parsed.success && issues.length === 0) return parsed.data;
+  const message = issues
+    .slice(0, 5)
+    .map((issue) => `${issue.path}: ${issue.message}`)
+    .join('; ');
+  throw new AppError('invalid_payload', message, {}, issues.slice(0, 50));
+}
+
+/**
+ * Puts new plain values into the secrets a config already has, by JSON path (`$.sms.auth_token`).
+ * Only an existing secret can be replaced: adding a provider (and its credential) is the operator's.
+ */
+function replaceSecrets(config: Record<string, unknown>, stored: ClientConfig, secrets: Readonly<Record<string, string>>): void {
+  const fields = new Map(listSecretFields(stored).map((field) => [formatJsonPath(field.path), field.path]));
+  const issues: FieldIssue[] = [];
+  for (const [path, value] of Object.entries(secrets)) {
+    const at = fields.get(path);
+    if (at === undefined) issues.push({ path, message: 'no secret is stored here to replace' });
+    else if (value.trim() === '' || isMasked(value)) issues.push({ path, message: 'type the new secret' });
+    else if (value.startsWith('env:') || value.startsWith('enc:')) issues.push({ path, message: 'send the plain secret; the API seals it' });
+    else setAtPath(config, at, value);
+  }
+  if (issues.length > 0) throw new AppError('invalid_payload', issues.map((issue) => `${issue.path}: ${issue.message}`).join('; '), {}, issues);
 }
 
 /** RFC 7396 JSON merge patch: objects merge, `null` deletes, anything else replaces. */
@@ -242,7 +276,7 @@ export function createAdminClientsService(options: AdminClientsOptions): AdminCl
       return detailOf(row.id, row);
     },
 
-    async update(actor, id, patch, expectedVersion) {
+    async update(actor, id, patch, expectedVersion, secrets = {}) {
       refuseFileClient(id);
       const row = await tenancy.withPlatform(async (tx) => {
         const current = await findClientConfig(tx, id, { forUpdate: true });
@@ -251,8 +285,10 @@ export function createAdminClientsService(options: AdminClientsOptions): AdminCl
           throw new AppError('conflict', `Client ${id} was changed meanwhile (version ${current.version}, you sent ${expectedVersion}); reload and retry`);
         }
         const before = storedConfig(current);
-        const merged = mergePatch(before, patch) as Record<string, unknown>;
-        if (merged.client_id !== id) throw new AppError('invalid_payload', '$.client_id: cannot be changed');
+        // A deep copy: mergePatch shares untouched branches with `before`, which sealForStorage compares against.
+        const merged = structuredClone(mergePatch(before, patch)) as Record<string, unknown>;
+        if (merged.client_id !== id) throw new AppError('invalid_payload', '$.client_id: cannot be changed', {}, [{ path: '$.client_id', message: 'cannot be changed' }]);
+        replaceSecrets(merged, before, secrets);
         const candidate = parseConfig(merged);
         refuseTakenHost(candidate);
         const after = sealForStorage(candidate, before, requireSealingKey());

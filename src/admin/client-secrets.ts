@@ -25,7 +25,7 @@ export function getAtPath(target: unknown, path: Path): unknown {
   return node;
 }
 
-function setAtPath(target: unknown, path: Path, value: unknown): void {
+export function setAtPath(target: unknown, path: Path, value: unknown): void {
   let node = target as Record<string | number, unknown>;
   for (const segment of path.slice(0, -1)) node = node[segment] as Record<string | number, unknown>;
   const last = path[path.length - 1];

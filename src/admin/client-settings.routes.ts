@@ -3,7 +3,9 @@
  * the notification address, message templates, feature switches and branding. Only database-backed clients
  * are editable here; a file-backed client answers 409 naming the file to edit. Each change goes
  * through the admin clients service: merged, validated by the one client schema (400 naming the
- * field), versioned (409 when someone changed it meanwhile), audited, and loaded at once.
+ * field, every problem listed in the envelope's `issues`), versioned (409 when someone changed it
+ * meanwhile), audited, and loaded at once. Secrets already stored may be replaced (write-only:
+ * sealed, never echoed). A draft of the templates can be previewed, rendered by the sending code.
  *
  * Registered under /api/clients. Viewers 403; another client's settings 404.
  */
@@ -13,6 +15,8 @@ import { z } from 'zod';
 import { authenticate, currentUser, requireClientAccess } from '../auth/auth.guard.ts';
 import { clientIdSchema } from '../auth/auth.schemas.ts';
 import type { Deps } from '../deps.ts';
+import { clientTemplatesSchema } from '../clients/client.schema.ts';
+import { previewTemplates } from '../integrations/templates/template-preview.ts';
 import { AppError } from '../platform/errors.ts';
 import { adminClientsServiceFrom } from './admin-clients.service.ts';
 
@@ -30,6 +34,23 @@ const editableView = z.object({
 const changeBody = z.object({
   version: z.number().int().min(0),
   changes: z.object(Object.fromEntries(CLIENT_EDITABLE_KEYS.map((key) => [key, z.unknown().optional()]))).strict(),
+  secrets: z
+    .record(z.string().max(200), z.string().max(4096))
+    .refine((secrets) => Object.keys(secrets).length <= 20, 'at most 20 secrets at once')
+    .optional()
+    .describe('New values for secrets already stored, by JSON path ("$.sms.auth_token"): sealed before storage, never echoed.'),
+});
+
+/** Template previews a client's admin may ask for per minute (the page asks as they type, debounced). */
+export const PREVIEW_REQUESTS_PER_MINUTE = 120;
+
+const previewBody = z.object({ templates: clientTemplatesSchema.describe('A draft of the client’s `templates` block.') });
+const issueList = z.array(z.object({ path: z.string(), message: z.string() }));
+const previewView = z.object({
+  sms: z.array(z.object({ name: z.string(), text: z.string(), encoding: z.enum(['GSM-7', 'UCS-2']), segments: z.number(), missing: z.array(z.string()) })),
+  email: z.array(z.object({ name: z.string(), subject: z.string(), text: z.string(), html: z.string(), missing: z.array(z.string()) })),
+  issues: issueList.describe('What would make saving this draft fail, by JSON path.'),
+  sample: z.record(z.string(), z.string()).describe('The sample call data the previews are rendered with.'),
 });
 
 export function clientSettingsRoutes(deps: Deps): FastifyPluginAsync {
@@ -76,8 +97,20 @@ export function clientSettingsRoutes(deps: Deps): FastifyPluginAsync {
         throw new AppError('client_managed_by_file', `These settings come from ${record.file ?? 'a config file'}; edit that file (changes load within 2 seconds)`);
       }
       const changes = Object.fromEntries(Object.entries(request.body.changes).filter(([, value]) => value !== undefined));
-      const detail = await clients.update({ userId: currentUser(request).id, requestId: request.id }, record.id, changes, request.body.version);
+      const detail = await clients.update({ userId: currentUser(request).id, requestId: request.id }, record.id, changes, request.body.version, request.body.secrets);
       return { version: detail.version };
+    });
+
+    // Renders a draft with the sending code path; writes nothing, so file-backed clients may preview too.
+    app.post('/:clientId/settings/preview', { preValidation: mayWrite, schema: { params, body: previewBody, response: { 200: previewView } } }, async (request, reply) => {
+      const record = recordFor(request.params.clientId, request, true);
+      if (record.config === null) throw new AppError('conflict', 'The configuration is invalid; fix it before previewing templates');
+      const decision = await deps.rateLimiter.hit(record.id, 'settings-preview', PREVIEW_REQUESTS_PER_MINUTE);
+      if (!decision.allowed) {
+        throw new AppError('rate_limited', `At most ${PREVIEW_REQUESTS_PER_MINUTE} previews a minute`, { 'retry-after': String(decision.retryAfterSeconds) });
+      }
+      void reply.header('x-ratelimit-remaining', String(decision.remaining));
+      return previewTemplates(record.config, request.body.templates, new Date());
     });
   };
 }

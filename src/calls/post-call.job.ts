@@ -12,23 +12,18 @@
  * a re-run, the other event or the fallback never creates a second one.
  */
 import { and, desc, eq } from 'drizzle-orm';
-import { DateTime } from 'luxon';
 import { defineEventJob } from '../core/event-job.ts';
 import type { JobContext } from '../core/jobs.ts';
 import { displayNameOf } from '../clients/branding.ts';
 import { defaultCountryOf, type ServableClient } from '../clients/client.schema.ts';
 import { toE164 } from '../customers/phone.ts';
-import { renderEmail, renderSms, templatesFor, type TemplateValues } from '../integrations/templates/templates.ts';
+import { renderEmail, renderSms, templatesFor, templateTime, type TemplateValues } from '../integrations/templates/templates.ts';
 import { queueMessage } from '../messages/messages.service.ts';
 import type { Tx } from '../platform/db/database.ts';
 import { appointments, calls, customers } from '../platform/db/schema.ts';
 import { callReached, inVoicemailOf, isConnected } from './call-connection.ts';
 import { recordWorkflowRun } from './calls.repo.ts';
 import { ensureCallStarted } from './calls.service.ts';
-
-function speakableTime(date: Date, timezone: string): string {
-  return DateTime.fromJSDate(date, { zone: timezone }).toFormat("cccc, LLLL d 'at' h:mm a");
-}
 
 async function loadContext(tx: Tx, clientId: string, callId: string) {
   const [call] = await tx.select().from(calls).where(and(eq(calls.clientId, clientId), eq(calls.callId, callId)));
@@ -61,8 +56,8 @@ export async function runPostCallWorkflow(client: ServableClient, callId: string
       business_name: displayNameOf(config),
       customer_name: appointment?.customerName ?? customer?.name ?? 'there',
       caller_phone: customer?.phone ?? call.fromNumber ?? '',
-      call_time: call.startedAt ? speakableTime(call.startedAt, config.timezone) : '',
-      appointment_time: appointment ? speakableTime(appointment.startsAt, config.timezone) : '',
+      call_time: call.startedAt ? templateTime(call.startedAt, config.timezone) : '',
+      appointment_time: appointment ? templateTime(appointment.startsAt, config.timezone) : '',
       call_summary: call.summary ?? '',
       sentiment: call.sentiment ?? '',
       transcript: call.transcript ?? '',

@@ -237,7 +237,8 @@ const email = z
   .optional()
   .describe('Email provider for call summaries; omit for clients without email.');
 
-const templates = z
+/** A client's own message templates (`templates` in its config); also the settings preview's draft. */
+export const clientTemplatesSchema = z
   .strictObject({
     sms: z.record(z.string(), z.string()).optional(),
     email: z
@@ -380,7 +381,7 @@ export const clientConfigSchema = z
       })
       .prefault({})
       .describe('Health alerts about this client (the operator console lists them).'),
-    templates,
+    templates: clientTemplatesSchema,
     business,
     branding: brandingSchema.optional(),
     functions: z

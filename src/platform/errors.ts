@@ -55,15 +55,24 @@ export const ERROR_STATUS = {
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
 
+/** One problem with one field of a request, `path` a JSON path into what was sent (`$.business_hours.mon[0]`). */
+export interface FieldIssue {
+  path: string;
+  message: string;
+}
+
 export class AppError extends Error {
   override readonly name = 'AppError';
   readonly code: ErrorCode;
   /** Extra response headers (e.g. Retry-After). */
   readonly headers: Readonly<Record<string, string>>;
-  constructor(code: ErrorCode, message: string, headers: Readonly<Record<string, string>> = {}) {
+  /** Every field problem (an `invalid_payload` answer lists them so a form can show each beside its field). */
+  readonly issues: readonly FieldIssue[] | undefined;
+  constructor(code: ErrorCode, message: string, headers: Readonly<Record<string, string>> = {}, issues?: readonly FieldIssue[]) {
     super(message);
     this.code = code;
     this.headers = headers;
+    this.issues = issues;
   }
 
   get status(): number {
@@ -72,11 +81,11 @@ export class AppError extends Error {
 }
 
 export interface ErrorEnvelope {
-  error: { code: ErrorCode; message: string; request_id: string };
+  error: { code: ErrorCode; message: string; request_id: string; issues?: FieldIssue[] };
 }
 
-export function errorEnvelope(code: ErrorCode, message: string, requestId: string): ErrorEnvelope {
-  return { error: { code, message, request_id: requestId } };
+export function errorEnvelope(code: ErrorCode, message: string, requestId: string, issues?: readonly FieldIssue[]): ErrorEnvelope {
+  return { error: { code, message, request_id: requestId, ...(issues !== undefined && issues.length > 0 ? { issues: [...issues] } : {}) } };
 }
 
 /** Maps Fastify's own status codes (body limit, content type, 404) onto our closed set. */

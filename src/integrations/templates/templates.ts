@@ -5,6 +5,7 @@
  * syntax. Templates come from the client's config (trusted); values come from calls (untrusted)
  * and are HTML-escaped in email HTML.
  */
+import { DateTime } from 'luxon';
 import { displayNameOf } from '../../clients/branding.ts';
 import type { ResolvedClientConfig } from '../../clients/client.schema.ts';
 import { formatJsonPath } from '../../clients/client.schema.ts';
@@ -35,6 +36,11 @@ export const templateVariables = {
   urgency: 'Urgency of a message taken (e.g. normal, urgent)',
 } as const;
 export type TemplateVariable = keyof typeof templateVariables;
+
+/** A time as templates show it ("Tuesday, March 3 at 10:00 AM"), in the client's timezone. */
+export function templateTime(date: Date, timezone: string): string {
+  return DateTime.fromJSDate(date, { zone: timezone }).toFormat("cccc, LLLL d 'at' h:mm a");
+}
 export type TemplateValues = Readonly<Partial<Record<string, string>>>;
 
 /** Free text of unbounded length: fine in email, never in an SMS (segment count and privacy). */

@@ -3492,6 +3492,10 @@ export interface paths {
                             notifications?: unknown;
                             templates?: unknown;
                         };
+                        /** @description New values for secrets already stored, by JSON path ("$.sms.auth_token"): sealed before storage, never echoed. */
+                        secrets?: {
+                            [key: string]: string;
+                        };
                         version: number;
                     };
                 };
@@ -3552,6 +3556,86 @@ export interface paths {
         };
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/clients/{clientId}/settings/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    clientId: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description A draft of the client’s `templates` block. */
+                        templates?: {
+                            email?: {
+                                [key: string]: {
+                                    html?: string;
+                                    subject?: string;
+                                    text?: string;
+                                };
+                            };
+                            sms?: {
+                                [key: string]: string;
+                            };
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            email: {
+                                html: string;
+                                missing: string[];
+                                name: string;
+                                subject: string;
+                                text: string;
+                            }[];
+                            /** @description What would make saving this draft fail, by JSON path. */
+                            issues: {
+                                message: string;
+                                path: string;
+                            }[];
+                            /** @description The sample call data the previews are rendered with. */
+                            sample: {
+                                [key: string]: string;
+                            };
+                            sms: {
+                                /** @enum {string} */
+                                encoding: "GSM-7" | "UCS-2";
+                                missing: string[];
+                                name: string;
+                                segments: number;
+                                text: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
