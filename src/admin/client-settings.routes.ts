@@ -47,8 +47,8 @@ export const PREVIEW_REQUESTS_PER_MINUTE = 120;
 const previewBody = z.object({ templates: clientTemplatesSchema.describe('A draft of the client’s `templates` block.') });
 const issueList = z.array(z.object({ path: z.string(), message: z.string() }));
 const previewView = z.object({
-  sms: z.array(z.object({ name: z.string(), text: z.string(), encoding: z.enum(['GSM-7', 'UCS-2']), segments: z.number(), missing: z.array(z.string()) })),
-  email: z.array(z.object({ name: z.string(), subject: z.string(), text: z.string(), html: z.string(), missing: z.array(z.string()) })),
+  sms: z.array(z.object({ name: z.string(), template: z.string().describe('The template in effect: the draft’s, else the default.'), text: z.string(), encoding: z.enum(['GSM-7', 'UCS-2']), segments: z.number(), missing: z.array(z.string()) })),
+  email: z.array(z.object({ name: z.string(), template: z.object({ subject: z.string(), text: z.string(), html: z.string() }), subject: z.string(), text: z.string(), html: z.string(), missing: z.array(z.string()) })),
   issues: issueList.describe('What would make saving this draft fail, by JSON path.'),
   sample: z.record(z.string(), z.string()).describe('The sample call data the previews are rendered with.'),
 });

@@ -10,6 +10,8 @@ import { renderEmail, renderSms, templatesFor, templateTime, validateEmailTempla
 
 export interface SmsPreview {
   name: string;
+  /** The template in effect: the draft's, else the industry default. */
+  template: string;
   text: string;
   encoding: 'GSM-7' | 'UCS-2';
   segments: number;
@@ -19,6 +21,7 @@ export interface SmsPreview {
 
 export interface EmailPreview {
   name: string;
+  template: { subject: string; text: string; html: string };
   subject: string;
   text: string;
   html: string;
@@ -63,11 +66,12 @@ export function previewTemplates(config: PreviewConfig, draft: ClientConfig['tem
   const sms = Object.keys(templates.sms).map((name): SmsPreview => {
     const rendered = renderSms(templates, name, sample);
     const count = smsSegments(rendered.text);
-    return { name, text: rendered.text, encoding: count.encoding, segments: count.segments, missing: rendered.missing };
+    return { name, template: templates.sms[name] ?? '', text: rendered.text, encoding: count.encoding, segments: count.segments, missing: rendered.missing };
   });
   const email = Object.keys(templates.email).map((name): EmailPreview => {
     const rendered = renderEmail(templates, name, sample);
-    return { name, subject: rendered.subject, text: rendered.text, html: rendered.html, missing: rendered.missing };
+    const template = templates.email[name] ?? { subject: '', text: '', html: '' };
+    return { name, template: { ...template }, subject: rendered.subject, text: rendered.text, html: rendered.html, missing: rendered.missing };
   });
   return { sms, email, issues: [...validateSmsTemplates(candidate), ...validateEmailTemplates(candidate)], sample };
 }

@@ -3612,6 +3612,11 @@ export interface paths {
                                 missing: string[];
                                 name: string;
                                 subject: string;
+                                template: {
+                                    html: string;
+                                    subject: string;
+                                    text: string;
+                                };
                                 text: string;
                             }[];
                             /** @description What would make saving this draft fail, by JSON path. */
@@ -3629,6 +3634,8 @@ export interface paths {
                                 missing: string[];
                                 name: string;
                                 segments: number;
+                                /** @description The template in effect: the draft’s, else the default. */
+                                template: string;
                                 text: string;
                             }[];
                         };

@@ -31,7 +31,7 @@ export type ResponseOf<P extends keyof paths, M extends 'get' | 'post' | 'patch'
     : never;
 export type QueryOf<P extends GetPaths> = Op<P, 'get'> extends { parameters: { query?: infer Q } } ? NonNullable<Q> : never;
 type PathParamsOf<P extends keyof paths, M extends 'get' | 'post' | 'patch' | 'delete'> = Op<P, M> extends { parameters: { path: infer A } } ? A : never;
-type BodyOf<P extends PostPaths> = Op<P, 'post'> extends { requestBody?: { content: { 'application/json': infer B } } } ? B : never;
+export type BodyOf<P extends PostPaths> = Op<P, 'post'> extends { requestBody?: { content: { 'application/json': infer B } } } ? B : never;
 type PatchBodyOf<P extends PatchPaths> = Op<P, 'patch'> extends { requestBody?: { content: { 'application/json': infer B } } } ? B : never;
 
 interface RequestOptions<P extends keyof paths, M extends 'get' | 'post' | 'patch' | 'delete'> {

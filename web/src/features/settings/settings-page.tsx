@@ -4,7 +4,8 @@ import { useState } from 'react';
 import { formatPhone, humanize } from '../../lib/format.ts';
 import { Badge } from '../../ui/badge.tsx';
 import { PageHeader, QueryState } from '../../ui/states.tsx';
-import { environmentOf, settingsQueries, type ClientSettings } from './settings.queries.ts';
+import { SettingsForm } from './settings-form.tsx';
+import { environmentOf, settingsQueries, type ClientSettings, type EditableSettings } from './settings.queries.ts';
 import { asRecord, asStrings, channelSummary, FEATURE_LABELS, featureSwitches, maskedSecrets, weeklyHours } from './settings-view.ts';
 
 const route = getRouteApi('/app/c/$clientId/settings');
@@ -12,11 +13,19 @@ const route = getRouteApi('/app/c/$clientId/settings');
 export function SettingsPage() {
   const { clientId } = route.useParams();
   const settings = useQuery(settingsQueries.detail(clientId));
+  const editable = useQuery(settingsQueries.editable(clientId));
+  // One state for both: the form needs the configuration and the version it was read at.
+  const both = {
+    data: settings.data && editable.data ? { settings: settings.data, editable: editable.data } : undefined,
+    error: settings.error ?? editable.error,
+    isPending: settings.isPending || editable.isPending,
+    refetch: () => Promise.all([settings.refetch(), editable.refetch()]),
+  };
   return (
     <>
       <PageHeader title="Settings" description="How your receptionist is set up. Secrets are never shown, only their last characters." />
-      <QueryState query={settings} loadingLabel="Loading settings…">
-        {(data) => <SettingsBody settings={data} />}
+      <QueryState query={both} loadingLabel="Loading settings…">
+        {(data) => <SettingsBody clientId={clientId} settings={data.settings} editable={data.editable} />}
       </QueryState>
     </>
   );
@@ -47,7 +56,7 @@ function CopyField({ label, value }: { label: string; value: string }) {
   );
 }
 
-function SettingsBody({ settings }: { settings: ClientSettings }) {
+function SettingsBody({ clientId, settings, editable }: { clientId: string; settings: ClientSettings; editable: EditableSettings }) {
   const config = settings.config ?? {};
   const environment = environmentOf(settings);
   const business = asRecord(config.business);
@@ -104,10 +113,20 @@ function SettingsBody({ settings }: { settings: ClientSettings }) {
           </div>
           <div>
             <dt>Managed</dt>
-            <dd>{settings.source === 'file' ? `In the file config/clients/${settings.client_id}.json` : 'In the database, by your operator'}</dd>
+            <dd>{editable.source === 'file' ? 'In a config file' : 'In the database'}</dd>
           </div>
         </dl>
-        <p className="muted small">These settings are read-only here; ask your operator to change them.</p>
+        <p className="muted small">
+          {editable.editable
+            ? 'Change business hours, holidays, notifications, messages, features and credentials below; the next call uses them.'
+            : editable.source === 'file'
+              ? (
+                  <>
+                    These settings are read-only here: edit <code>{editable.file ?? `config/clients/${settings.client_id}.json`}</code> (changes load within 2 seconds).
+                  </>
+                )
+              : 'These settings are read-only for your role; an admin of this business can change them.'}
+        </p>
       </section>
 
       <section className="card" aria-labelledby="retell-title">
@@ -129,6 +148,9 @@ function SettingsBody({ settings }: { settings: ClientSettings }) {
         </dl>
       </section>
 
+      {editable.editable ? <SettingsForm clientId={clientId} settings={settings} editable={editable} /> : null}
+
+      {editable.editable ? null : (
       <div className="two-columns">
         <section className="card" aria-labelledby="hours-title">
           <h2 id="hours-title">Business hours</h2>
@@ -174,6 +196,7 @@ function SettingsBody({ settings }: { settings: ClientSettings }) {
           </dl>
         </section>
       </div>
+      )}
 
       <section className="card" aria-labelledby="business-title">
         <h2 id="business-title">What the receptionist tells callers</h2>
@@ -194,8 +217,8 @@ function SettingsBody({ settings }: { settings: ClientSettings }) {
       </section>
 
       <section className="card" aria-labelledby="secrets-title">
-        <h2 id="secrets-title">Credentials on file</h2>
-        {secrets.length === 0 ? (
+        <h2 id="secrets-title">{editable.editable ? 'All settings' : 'Credentials on file'}</h2>
+        {editable.editable ? null : secrets.length === 0 ? (
           <p className="muted">None.</p>
         ) : (
           <ul className="secret-list">
