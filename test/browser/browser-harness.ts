@@ -67,11 +67,12 @@ export async function startServer(env: Record<string, string>, port: number, opt
   };
 }
 
-export async function launchBrowser(): Promise<BrowserContext> {
+/** `extraArgs`: more Chromium switches, e.g. `--host-resolver-rules=MAP portal.example.test 127.0.0.1` for a custom host. */
+export async function launchBrowser(options: { extraArgs?: string[] } = {}): Promise<BrowserContext> {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
   return chromium.launchPersistentContext(tempDir('chromium-profile-'), {
     executablePath: CHROMIUM,
-    args: CHROMIUM_ARGS,
+    args: [...CHROMIUM_ARGS, ...(options.extraArgs ?? [])],
     headless: true,
     acceptDownloads: true,
     viewport: { width: 1280, height: 860 },

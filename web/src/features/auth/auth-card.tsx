@@ -1,13 +1,12 @@
 import type { ReactNode } from 'react';
+import { SignedOutBrand } from '../branding/signed-out-brand.tsx';
 
 /** The centred card every signed-out page uses (sign in, first-run setup, invitations, password reset). */
 export function AuthCard({ title, intro, children }: { title: string; intro?: ReactNode; children: ReactNode }) {
   return (
     <main className="login" id="main">
       <div className="login-card">
-        <div className="brand brand-large" aria-hidden="true">
-          <span className="brand-mark">X</span> XLNC Perception
-        </div>
+        <SignedOutBrand />
         <h1>{title}</h1>
         {intro !== undefined ? <p className="muted">{intro}</p> : null}
         {children}

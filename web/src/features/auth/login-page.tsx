@@ -3,6 +3,7 @@ import { Link, useNavigate } from '@tanstack/react-router';
 import { useState, type FormEvent } from 'react';
 import { isApiError } from '../../lib/api.ts';
 import { signIn } from '../../lib/session.ts';
+import { SignedOutBrand } from '../branding/signed-out-brand.tsx';
 import { authQueries } from './auth.queries.ts';
 
 function messageFor(error: unknown): string {
@@ -50,9 +51,7 @@ export function LoginPage({ reason, redirectTo }: { reason?: string | undefined;
   return (
     <main className="login" id="main">
       <div className="login-card">
-        <div className="brand brand-large" aria-hidden="true">
-          <span className="brand-mark">X</span> XLNC Perception
-        </div>
+        <SignedOutBrand />
         <h1>Sign in</h1>
         <p className="muted">Your AI receptionist’s calls, bookings and messages.</p>
         {reason === 'expired' ? (

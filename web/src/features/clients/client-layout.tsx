@@ -5,6 +5,8 @@ import { isApiError } from '../../lib/api.ts';
 import { Badge } from '../../ui/badge.tsx';
 import { ErrorState } from '../../ui/states.tsx';
 import { authQueries } from '../auth/auth.queries.ts';
+import { brandStyle } from '../branding/brand-theme.ts';
+import { brandingQueries } from '../branding/branding.queries.ts';
 import { environmentOf, settingsQueries } from '../settings/settings.queries.ts';
 import { SectionNav, sectionLinkProps } from '../shell/app-shell.tsx';
 
@@ -27,9 +29,12 @@ export function ClientLayout() {
   const settings = useQuery(settingsQueries.detail(clientId));
   const environment = environmentOf(settings.data);
   const isOperator = me.data?.role === 'platform_admin';
+  // The operator sees the client as its users do, inside the platform's console (their own pages wear it on the whole document).
+  const brand = useQuery({ ...brandingQueries.client(clientId), enabled: isOperator });
+  const scopedBrand = isOperator && brand.data !== undefined ? brand.data : undefined;
 
   return (
-    <>
+    <div className="client-frame" style={scopedBrand !== undefined ? brandStyle(scopedBrand) : undefined}>
       <div className="context-bar">
         <div className="context-inner">
           {isOperator ? (
@@ -38,6 +43,7 @@ export function ClientLayout() {
             </nav>
           ) : null}
           <div className="context-title">
+            {scopedBrand?.logo_url != null ? <img className="brand-logo" src={scopedBrand.logo_url} alt="" /> : null}
             <span className="client-name">{settings.data?.name ?? clientId}</span>
             {environment === 'test' ? (
               <Badge tone="info" title="Test client: messages are rendered and stored, never sent">
@@ -68,6 +74,6 @@ export function ClientLayout() {
       <main className="page" id="main">
         {isApiError(settings.error, 404) ? <ErrorState error={settings.error} /> : <Outlet />}
       </main>
-    </>
+    </div>
   );
 }

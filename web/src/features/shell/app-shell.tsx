@@ -4,13 +4,18 @@ import { Link, Outlet } from '@tanstack/react-router';
 import { DropdownMenu } from 'radix-ui';
 import { signOut } from '../../lib/session.ts';
 import { authQueries } from '../auth/auth.queries.ts';
+import { BrandMark, useDocumentBrand } from '../branding/brand-mark.tsx';
+import { brandingQueries } from '../branding/branding.queries.ts';
+import { PLATFORM_BRAND_MARK } from '../branding/signed-out-brand.tsx';
 import { ROLE_LABELS } from '../operator/operator.search.ts';
-
-
 
 export function AppShell() {
   const me = useQuery(authQueries.me());
   const user = me.data;
+  // A client's users see their client's brand; the operator console stays the platform's.
+  const clientId = user?.client_id ?? null;
+  const brand = useQuery({ ...brandingQueries.client(clientId ?? ''), enabled: clientId !== null });
+  useDocumentBrand(clientId !== null ? brand.data : undefined);
   return (
     <div className="shell">
       <a className="skip-link" href="#main">
@@ -18,10 +23,7 @@ export function AppShell() {
       </a>
       <header className="topbar">
         <Link to="/" className="brand">
-          <span className="brand-mark" aria-hidden="true">
-            X
-          </span>
-          <span>XLNC Perception</span>
+          {clientId !== null && brand.isPending ? <span className="brand-pending" aria-label="Home" /> : <BrandMark brand={(clientId !== null ? brand.data : undefined) ?? PLATFORM_BRAND_MARK} />}
         </Link>
         {user ? (
           <DropdownMenu.Root>
