@@ -26,6 +26,8 @@ import { createOutboundHttp, type OutboundHttp, type OutboundHttpOptions } from 
 import { createCircuitBreakers, type ProviderContext } from './platform/provider-http.ts';
 import { createJobQueue, type JobDefinition, type JobQueue } from './platform/queue.ts';
 import { createSecretSealer, type SecretSealer } from './platform/secrets.ts';
+import { createTracing, type Tracing } from './platform/tracing.ts';
+import type { SpanProcessor } from '@opentelemetry/sdk-trace-node';
 import { createMemoryRateLimiter, createRedisRateLimiter, type RateLimiter } from './platform/rate-limit.ts';
 import {
   createFallbackCache,
@@ -76,6 +78,8 @@ export interface Deps {
   readonly outbound: OutboundHttp;
   /** Seals and opens stored secrets with ENCRYPTION_KEY. */
   readonly sealer: SecretSealer;
+  /** OpenTelemetry spans (off unless OTEL_EXPORTER_OTLP_ENDPOINT is set); flushed on close. */
+  readonly tracing: Tracing;
   /** Recomputes the client gauges from the registry (called on reload and on scrape). */
   refreshClientMetrics(): void;
   close(): Promise<void>;
@@ -117,6 +121,8 @@ export interface DepsOptions {
   alertClearForMs?: number;
   /** Test seams of outbound HTTP (a loopback receiver with a self-signed certificate). */
   outbound?: OutboundHttpOptions;
+  /** Test seam: span processors of its own (an in-memory exporter); any turns tracing on. */
+  spanProcessors?: readonly SpanProcessor[];
 }
 
 /**
@@ -173,6 +179,10 @@ export async function createDeps(config: PlatformConfig, options: DepsOptions): 
       await closer().catch((error: unknown) => logger.error({ err: error }, 'error while closing'));
     }
   };
+
+  // Closed last (closers run in reverse): the queue's and the server's final spans are flushed.
+  const tracing = createTracing(config.tracing, { ...(options.spanProcessors ? { spanProcessors: options.spanProcessors } : {}) });
+  closers.push(() => tracing.shutdown());
 
   try {
     const database =
@@ -312,6 +322,7 @@ export async function createDeps(config: PlatformConfig, options: DepsOptions): 
       },
       outbound: createOutboundHttp(options.outbound),
       sealer: createSecretSealer(config.encryptionKeys),
+      tracing,
       refreshClientMetrics,
       close,
     };

@@ -45,6 +45,22 @@ describe('platform config', () => {
     expect(JSON.parse(readFileSync(file, 'utf8'))).toHaveProperty('JWT_REFRESH_SECRET');
   });
 
+  it('tracing is off by default; an OTLP endpoint, a service name and a sampler turn it on, validated', () => {
+    const dataDir = tempDir('cfg-');
+    expect(loadPlatformConfig({ DATA_DIR: dataDir }).tracing).toEqual({ otlpEndpoint: undefined, serviceName: 'xlnc-perception', sampler: 'parentbased_always_on', samplerRatio: 1 });
+    const on = loadPlatformConfig({ DATA_DIR: dataDir, OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/', OTEL_SERVICE_NAME: 'xlnc-worker', OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.25' });
+    expect(on.tracing).toEqual({ otlpEndpoint: 'http://collector:4318', serviceName: 'xlnc-worker', sampler: 'parentbased_traceidratio', samplerRatio: 0.25 });
+    try {
+      loadPlatformConfig({ DATA_DIR: dataDir, OTEL_EXPORTER_OTLP_ENDPOINT: 'ftp://collector', OTEL_TRACES_SAMPLER: 'sometimes', OTEL_TRACES_SAMPLER_ARG: '2' });
+      expect.unreachable();
+    } catch (error) {
+      const problems = (error as ConfigError).problems.join('\n');
+      expect(problems).toMatch(/OTEL_EXPORTER_OTLP_ENDPOINT/);
+      expect(problems).toMatch(/OTEL_TRACES_SAMPLER:/);
+      expect(problems).toMatch(/OTEL_TRACES_SAMPLER_ARG/);
+    }
+  });
+
   it('reports every invalid variable at once', () => {
     try {
       loadPlatformConfig({ PORT: 'abc', DATABASE_URL: 'mysql://x', REDIS_URL: 'http://x', DATA_DIR: tempDir('cfg-') });

@@ -10,6 +10,10 @@ import { z } from 'zod';
 /** 1 MiB: the largest request body any route accepts (Retell webhooks included). */
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 
+/** The OpenTelemetry sampler names this platform accepts in OTEL_TRACES_SAMPLER. */
+export const TRACE_SAMPLERS = ['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'] as const;
+export type TraceSampler = (typeof TRACE_SAMPLERS)[number];
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /** Secrets that production must be given and development generates once. */
@@ -116,6 +120,19 @@ const envSchema = z.object({
   /** SendGrid's API address for platform mail (a regional endpoint, or a local fake in tests). */
   MAIL_API_BASE_URL: z.preprocess(emptyAsUndefined, z.url().optional()),
   /** Run job workers inside the API process (default) or only in `xlnc worker`. */
+  /** OTLP/HTTP base URL (spans go to $URL/v1/traces); unset turns tracing off. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.preprocess(
+    emptyAsUndefined,
+    z
+      .url()
+      .refine((v) => /^https?:\/\//.test(v), 'must be an http:// or https:// URL')
+      .optional(),
+  ),
+  OTEL_SERVICE_NAME: z.preprocess(emptyAsUndefined, z.string().min(1).max(100).default('xlnc-perception')),
+  /** Which traces are kept: the OpenTelemetry sampler names (parent-based follows an upstream decision). */
+  OTEL_TRACES_SAMPLER: z.preprocess(emptyAsUndefined, z.enum(TRACE_SAMPLERS).default('parentbased_always_on')),
+  /** The kept fraction for the *traceidratio samplers, 0 to 1. */
+  OTEL_TRACES_SAMPLER_ARG: z.preprocess(emptyAsUndefined, z.coerce.number().min(0).max(1).default(1)),
   WORKERS_IN_PROCESS: z.preprocess(
     emptyAsUndefined,
     z
@@ -160,6 +177,8 @@ export interface PlatformConfig {
   };
   /** How the platform's own mail (invitations, password resets) leaves; see MAIL_PROVIDER. */
   readonly mail: PlatformMailConfig;
+  /** OpenTelemetry tracing (platform/tracing.ts): off unless an OTLP endpoint is set. */
+  readonly tracing: TracingConfig;
   /** Development secrets created by this start (first start, or one newly missing); empty in production. */
   readonly generatedSecrets: readonly string[];
   /** Every secret taken from the development file rather than the environment (generated now or earlier). */
@@ -167,6 +186,15 @@ export interface PlatformConfig {
   readonly generatedSecretsFile: string | undefined;
   /** A frozen snapshot of the environment, for client configs' `env:VAR` references. */
   readonly env: Readonly<Record<string, string | undefined>>;
+}
+
+export interface TracingConfig {
+  /** OTEL_EXPORTER_OTLP_ENDPOINT without a trailing slash; undefined: no exporter, tracing off. */
+  readonly otlpEndpoint: string | undefined;
+  readonly serviceName: string;
+  readonly sampler: TraceSampler;
+  /** 0 to 1: the fraction of traces kept by the *traceidratio samplers. */
+  readonly samplerRatio: number;
 }
 
 export type PlatformMailConfig =
@@ -313,6 +341,12 @@ export function loadPlatformConfig(env: Readonly<Record<string, string | undefin
         : undefined,
     },
     mail,
+    tracing: {
+      otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT?.replace(/\/+$/, ''),
+      serviceName: e.OTEL_SERVICE_NAME,
+      sampler: e.OTEL_TRACES_SAMPLER,
+      samplerRatio: e.OTEL_TRACES_SAMPLER_ARG,
+    },
     generatedSecrets: generatedNow,
     developmentSecrets: missing,
     generatedSecretsFile: generatedFile,

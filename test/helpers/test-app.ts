@@ -87,6 +87,8 @@ export async function createTestApp(
     alerts?: Pick<DepsOptions, 'alertClock' | 'alertAddressAllowed' | 'alertCa' | 'alertClearForMs'>;
     /** Outbound HTTP test seams (a loopback webhook receiver). */
     outbound?: OutboundHttpOptions;
+    /** Span processors (an in-memory exporter): turns tracing on for this app. */
+    spanProcessors?: DepsOptions['spanProcessors'];
   } = {},
 ): Promise<TestApp> {
   const clientsDir = options.clientsDir ?? tempDir('clients-');
@@ -114,6 +116,7 @@ export async function createTestApp(
     ...(options.watchClients !== undefined ? { watchClients: options.watchClients } : {}),
     ...(options.queueSchema !== undefined ? { queueSchema: options.queueSchema } : {}),
     ...(options.outbound !== undefined ? { outbound: options.outbound } : {}),
+    ...(options.spanProcessors !== undefined ? { spanProcessors: options.spanProcessors } : {}),
     logDestination: { write: (line: string) => void logs.push(line) },
     ...options.alerts,
   });
