@@ -72,6 +72,8 @@ export async function buildApp(deps: Deps): Promise<App> {
     clientErrorHandler: (error, socket) => writeClientError(error, socket, deps.logger),
   }).withTypeProvider<ZodTypeProvider>();
 
+  // First, so its onRoute hook sees every route and its onRequest hook times the whole request.
+  deps.tracing.instrumentHttp(app, { clientIdOf: (request) => (request.clientId === undefined ? undefined : clientMetricLabel(deps.registry, request.clientId)) });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 

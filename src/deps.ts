@@ -211,7 +211,7 @@ export async function createDeps(config: PlatformConfig, options: DepsOptions): 
       metrics: { requests: metrics.providerRequests, duration: metrics.providerDuration },
     };
 
-    const queue = createJobQueue(database, logger, options.queueSchema ?? config.queueSchema, { supervise: options.superviseJobs });
+    const queue = createJobQueue(database, logger, options.queueSchema ?? config.queueSchema, { supervise: options.superviseJobs, tracing });
     closers.push(() => queue.stop());
     const applied = await prepareSchema(database, queue, catalogueJobs(options.catalogue), { skipMigrations: options.skipMigrations });
     if (applied > 0) logger.info({ migrations: applied }, 'database migrations applied');

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import type { Deps } from '../deps.ts';
 import { AppError } from '../platform/errors.ts';
 import { findInputProblem } from '../platform/input-rules.ts';
+import { recordSpan, setActiveAttributes, spanClock } from '../platform/tracing.ts';
 import { rawBodyParsing, resolveClientHook, verifyRetellRequest } from '../webhooks/retell/webhooks.routes.ts';
 import { findEnabledFunction } from './function-catalog.ts';
 import { invokeFunction } from './functions.service.ts';
@@ -32,9 +33,12 @@ export function retellFunctionRoutes(deps: Deps): FastifyPluginAsync {
     await rawBodyParsing(app, {});
     app.addHook('onRequest', resolveClientHook(deps));
 
-    app.post('/:clientId/functions/:name', async (request, reply) => {
+    // Its request span joins the call's trace once the verified body names the call.
+    app.post('/:clientId/functions/:name', { config: { tracing: 'deferred' } }, async (request, reply) => {
       const client = request.client!;
+      const verifyStarted = spanClock();
       const raw = verifyRetellRequest(client, request);
+      const verified = spanClock();
       const { name } = params.parse(request.params);
       const fn = findEnabledFunction(client.config, name);
       if (!fn) throw new AppError('not_found', `No enabled function ${name} for this client`);
@@ -50,23 +54,27 @@ export function retellFunctionRoutes(deps: Deps): FastifyPluginAsync {
         return reply.code(200).send({ result: "Sorry, I didn't get that. Could you say it again?", error: 'invalid_request' });
       }
       const { args, call } = readEnvelope(body);
-      const agentId = typeof call?.agent_id === 'string' ? call.agent_id : undefined;
-      if (agentId !== undefined && !client.config.retell.agent_ids.includes(agentId)) {
-        request.log.warn({ agent_id: agentId }, 'function call from an agent of another client');
-        return reply.code(200).send({ result: "I'm sorry, I can't help with that on this line.", error: 'agent_not_owned' });
-      }
       const callId = typeof call?.call_id === 'string' ? call.call_id.slice(0, 200) : null;
-      if (callId) request.log = request.log.child({ call_id: callId });
-      const result = await invokeFunction(
-        client,
-        fn,
-        args,
-        { callId, fromNumber: typeof call?.from_number === 'string' ? call.from_number : null, now: new Date() },
-        call,
-        deps,
-      );
-      request.log.info({ function: name, error: result.error }, 'function call');
-      return reply.code(200).send(result);
+      return deps.tracing.inRequestSpan(request, callId ? deps.tracing.callParent(client.id, callId) : undefined, async () => {
+        recordSpan('retell.verify_signature', verifyStarted, verified);
+        setActiveAttributes({ 'xlnc.function.name': name, ...(callId ? { 'retell.call_id': callId } : {}) });
+        const agentId = typeof call?.agent_id === 'string' ? call.agent_id : undefined;
+        if (agentId !== undefined && !client.config.retell.agent_ids.includes(agentId)) {
+          request.log.warn({ agent_id: agentId }, 'function call from an agent of another client');
+          return reply.code(200).send({ result: "I'm sorry, I can't help with that on this line.", error: 'agent_not_owned' });
+        }
+        if (callId) request.log = request.log.child({ call_id: callId });
+        const result = await invokeFunction(
+          client,
+          fn,
+          args,
+          { callId, fromNumber: typeof call?.from_number === 'string' ? call.from_number : null, now: new Date() },
+          call,
+          deps,
+        );
+        request.log.info({ function: name, error: result.error }, 'function call');
+        return reply.code(200).send(result);
+      });
     });
   };
 }

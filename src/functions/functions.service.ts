@@ -8,6 +8,7 @@ import type { FunctionContext } from './function-context.ts';
 import { renderTemplate } from '../integrations/templates/templates.ts';
 import { insertFunctionCall } from './functions.repo.ts';
 import { withDeadline } from '../platform/deadline.ts';
+import { recordFailure, withSpan, type Span } from '../platform/tracing.ts';
 import { ProviderError } from '../platform/provider-http.ts';
 import { BUILTINS, FunctionFailure, type FunctionCallContext, type FunctionReply } from './builtins.ts';
 import { callHttpFunction } from './custom-http.ts';
@@ -64,6 +65,30 @@ async function run(client: ServableClient, fn: EnabledFunction, args: Record<str
   }
 }
 
+/** The reply the agent gets, whatever happened: a failure becomes something it can say. */
+async function runToReply(
+  client: ServableClient,
+  fn: EnabledFunction,
+  args: Record<string, unknown>,
+  ctx: FunctionCallContext,
+  call: Record<string, unknown> | null,
+  deps: FunctionContext,
+  span: Span,
+): Promise<{ reply: FunctionReply; errorCode: string | null }> {
+  try {
+    const reply = await withDeadline(run(client, fn, args, ctx, call, deps), FUNCTION_DEADLINE_MS, () => {
+      throw new FunctionFailure('timeout', APOLOGY);
+    });
+    return { reply, errorCode: null };
+  } catch (error) {
+    if (error instanceof FunctionFailure) return { reply: { result: error.speakable, error: error.code }, errorCode: error.code };
+    const errorCode = error instanceof ProviderError ? `provider_${error.code ?? error.status ?? 'error'}` : 'internal_error';
+    deps.logger.error({ client_id: client.id, function: fn.name, err: error }, 'function failed');
+    recordFailure(span, error);
+    return { reply: { result: APOLOGY, error: errorCode }, errorCode };
+  }
+}
+
 export async function invokeFunction(
   client: ServableClient,
   fn: EnabledFunction,
@@ -73,22 +98,12 @@ export async function invokeFunction(
   deps: FunctionContext,
 ): Promise<FunctionReply> {
   const started = performance.now();
-  let reply: FunctionReply;
-  let errorCode: string | null = null;
-  try {
-    reply = await withDeadline(run(client, fn, args, ctx, call, deps), FUNCTION_DEADLINE_MS, () => {
-      throw new FunctionFailure('timeout', APOLOGY);
-    });
-  } catch (error) {
-    if (error instanceof FunctionFailure) {
-      errorCode = error.code;
-      reply = { result: error.speakable, error: error.code };
-    } else {
-      errorCode = error instanceof ProviderError ? `provider_${error.code ?? error.status ?? 'error'}` : 'internal_error';
-      deps.logger.error({ client_id: client.id, function: fn.name, err: error }, 'function failed');
-      reply = { result: APOLOGY, error: errorCode };
-    }
-  }
+  // A span per function run: its name and kind, and how it ended (never its arguments or reply).
+  const { reply, errorCode } = await withSpan(`function ${fn.name}`, { attributes: { 'xlnc.function.name': fn.name, 'xlnc.function.kind': fn.kind } }, async (span) => {
+    const outcome = await runToReply(client, fn, args, ctx, call, deps, span);
+    span.setAttribute('xlnc.function.outcome', outcome.errorCode ?? 'ok');
+    return outcome;
+  });
   const latencyMs = Math.round(performance.now() - started);
   // Recorded after the reply is decided and not waited for: the caller is on the line.
   void deps.tenancy

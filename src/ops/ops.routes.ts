@@ -41,18 +41,20 @@ async function sampleOpenAlerts(deps: Deps): Promise<void> {
 
 export function opsRoutes(deps: Deps): FastifyPluginAsync {
   return async (app) => {
-    app.get('/health', async () => ({ status: 'ok', uptime_s: Math.round(process.uptime()) }));
+    // Probes and scrapes every few seconds: no spans (they would drown the traces worth reading).
+    const untraced = { config: { tracing: 'off' as const } };
+    app.get('/health', untraced, async () => ({ status: 'ok', uptime_s: Math.round(process.uptime()) }));
 
     // Public: ready or not and why in general terms. The per-client detail (ids, config files,
     // driver messages) only for a platform admin's token; any other token, or one that cannot be
     // checked while the database is down, gets the public answer.
-    app.get('/ready', async (request, reply) => {
+    app.get('/ready', untraced, async (request, reply) => {
       const report = await checkReadiness(deps);
       const admin = request.headers.authorization ? await authenticate(request).then(() => request.user?.role === 'platform_admin', () => false) : false;
       return reply.code(report.status === 'ready' ? 200 : 503).send(admin ? report : publicReadiness(report));
     });
 
-    app.get('/metrics', async (_request, reply) => {
+    app.get('/metrics', untraced, async (_request, reply) => {
       deps.refreshClientMetrics();
       await Promise.all([sampleQueueDepth(deps), sampleOpenAlerts(deps)]);
       const body = await deps.metrics.registry.metrics();

@@ -15,6 +15,7 @@ import type { Database, SqlStatement, Tx } from './db/database.ts';
 import { isDatabaseUnavailable } from './errors.ts';
 import { TENANT_ROLE } from './db/tenancy.ts';
 import type { Logger } from './logging.ts';
+import { currentTraceparent, parseTraceparent, recordFailure, SpanKind, tracingOff, withSpan, type Tracing } from './tracing.ts';
 
 export interface JobDefinition<TPayload extends { client_id: string }> {
   readonly name: string;
@@ -175,12 +176,28 @@ const JOBS_PER_FETCH = 2;
  * an API-only process enqueues and leaves them to the workers, so its request path never shares
  * the database with a count over every waiting job.
  */
+/**
+ * Where a job keeps the trace it was enqueued in (the W3C traceparent of its PRODUCER span), beside
+ * its payload: the run continues that trace. Absent when tracing is off. Stripped before the
+ * payload is parsed, so no job schema sees it.
+ */
+export const JOB_TRACEPARENT_FIELD = 'traceparent';
+
+/** The payload as stored: with the enqueuing span's traceparent when the caller is traced. */
+async function tracedPayload<T extends { client_id: string }>(name: string, data: T): Promise<T> {
+  return withSpan(`enqueue ${name}`, { kind: SpanKind.PRODUCER, attributes: { 'messaging.system': 'pg-boss', 'messaging.destination.name': name } }, async () => {
+    const traceparent = currentTraceparent();
+    return traceparent === undefined ? data : { ...data, [JOB_TRACEPARENT_FIELD]: traceparent };
+  });
+}
+
 export function createJobQueue(
   database: Database,
   logger: Logger,
   schema: string = DEFAULT_QUEUE_SCHEMA,
-  options: { supervise?: boolean } = {},
+  options: { supervise?: boolean | undefined; tracing?: Tracing } = {},
 ): JobQueue {
+  const tracing = options.tracing ?? tracingOff;
   if (!QUEUE_SCHEMA_PATTERN.test(schema)) throw new Error(`Invalid job queue schema name: ${schema}`);
   const bossOptions = { ...BOSS_OPTIONS, supervise: options.supervise ?? true, schema };
   const boss =
@@ -246,7 +263,7 @@ export function createJobQueue(
     async enqueue(definition, payload, options = {}) {
       if (!registered.has(definition.name)) throw new Error(`Job ${definition.name} is not registered`);
       const data = definition.payload.parse(payload);
-      return boss.send(definition.name, data, {
+      return boss.send(definition.name, await tracedPayload(definition.name, data), {
         ...sendOptions(definition, data, options),
         ...(options.tx ? { db: fromDrizzle(options.tx as unknown as Parameters<typeof fromDrizzle>[0], sql) } : {}),
       });
@@ -264,30 +281,38 @@ export function createJobQueue(
           return { rows: [{ id }] };
         },
       };
-      await boss.send(definition.name, data, { ...sendOptions(definition, data, options), id, db: recorder });
+      await boss.send(definition.name, await tracedPayload(definition.name, data), { ...sendOptions(definition, data, options), id, db: recorder });
       if (!captured) throw new Error(`pg-boss wrote no statement for job ${definition.name}`);
       return captured;
     },
 
     async work(definition, handler, options = {}) {
       const runOne = async (job: JobWithMetadata<{ client_id: string }>): Promise<JobResult> => {
-        const parsed = definition.payload.safeParse(job.data);
+        const { [JOB_TRACEPARENT_FIELD]: traceparent, ...data } = job.data as { client_id: string; [JOB_TRACEPARENT_FIELD]?: unknown };
+        const parsed = definition.payload.safeParse(data);
         if (!parsed.success) {
           logger.error({ job: definition.name, job_id: job.id }, 'job payload failed validation; dead-lettered');
           return { id: job.id, status: 'deadletter', output: { error: 'invalid payload' } };
         }
-        try {
-          await handler(parsed.data, { id: job.id, retryCount: job.retryCount });
-          return { id: job.id, status: 'completed' };
-        } catch (error) {
-          const message = error instanceof Error ? error.message : String(error);
-          const permanent = error instanceof PermanentJobError;
-          logger[error instanceof RetryLaterError ? 'debug' : 'warn'](
-            { job: definition.name, job_id: job.id, client_id: parsed.data.client_id, retry: job.retryCount, permanent, err: message },
-            error instanceof RetryLaterError ? 'job waits' : 'job failed',
-          );
-          return { id: job.id, status: permanent ? 'deadletter' : 'failed', output: { error: message } };
-        }
+        const clientId = parsed.data.client_id;
+        const attributes = { 'messaging.system': 'pg-boss', 'messaging.destination.name': definition.name, 'xlnc.job.retry_count': job.retryCount };
+        return tracing.inSpan(`job ${definition.name}`, { kind: SpanKind.CONSUMER, clientId, parent: parseTraceparent(traceparent), attributes }, async (span) => {
+          try {
+            await handler(parsed.data, { id: job.id, retryCount: job.retryCount });
+            span.setAttribute('xlnc.job.outcome', 'completed');
+            return { id: job.id, status: 'completed' };
+          } catch (error) {
+            const message = error instanceof Error ? error.message : String(error);
+            const permanent = error instanceof PermanentJobError;
+            logger[error instanceof RetryLaterError ? 'debug' : 'warn'](
+              { job: definition.name, job_id: job.id, client_id: clientId, retry: job.retryCount, permanent, err: message },
+              error instanceof RetryLaterError ? 'job waits' : 'job failed',
+            );
+            span.setAttribute('xlnc.job.outcome', error instanceof RetryLaterError ? 'waits' : permanent ? 'deadletter' : 'failed');
+            if (!(error instanceof RetryLaterError)) recordFailure(span, error);
+            return { id: job.id, status: permanent ? 'deadletter' : 'failed', output: { error: message } };
+          }
+        });
       };
       // Workers fetch JOBS_PER_FETCH jobs and run them side by side, and fetch again at once while
       // fetches come back full (pg-boss's burstWhenBatchFull); a short fetch means the backlog is

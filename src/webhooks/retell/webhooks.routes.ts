@@ -10,7 +10,8 @@ import { clientMetricLabel, requireServableClient } from '../../clients/clients.
 import type { Deps } from '../../deps.ts';
 import { BODY_LIMIT_BYTES } from '../../platform/config.ts';
 import { AppError, type ErrorCode } from '../../platform/errors.ts';
-import { parseRetellEvent, type ParsedEvent } from './retell-events.schemas.ts';
+import { recordSpan, setActiveAttributes, spanClock } from '../../platform/tracing.ts';
+import { parseRetellEvent, type ParsedEvent, type RetellCall } from './retell-events.schemas.ts';
 import { verifyRetellSignature } from './retell-signature.ts';
 import { ingestRetellEvent } from './webhooks.service.ts';
 import { createInboundSpool } from './inbound-spool.ts';
@@ -35,6 +36,14 @@ function agentOf(parsed: ParsedEvent): string | undefined {
     case 'other':
       return undefined;
   }
+}
+
+/**
+ * Whether this accepted event starts the call's trace (emits its root span): call_inbound does for
+ * inbound phone calls; call_started for the calls that have none (outbound and web calls).
+ */
+function startsTrace(event: string, call: RetellCall): boolean {
+  return event === 'call_started' && !(call.call_type === 'phone_call' && call.direction === 'inbound');
 }
 
 /** Verifies a Retell-signed request for the client resolved from the URL; returns the raw body. */
@@ -89,10 +98,13 @@ export function retellWebhookRoutes(deps: Deps): FastifyPluginAsync {
       }
     });
 
-    app.post('/:clientId', async (request: FastifyRequest, reply: FastifyReply) => {
+    // Its request span joins the call's trace once the verified body names the call.
+    app.post('/:clientId', { config: { tracing: 'deferred' } }, async (request: FastifyRequest, reply: FastifyReply) => {
       const started = performance.now();
       const client = request.client!;
+      const verifyStarted = spanClock();
       const raw = verifyRetellRequest(client, request);
+      const verified = spanClock();
 
       let body: unknown;
       try {
@@ -103,60 +115,67 @@ export function retellWebhookRoutes(deps: Deps): FastifyPluginAsync {
       const result = parseRetellEvent(body);
       if (!result.ok) throw new AppError('invalid_payload', result.message);
       const parsed = result.value;
-
-      const agentId = agentOf(parsed);
-      if (agentId !== undefined && !client.config.retell.agent_ids.includes(agentId)) {
-        throw new AppError('agent_not_owned', `Agent ${agentId} does not belong to client ${client.id}`);
-      }
-
-      const limit = client.config.limits?.webhooks_per_minute ?? DEFAULT_WEBHOOKS_PER_MINUTE;
-      const decision = await deps.rateLimiter.hit(client.id, 'webhooks', limit);
-      if (!decision.allowed) {
-        throw new AppError('rate_limited', `Webhook rate limit of ${limit}/min exceeded`, {
-          'retry-after': String(decision.retryAfterSeconds),
-        });
-      }
-
       const callId = parsed.kind === 'call' ? parsed.call.call_id : parsed.kind === 'inbound' ? parsed.inbound.call_id : undefined;
-      if (callId) request.log = request.log.child({ call_id: callId });
+      return deps.tracing.inRequestSpan(request, callId ? deps.tracing.callParent(client.id, callId) : undefined, async () => {
+        recordSpan('retell.verify_signature', verifyStarted, verified);
+        setActiveAttributes({ 'retell.event': parsed.event, ...(callId ? { 'retell.call_id': callId } : {}) });
 
-      if (parsed.kind === 'inbound') {
-        // The caller hears ringing until we answer: context first, and never fail the call.
-        const { response, decision } = await buildInboundResponse(client, parsed.inbound, deps).catch((error: unknown) => {
-          request.log.error({ err: error }, 'call_inbound context failed; answering without it');
-          return { response: { call_inbound: { metadata: { client_id: client.id } } }, decision: 'accepted' as const };
-        });
-        deps.metrics.inboundCalls.inc({ client_id: client.id, decision });
-        if (decision !== 'accepted') {
-          void deps.health.hit(client.id, 'capacity_hit').catch((e: unknown) => request.log.warn({ err: e }, 'health counter unavailable'));
+        const agentId = agentOf(parsed);
+        if (agentId !== undefined && !client.config.retell.agent_ids.includes(agentId)) {
+          throw new AppError('agent_not_owned', `Agent ${agentId} does not belong to client ${client.id}`);
         }
-        const stored = { ...parsed, payload: { ...parsed.payload, xlnc_decision: decision } };
-        const outcome = await ingestRetellEvent(client, stored, raw, deps).then(
-          (r) => r.outcome,
-          async (error: unknown) => {
-            // Answered all the same (the call must connect), so it must not be lost: spooled on disk first.
-            request.log.warn({ err: error }, 'call_inbound could not be stored now; spooling it');
-            return spool.append({ client_id: client.id, body: raw.toString('utf8'), decision }).then(
-              () => 'spooled' as const,
-              (spoolError: unknown) => {
-                request.log.error({ err: spoolError }, 'call_inbound could be neither stored nor spooled');
-                return 'store_failed' as const;
-              },
-            );
-          },
-        );
+
+        const limit = client.config.limits?.webhooks_per_minute ?? DEFAULT_WEBHOOKS_PER_MINUTE;
+        const decision = await deps.rateLimiter.hit(client.id, 'webhooks', limit);
+        if (!decision.allowed) {
+          throw new AppError('rate_limited', `Webhook rate limit of ${limit}/min exceeded`, {
+            'retry-after': String(decision.retryAfterSeconds),
+          });
+        }
+
+        if (callId) request.log = request.log.child({ call_id: callId });
+
+        if (parsed.kind === 'inbound') {
+          // The caller hears ringing until we answer: context first, and never fail the call.
+          const { response, decision } = await buildInboundResponse(client, parsed.inbound, deps).catch((error: unknown) => {
+            request.log.error({ err: error }, 'call_inbound context failed; answering without it');
+            return { response: { call_inbound: { metadata: { client_id: client.id } } }, decision: 'accepted' as const };
+          });
+          deps.metrics.inboundCalls.inc({ client_id: client.id, decision });
+          setActiveAttributes({ 'xlnc.inbound.decision': decision });
+          if (decision !== 'accepted') {
+            void deps.health.hit(client.id, 'capacity_hit').catch((e: unknown) => request.log.warn({ err: e }, 'health counter unavailable'));
+          }
+          const stored = { ...parsed, payload: { ...parsed.payload, xlnc_decision: decision } };
+          const outcome = await ingestRetellEvent(client, stored, raw, deps).then(
+            (r) => r.outcome,
+            async (error: unknown) => {
+              // Answered all the same (the call must connect), so it must not be lost: spooled on disk first.
+              request.log.warn({ err: error }, 'call_inbound could not be stored now; spooling it');
+              return spool.append({ client_id: client.id, body: raw.toString('utf8'), decision }).then(
+                () => 'spooled' as const,
+                (spoolError: unknown) => {
+                  request.log.error({ err: spoolError }, 'call_inbound could be neither stored nor spooled');
+                  return 'store_failed' as const;
+                },
+              );
+            },
+          );
+          if (outcome === 'accepted' && callId) deps.tracing.markCallStart(client.id, callId);
+          count(request, parsed.event, outcome);
+          deps.metrics.webhookDuration.observe({ event: parsed.event, outcome }, (performance.now() - started) / 1000);
+          // No line of its own: the request's one "request completed" line carries these.
+          request.log = request.log.child({ event: parsed.event, outcome, decision });
+          return reply.code(200).send(response);
+        }
+
+        const { outcome } = await ingestRetellEvent(client, parsed, raw, deps);
+        if (outcome === 'accepted' && parsed.kind === 'call' && startsTrace(parsed.event, parsed.call)) deps.tracing.markCallStart(client.id, parsed.call.call_id);
         count(request, parsed.event, outcome);
         deps.metrics.webhookDuration.observe({ event: parsed.event, outcome }, (performance.now() - started) / 1000);
-        // No line of its own: the request's one "request completed" line carries these.
-        request.log = request.log.child({ event: parsed.event, outcome, decision });
-        return reply.code(200).send(response);
-      }
-
-      const { outcome } = await ingestRetellEvent(client, parsed, raw, deps);
-      count(request, parsed.event, outcome);
-      deps.metrics.webhookDuration.observe({ event: parsed.event, outcome }, (performance.now() - started) / 1000);
-      request.log = request.log.child({ event: parsed.event, outcome });
-      return reply.code(204).send();
+        request.log = request.log.child({ event: parsed.event, outcome });
+        return reply.code(204).send();
+      });
     });
   };
 }

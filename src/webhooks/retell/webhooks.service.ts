@@ -10,6 +10,7 @@ import { eventJobKey } from '../../core/event-job.ts';
 import { jobsFor } from '../../core/router.ts';
 import type { Tenancy } from '../../platform/db/tenancy.ts';
 import type { JobQueue } from '../../platform/queue.ts';
+import { withSpan } from '../../platform/tracing.ts';
 import {
   LIFECYCLE_RANK,
   TRANSFER_EVENTS,
@@ -80,6 +81,14 @@ export async function ingestRetellEvent(
   rawBody: Buffer,
   deps: IngestDeps,
 ): Promise<{ outcome: IngestOutcome; eventId?: string }> {
+  return withSpan('retell.ingest', { attributes: { 'retell.event': parsed.event } }, async (span) => {
+    const result = await storeAndEnqueue(client, parsed, rawBody, deps);
+    span.setAttribute('xlnc.ingest.outcome', result.outcome);
+    return result;
+  });
+}
+
+async function storeAndEnqueue(client: ServableClient, parsed: StorableEvent, rawBody: Buffer, deps: IngestDeps): Promise<{ outcome: IngestOutcome; eventId?: string }> {
   const { callId, key } = dedupeKeyFor(parsed, rawBody);
   const event = { eventId: randomUUID(), callId, event: parsed.event, dedupeKey: key, payload: sanitizeForStorage(parsed.payload) };
 
