@@ -63,6 +63,7 @@ export async function callHttpFunction(
   const timestamp = Math.floor((options.now ?? Date.now)() / 1000);
   const answer = await safeRequest({
     url: entry.url,
+    operation: 'custom_function',
     body,
     timeoutMs: Math.max(1, Math.min(entry.timeout_ms, MAX_TIMEOUT_MS)),
     maxResponseBytes: MAX_RESPONSE_BYTES,

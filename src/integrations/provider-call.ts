@@ -44,7 +44,7 @@ export async function callProvider<T>(
     const failure = error instanceof ProviderError ? error : classify(error);
     // Same rule as providerFetch: 429, 5xx and transport failures count against the breaker; a
     // 4xx answer means the provider is up and rejected this one request.
-    attempt.finish(outcomeOf(failure), failure.retryable || failure.ambiguous);
+    attempt.finish(outcomeOf(failure), failure.retryable || failure.ambiguous, failure.status);
     throw failure;
   }
 }

@@ -198,6 +198,7 @@ export async function attemptDelivery(clientId: string, deliveryId: string, ctx:
   const started = performance.now();
   const answer = await ctx.outbound.request({
     url,
+    operation: 'webhook_delivery',
     body,
     timeoutMs: DELIVERY_TIMEOUT_MS,
     maxResponseBytes: MAX_RESPONSE_BYTES,

@@ -8,6 +8,7 @@ import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { isIP, isIPv4, isIPv6, type LookupFunction } from 'node:net';
+import { SpanKind, SpanStatusCode, startSpan } from './tracing.ts';
 
 /** Why an address must not be called, or null when it is a public unicast address. Fails closed on garbage. */
 export function addressBlockReason(ip: string): string | null {
@@ -135,6 +136,8 @@ export interface SafeRequest {
   allowAddress?: ((ip: string) => boolean) | undefined;
   /** Extra trusted CA (tests with a self-signed certificate). */
   ca?: string | Buffer | undefined;
+  /** What the call is, naming its span (`custom_function`, `webhook_delivery`). */
+  operation?: string;
 }
 
 /**
@@ -170,7 +173,27 @@ export function outboundUrlProblem(text: string): string | null {
 }
 
 /** Sends the request and returns the answer (any status outside 3xx). Never throws. */
+/**
+ * Sends one request through the guard, in a CLIENT span (operation, host, status, outcome; never
+ * the path, query, headers or body: a tenant's URL may carry its own secret).
+ */
 export async function safeRequest(request: SafeRequest): Promise<SafeResponse> {
+  const method = request.method ?? 'POST';
+  const host = URL.canParse(request.url) ? new URL(request.url).hostname : undefined;
+  const span = startSpan(`${request.operation ?? 'outbound_http'} ${method}`, {
+    kind: SpanKind.CLIENT,
+    attributes: { 'http.request.method': method, ...(host ? { 'server.address': host } : {}) },
+  });
+  const answer = await sendGuarded(request);
+  const status = answer.status;
+  if (status !== undefined) span.setAttribute('http.response.status_code', status);
+  span.setAttribute('xlnc.outbound.outcome', answer.ok ? 'ok' : answer.code);
+  if (!answer.ok || answer.status >= 400) span.setStatus({ code: SpanStatusCode.ERROR, message: answer.ok ? `HTTP ${answer.status}` : answer.code });
+  span.end();
+  return answer;
+}
+
+async function sendGuarded(request: SafeRequest): Promise<SafeResponse> {
   let url: URL;
   try {
     url = new URL(request.url);

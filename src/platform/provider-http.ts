@@ -4,6 +4,7 @@
  * ProviderError that says whether retrying can help and whether the request may have arrived.
  */
 import type { Counter, Histogram } from 'prom-client';
+import { SpanKind, SpanStatusCode, startSpan } from './tracing.ts';
 
 export type ProviderName = 'zoho_calendar' | 'zoho_accounts' | 'zoho_mail' | 'twilio' | 'text180' | 'sendgrid' | 'client_http' | 'retell';
 
@@ -167,8 +168,9 @@ export interface ProviderAttempt {
   /**
    * Records how the call ended, once: latency, the outcome counter, and the breaker (`failed`: the
    * provider looks unwell: 429, 5xx, transport failures; a 4xx means it is up and refused this one).
+   * `status`: the provider's HTTP status, when it answered.
    */
-  finish(outcome: string, failed: boolean): void;
+  finish(outcome: string, failed: boolean, status?: number): void;
 }
 
 /**
@@ -179,7 +181,19 @@ export interface ProviderAttempt {
 export function startProviderAttempt(ctx: ProviderContext, target: ProviderTarget): ProviderAttempt {
   const key = `${target.clientId}:${target.provider}`;
   const labels = { client_id: target.clientId, provider: target.provider, operation: target.operation };
+  // A CLIENT span per call: vendor, operation, outcome and status; never the URL, headers or body.
+  const span = startSpan(`${target.provider} ${target.operation}`, {
+    kind: SpanKind.CLIENT,
+    attributes: { 'xlnc.provider': target.provider, 'xlnc.provider.operation': target.operation },
+  });
+  const endSpan = (outcome: string, status: number | undefined) => {
+    span.setAttribute('xlnc.provider.outcome', outcome);
+    if (status !== undefined) span.setAttribute('http.response.status_code', status);
+    if (outcome !== 'ok') span.setStatus({ code: SpanStatusCode.ERROR, message: outcome });
+    span.end();
+  };
   if (!ctx.breakers.allow(key)) {
+    endSpan('circuit_open', undefined);
     ctx.metrics?.requests.inc({ ...labels, outcome: 'circuit_open' });
     throw new ProviderError({
       provider: target.provider,
@@ -192,9 +206,10 @@ export function startProviderAttempt(ctx: ProviderContext, target: ProviderTarge
   const started = performance.now();
   let finished = false;
   return {
-    finish(outcome, failed) {
+    finish(outcome, failed, status) {
       if (finished) return;
       finished = true;
+      endSpan(outcome, status);
       ctx.metrics?.duration.observe({ provider: target.provider, operation: target.operation }, (performance.now() - started) / 1000);
       if (failed) ctx.breakers.failure(key);
       else ctx.breakers.success(key);
@@ -235,7 +250,7 @@ export async function providerFetch(ctx: ProviderContext, request: ProviderReque
       code: timedOut ? 'timeout' : (code ?? 'network_error'),
     });
   }
-  attempt.finish(response.ok ? 'ok' : `http_${response.status}`, response.status >= 500 || response.status === 429);
+  attempt.finish(response.ok ? 'ok' : `http_${response.status}`, response.status >= 500 || response.status === 429, response.status);
   return response;
 }
 
