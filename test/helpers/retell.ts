@@ -38,7 +38,7 @@ export function postSigned(
   app: FastifyInstance,
   clientId: string,
   payload: unknown,
-  options: { key?: string; timestampMs?: number; path?: string; signature?: string | null } = {},
+  options: { key?: string; timestampMs?: number; path?: string; signature?: string | null; headers?: Record<string, string> } = {},
 ) {
   const body = typeof payload === 'string' ? payload : JSON.stringify(payload);
   const signature =
@@ -48,7 +48,7 @@ export function postSigned(
   return app.inject({
     method: 'POST',
     url: options.path ?? `/api/webhooks/retell/${clientId}`,
-    headers: { 'content-type': 'application/json', ...(signature ? { 'x-retell-signature': signature } : {}) },
+    headers: { 'content-type': 'application/json', ...(signature ? { 'x-retell-signature': signature } : {}), ...options.headers },
     payload: body,
   });
 }
