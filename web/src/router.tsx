@@ -11,6 +11,7 @@ import { authQueries } from './features/auth/auth.queries.ts';
 import { LoginPage } from './features/auth/login-page.tsx';
 import { parseAppointmentsSearch } from './features/appointments/appointments.search.ts';
 import { parseCallsSearch } from './features/calls/calls.search.ts';
+import { parseCustomersSearch } from './features/customers/customers.search.ts';
 import { parseMessagesSearch } from './features/messages/messages.search.ts';
 import { parseAlertsSearch, parseAuditSearch, parseClientsSearch, parseUsersSearch } from './features/operator/operator.search.ts';
 import { parseOverviewSearch } from './features/overview/overview.search.ts';
@@ -189,6 +190,19 @@ const messagesRoute = createRoute({
   component: lazyRouteComponent(() => import('./features/messages/messages-page.tsx'), 'MessagesPage'),
 });
 
+const customersRoute = createRoute({
+  getParentRoute: () => clientRoute,
+  path: '/customers',
+  validateSearch: parseCustomersSearch,
+  component: lazyRouteComponent(() => import('./features/customers/customers-page.tsx'), 'CustomersPage'),
+});
+
+const customerRoute = createRoute({
+  getParentRoute: () => clientRoute,
+  path: '/customers/$customerId',
+  component: lazyRouteComponent(() => import('./features/customers/customer-detail-page.tsx'), 'CustomerDetailPage'),
+});
+
 const liveRoute = createRoute({
   getParentRoute: () => clientRoute,
   path: '/live',
@@ -233,7 +247,7 @@ const routeTree = rootRoute.addChildren([
     homeRoute,
     accountRoute,
     operatorRoute.addChildren([operatorClientsRoute, operatorAlertsRoute, operatorUsersRoute, operatorAuditRoute]),
-    clientRoute.addChildren([overviewRoute, liveRoute, callsRoute, callRoute, appointmentsRoute, messagesRoute, settingsRoute, webhooksRoute, webhookDeliveriesRoute, clientUsersRoute]),
+    clientRoute.addChildren([overviewRoute, liveRoute, callsRoute, callRoute, appointmentsRoute, messagesRoute, customersRoute, customerRoute, settingsRoute, webhooksRoute, webhookDeliveriesRoute, clientUsersRoute]),
   ]),
 ]);
 

@@ -8,8 +8,10 @@ import { Badge, statusTone } from '../../ui/badge.tsx';
 import type { TableFeatureSet } from '../../ui/data-table.tsx';
 import { PagedTable } from '../../ui/paged-table.tsx';
 import { Empty, PageHeader, QueryState } from '../../ui/states.tsx';
+import { authQueries } from '../auth/auth.queries.ts';
 import { CallLink } from '../calls/call-link.tsx';
 import { settingsQueries, timezoneOf } from '../settings/settings.queries.ts';
+import { CancelAppointment, RescheduleAppointment } from './appointment-actions.tsx';
 import { appointmentQueries, type Appointment } from './appointments.queries.ts';
 import type { APPOINTMENT_STATUSES } from './appointments.search.ts';
 
@@ -17,7 +19,21 @@ const route = getRouteApi('/app/c/$clientId/appointments');
 const helper = createColumnHelper<TableFeatureSet, Appointment>();
 const PAGE_SIZE = 25;
 
-function columns(clientId: string, timezone: string) {
+/** Only what is still ahead can change: a booked appointment that has not started. */
+const changeable = (appointment: Appointment, now: number) => appointment.status === 'booked' && Date.parse(appointment.starts_at) > now;
+
+function columns(clientId: string, timezone: string, canChange: boolean) {
+  const actions = helper.display({
+    id: 'actions',
+    header: () => <span className="visually-hidden">Actions</span>,
+    cell: (info) =>
+      changeable(info.row.original, Date.now()) ? (
+        <div className="row-actions">
+          <RescheduleAppointment clientId={clientId} appointment={info.row.original} timezone={timezone} />
+          <CancelAppointment clientId={clientId} appointment={info.row.original} timezone={timezone} />
+        </div>
+      ) : null,
+  });
   return helper.columns([
     helper.accessor('starts_at', { header: 'When', cell: (info) => formatDateTime(info.getValue(), timezone) }),
     helper.accessor('customer_name', {
@@ -36,6 +52,7 @@ function columns(clientId: string, timezone: string) {
       header: 'Booked on',
       cell: (info) => <CallLink clientId={clientId} callId={info.getValue()} />,
     }),
+    ...(canChange ? [actions] : []),
   ]);
 }
 
@@ -44,6 +61,9 @@ export function AppointmentsPage() {
   const search = route.useSearch();
   const navigate = route.useNavigate();
   const settings = useQuery(settingsQueries.detail(clientId));
+  const me = useQuery(authQueries.me());
+  // Viewers read; a client's admins and the operator cancel and reschedule (the API checks it too).
+  const canChange = me.data !== undefined && me.data.role !== 'client_viewer';
   const timezone = timezoneOf(settings.data);
   const when = search.when ?? 'upcoming';
   const today = todayIn(timezone);
@@ -53,7 +73,7 @@ export function AppointmentsPage() {
       ? { from: today, order: 'asc' as const, status: search.status, cursor: search.cursor, limit: PAGE_SIZE }
       : { to: addDays(today, -1), order: 'desc' as const, status: search.status, cursor: search.cursor, limit: PAGE_SIZE };
   const appointments = useQuery({ ...appointmentQueries.list(clientId, query), enabled: !settings.isPending });
-  const tableColumns = useMemo(() => columns(clientId, timezone), [clientId, timezone]);
+  const tableColumns = useMemo(() => columns(clientId, timezone, canChange), [clientId, timezone, canChange]);
 
   return (
     <>

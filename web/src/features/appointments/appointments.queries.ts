@@ -11,4 +11,10 @@ export const appointmentQueries = {
       queryFn: ({ signal }) => api.get('/api/clients/{clientId}/appointments', { path: { clientId }, query, signal }),
       placeholderData: keepPreviousData,
     }),
+  /** A day's free slots (under the appointments key, so a change refreshes it too). */
+  freeSlots: (clientId: string, date: string) =>
+    queryOptions({
+      queryKey: ['clients', clientId, 'appointments', 'free-slots', date] as const,
+      queryFn: ({ signal }) => api.get('/api/clients/{clientId}/appointments/free-slots', { path: { clientId }, query: { date }, signal }),
+    }),
 };

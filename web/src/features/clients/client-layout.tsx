@@ -18,6 +18,7 @@ const SECTIONS = [
   { to: '/c/$clientId/calls', label: 'Calls', exact: false },
   { to: '/c/$clientId/appointments', label: 'Appointments', exact: false },
   { to: '/c/$clientId/messages', label: 'Messages', exact: false },
+  { to: '/c/$clientId/customers', label: 'Customers', exact: false },
   { to: '/c/$clientId/webhooks', label: 'Webhooks', exact: false },
   { to: '/c/$clientId/settings', label: 'Settings', exact: false },
   { to: '/c/$clientId/users', label: 'Users', exact: false, admins: true },
