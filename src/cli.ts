@@ -314,7 +314,8 @@ function clientsStatusCommand(status: 'active' | 'disabled'): Command {
       io.stderr(`Usage: xlnc clients ${status === 'active' ? 'enable' : 'disable'} <client-id>\n`);
       return 2;
     }
-    return clientsSetStatus(id, status, io, loadPlatformConfig().clientsDir);
+    const config = loadPlatformConfig();
+    return clientsSetStatus(id, status, io, config.clientsDir, async () => clientStoreOpener(config, (await publicBaseHere(config)).url)());
   };
 }
 
@@ -325,8 +326,8 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   },
   'zoho connect': { run: zohoConnect, help: 'zoho connect --client <id> --data-center DC --oauth-client-id X  connect Zoho by OAuth consent (secret on stdin)' },
   'clients doctor': { run: clientsDoctorCommand, help: 'clients doctor <id>      re-run the onboarding checks and report drift from Retell' },
-  'clients disable': { run: clientsStatusCommand('disabled'), help: 'clients disable <id>     refuse a client file\'s traffic (kept on disk)' },
-  'clients enable': { run: clientsStatusCommand('active'), help: 'clients enable <id>      serve a disabled client file again' },
+  'clients disable': { run: clientsStatusCommand('disabled'), help: 'clients disable <id>     refuse a client\'s traffic (its file or database row is kept)' },
+  'clients enable': { run: clientsStatusCommand('active'), help: 'clients enable <id>      serve a disabled client again' },
   'clients validate': { run: clientsValidate, help: 'clients validate [dir]   check every client file; exit 1 on any error' },
   'clients list': { run: clientsList, help: 'clients list [dir]       list configured clients and their status' },
   'clients schema': { run: clientsSchema, help: 'clients schema           write config/client.schema.json' },

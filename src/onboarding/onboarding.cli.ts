@@ -9,6 +9,7 @@ import type { AdminClientsService } from '../admin/admin-clients.service.ts';
 import type { CliIo } from '../clients/clients.cli.ts';
 import type { ResolvedClientConfig } from '../clients/client.schema.ts';
 import { zohoDataCenters } from '../clients/client.schema.ts';
+import { AppError } from '../platform/errors.ts';
 import { createCircuitBreakers, type ProviderContext } from '../platform/provider-http.ts';
 import { publicBaseNotice, type PublicBase } from '../platform/public-urls.ts';
 import { createClientFileWriter, setClientFileStatus } from './client-file-writer.ts';
@@ -300,15 +301,56 @@ export async function clientsDoctor(client: { id: string; config: ResolvedClient
   return report.ok ? 0 : 1;
 }
 
-/** `xlnc clients disable|enable <id>` for a client file; the server picks the change up without a restart. */
-export async function clientsSetStatus(id: string, status: 'active' | 'disabled', io: CliIo, clientsDir: string): Promise<number> {
-  try {
-    const result = await setClientFileStatus(clientsDir, id, status);
-    io.stdout(`${id}: ${result === 'unchanged' ? `already ${status}` : status === 'disabled' ? 'disabled (its calls are refused; the file is kept)' : 'enabled'}\n`);
+/**
+ * `xlnc clients disable|enable <id>`: a client file gets its `status` set in place; a database-backed
+ * client (no file of that id) changes through the admin clients service, versioned and audited as
+ * the command line, like the console's Disable. Either way the server picks it up without a restart.
+ */
+export async function clientsSetStatus(
+  id: string,
+  status: 'active' | 'disabled',
+  io: CliIo,
+  clientsDir: string,
+  openClientStore?: OnboardCliContext['openClientStore'],
+): Promise<number> {
+  const done = (unchanged: boolean, where: string) => {
+    io.stdout(`${id}: ${unchanged ? `already ${status}` : status === 'disabled' ? `disabled (its calls are refused; ${where} is kept)` : 'enabled'}\n`);
     return 0;
+  };
+  try {
+    return done((await setClientFileStatus(clientsDir, id, status)) === 'unchanged', 'the file');
   } catch (error) {
-    io.stderr(`cannot change ${id}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? `no client file ${id}.json in ${clientsDir}` : (error as Error).message}\n`);
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+      io.stderr(`cannot change ${id}: ${(error as Error).message}\n`);
+      return 1;
+    }
+  }
+  const opened = openClientStore === undefined ? undefined : await openClientStore().catch((error: unknown) => {
+    io.stderr(`cannot change ${id}: no client file ${id}.json in ${clientsDir}, and the database is not available (${(error as Error).message})\n`);
+    return null;
+  });
+  if (opened === null) return 1;
+  if (opened === undefined) {
+    io.stderr(`cannot change ${id}: no client file ${id}.json in ${clientsDir}\n`);
     return 1;
+  }
+  try {
+    const current = await opened.clients.get(id);
+    if (current.source !== 'db') {
+      io.stderr(`cannot change ${id}: no client file ${id}.json in ${clientsDir}\n`);
+      return 1;
+    }
+    const actor = { userId: null, requestId: null };
+    if (current.status === status) return done(true, 'its configuration');
+    if (status === 'disabled') await opened.clients.disable(actor, id, current.version ?? undefined);
+    else await opened.clients.update(actor, id, { status: 'active' }, current.version ?? 0);
+    return done(false, 'its configuration');
+  } catch (error) {
+    const notFound = error instanceof AppError && error.code === 'not_found';
+    io.stderr(`cannot change ${id}: ${notFound ? `no client file ${id}.json in ${clientsDir} and no database client ${id}` : (error as Error).message}\n`);
+    return 1;
+  } finally {
+    await opened.close();
   }
 }
 

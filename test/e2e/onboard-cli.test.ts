@@ -157,6 +157,31 @@ describe('xlnc onboard against the running server', () => {
     expect(again.code, again.stdout + again.stderr).toBe(0);
     expect(again.stdout).toContain('Retell: no change (already provisioned).');
 
+    // clients disable|enable change a database client through the admin service too (versioned,
+    // audited as the command line); an id that is neither a file nor a database client is refused.
+    const off = await runXlnc(['clients', 'disable', dbClientId], commandEnv);
+    expect(off.code, off.stdout + off.stderr).toBe(0);
+    expect(off.stdout).toContain(`${dbClientId}: disabled`);
+    expect((await runXlnc(['clients', 'disable', dbClientId], commandEnv)).stdout).toContain(`${dbClientId}: already disabled`);
+    const on = await runXlnc(['clients', 'enable', dbClientId], commandEnv);
+    expect(on.stdout + on.stderr).toContain(`${dbClientId}: enabled`);
+    const statusDb = new pg.Client({ connectionString: embeddedAccessUrl(readEmbeddedAccess(dataDir)!) });
+    await statusDb.connect();
+    try {
+      const { rows } = await statusDb.query<{ status: string | null }>("select config->>'status' as status from client_configs where id = $1", [dbClientId]);
+      expect(rows[0]?.status ?? 'active').toBe('active');
+      const audit = await statusDb.query<{ action: string; actor: string }>("select action, actor from audit_log where target_id = $1 order by id", [dbClientId]);
+      // create, the --update above, then this disable and enable ("already disabled" wrote nothing).
+      expect(audit.rows.map((r) => r.action).slice(-2)).toEqual(['client.disable', 'client.update']);
+      expect(audit.rows.filter((r) => r.action === 'client.disable')).toHaveLength(1);
+      expect(new Set(audit.rows.map((r) => r.actor))).toEqual(new Set(['cli']));
+    } finally {
+      await statusDb.end();
+    }
+    const nobody = await runXlnc(['clients', 'disable', 'no-such-client'], commandEnv);
+    expect(nobody.code).toBe(1);
+    expect(nobody.stderr).toContain('no client file no-such-client.json');
+
     // The stores do not mix: a database client's id is refused for a file, a file client's for the database.
     const asFile = await runXlnc(['onboard', '--from', answersFile, '--update'], commandEnv);
     expect(asFile.code).toBe(1);
