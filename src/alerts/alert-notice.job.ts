@@ -8,6 +8,7 @@ import type { ClientRecord } from '../clients/client.schema.ts';
 import { defineJob, type JobContext, type JobOutcome } from '../core/jobs.ts';
 import { PermanentJobError } from '../platform/queue.ts';
 import { findAlert, type AlertRow } from './alerts.repo.ts';
+import { alertKindLabel } from './detectors.ts';
 import { NoticeDeliveryError } from './operator-notifier.ts';
 
 export const NOTICE_CHANNELS = ['email', 'slack', 'client_slack'] as const;
@@ -25,20 +26,9 @@ const payload = z.object({
 });
 export type AlertNoticePayload = z.infer<typeof payload>;
 
-const KIND_LABELS: Record<string, string> = {
-  no_events: 'No calls during business hours',
-  signature_failures: 'Webhook signatures failing',
-  provider_credentials: 'Provider credentials refused',
-  messages_failing: 'Messages failing',
-  dead_jobs: 'Jobs gave up',
-  concurrency_cap: 'Concurrency cap hit',
-  config_invalid: 'Configuration invalid',
-  webhook_disabled: 'Outbound webhook switched off',
-};
-
 /** The notice's words: a subject line and a body, the same on every channel. */
 export function noticeText(alert: AlertRow, clientName: string, notice: AlertNotice): { subject: string; text: string } {
-  const label = KIND_LABELS[alert.kind] ?? alert.kind;
+  const label = alertKindLabel(alert.kind);
   const head =
     notice === 'resolved'
       ? `RESOLVED ${clientName} (${alert.clientId}): ${label}`

@@ -79,7 +79,7 @@ describe('alerts API: who may see and change alerts', () => {
     expect(all.json().counts).toEqual(expect.arrayContaining([{ client_id: a, kind: 'dead_jobs', count: 1 }]));
     const own = await call('GET', `/api/admin/clients/${a}/alerts?state=active`, admin);
     expect(own.json().alerts).toHaveLength(1);
-    expect(own.json().alerts[0]).toMatchObject({ id: alertA, client_id: a, kind: 'dead_jobs', severity: 'warning', state: 'open', summary: '2 job(s) gave up', action: 'retry them' });
+    expect(own.json().alerts[0]).toMatchObject({ id: alertA, client_id: a, kind: 'dead_jobs', label: 'Jobs gave up', severity: 'warning', state: 'open', summary: '2 job(s) gave up', action: 'retry them' });
   });
 
   it("404: an unknown client, and another client's alert under this client's URL (never changed)", async () => {

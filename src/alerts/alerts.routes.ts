@@ -12,12 +12,13 @@ import type { Deps } from '../deps.ts';
 import { AppError } from '../platform/errors.ts';
 import type { AlertRow } from './alerts.repo.ts';
 import { acknowledgeAlert, getClientAlert, listClientAlerts, listOpenAlertsOfAllClients, openAlertCounts, resolveAlert } from './alerts.service.ts';
-import { ALERT_KINDS } from './detectors.ts';
+import { ALERT_KINDS, alertKindLabel } from './detectors.ts';
 
 export const alertView = z.object({
   id: z.string(),
   client_id: z.string(),
   kind: z.enum(ALERT_KINDS),
+  label: z.string().describe('The kind in words, as the operator notices say it.'),
   severity: z.enum(['critical', 'warning']),
   state: z.enum(['open', 'acknowledged', 'resolved']),
   summary: z.string().describe('What was seen.'),
@@ -38,6 +39,7 @@ export function toAlertView(row: AlertRow): AlertView {
     id: row.id,
     client_id: row.clientId,
     kind: row.kind as AlertView['kind'],
+    label: alertKindLabel(row.kind),
     severity: row.severity === 'critical' ? 'critical' : 'warning',
     state: row.state as AlertView['state'],
     summary: row.summary,

@@ -13,6 +13,19 @@ import type { DeadLetterJob } from '../platform/queue.ts';
 
 export const ALERT_KINDS = ['no_events', 'signature_failures', 'provider_credentials', 'messages_failing', 'dead_jobs', 'concurrency_cap', 'config_invalid', 'webhook_disabled'] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
+/** Each kind in words: the notices' subject lines and the console (the alert API sends it as `label`). */
+export const ALERT_KIND_LABELS: Record<AlertKind, string> = {
+  no_events: 'No calls during business hours',
+  signature_failures: 'Webhook signatures failing',
+  provider_credentials: 'Provider credentials refused',
+  messages_failing: 'Messages failing',
+  dead_jobs: 'Jobs gave up',
+  concurrency_cap: 'Concurrency cap hit',
+  config_invalid: 'Configuration invalid',
+  webhook_disabled: 'Outbound webhook switched off',
+};
+/** A stored kind in words; a kind this version does not know (an older row) reads as its code. */
+export const alertKindLabel = (kind: string): string => (ALERT_KIND_LABELS as Partial<Record<string, string>>)[kind] ?? kind;
 export type AlertSeverity = 'critical' | 'warning';
 
 export type Observation =

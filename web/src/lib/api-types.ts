@@ -40,6 +40,8 @@ export interface paths {
                                 id: string;
                                 /** @enum {string} */
                                 kind: "no_events" | "signature_failures" | "provider_credentials" | "messages_failing" | "dead_jobs" | "concurrency_cap" | "config_invalid" | "webhook_disabled";
+                                /** @description The kind in words, as the operator notices say it. */
+                                label: string;
                                 last_seen_at: string;
                                 opened_at: string;
                                 reminders: number;
@@ -264,6 +266,8 @@ export interface paths {
                                 id: string;
                                 /** @enum {string} */
                                 kind: "no_events" | "signature_failures" | "provider_credentials" | "messages_failing" | "dead_jobs" | "concurrency_cap" | "config_invalid" | "webhook_disabled";
+                                /** @description The kind in words, as the operator notices say it. */
+                                label: string;
                                 last_seen_at: string;
                                 opened_at: string;
                                 reminders: number;
@@ -328,6 +332,8 @@ export interface paths {
                                 id: string;
                                 /** @enum {string} */
                                 kind: "no_events" | "signature_failures" | "provider_credentials" | "messages_failing" | "dead_jobs" | "concurrency_cap" | "config_invalid" | "webhook_disabled";
+                                /** @description The kind in words, as the operator notices say it. */
+                                label: string;
                                 last_seen_at: string;
                                 opened_at: string;
                                 reminders: number;
@@ -398,6 +404,8 @@ export interface paths {
                                 id: string;
                                 /** @enum {string} */
                                 kind: "no_events" | "signature_failures" | "provider_credentials" | "messages_failing" | "dead_jobs" | "concurrency_cap" | "config_invalid" | "webhook_disabled";
+                                /** @description The kind in words, as the operator notices say it. */
+                                label: string;
                                 last_seen_at: string;
                                 opened_at: string;
                                 reminders: number;
@@ -466,6 +474,8 @@ export interface paths {
                                 id: string;
                                 /** @enum {string} */
                                 kind: "no_events" | "signature_failures" | "provider_credentials" | "messages_failing" | "dead_jobs" | "concurrency_cap" | "config_invalid" | "webhook_disabled";
+                                /** @description The kind in words, as the operator notices say it. */
+                                label: string;
                                 last_seen_at: string;
                                 opened_at: string;
                                 reminders: number;

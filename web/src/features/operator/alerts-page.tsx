@@ -3,7 +3,7 @@ import { Link } from '@tanstack/react-router';
 import { api } from '../../lib/api.ts';
 import { Badge } from '../../ui/badge.tsx';
 import { Empty, PageHeader, QueryState } from '../../ui/states.tsx';
-import { ALERT_KIND_LABELS, operatorQueries, type Alert, type FailedJob } from './operator.queries.ts';
+import { operatorQueries, type Alert, type FailedJob } from './operator.queries.ts';
 
 const when = (iso: string | null) => (iso ? new Date(iso).toLocaleString() : '–');
 
@@ -13,7 +13,7 @@ function AlertActions({ alert }: { alert: Alert }) {
   const path = { clientId: alert.client_id, alertId: alert.id };
   const acknowledge = useMutation({ mutationFn: () => api.post('/api/admin/clients/{clientId}/alerts/{alertId}/acknowledge', {}, { path }), onSuccess: done });
   const resolve = useMutation({ mutationFn: () => api.post('/api/admin/clients/{clientId}/alerts/{alertId}/resolve', {}, { path }), onSuccess: done });
-  const label = `${ALERT_KIND_LABELS[alert.kind]} for ${alert.client_id}`;
+  const label = `${alert.label} for ${alert.client_id}`;
   return (
     <div className="row-actions">
       {alert.state === 'open' ? (
@@ -55,7 +55,7 @@ function AlertsTable({ alerts }: { alerts: Alert[] }) {
 </td>
               <td data-label="Alert">
 <div className="cell">
-                <Badge tone={alert.severity === 'critical' ? 'bad' : 'warn'}>{alert.severity === 'critical' ? 'Critical' : 'Warning'}</Badge> {ALERT_KIND_LABELS[alert.kind]}
+                <Badge tone={alert.severity === 'critical' ? 'bad' : 'warn'}>{alert.severity === 'critical' ? 'Critical' : 'Warning'}</Badge> {alert.label}
                 {alert.state === 'acknowledged' ? (
                   <>
                     <br />
@@ -97,7 +97,7 @@ function History({ clientId }: { clientId: string }) {
             {data.alerts.map((alert) => (
               <li key={alert.id}>
                 <Badge tone={alert.state === 'resolved' ? 'good' : alert.severity === 'critical' ? 'bad' : 'warn'}>{alert.state === 'resolved' ? 'Resolved' : alert.state === 'acknowledged' ? 'Acknowledged' : 'Open'}</Badge>{' '}
-                <strong>{ALERT_KIND_LABELS[alert.kind]}</strong> {when(alert.opened_at)}
+                <strong>{alert.label}</strong> {when(alert.opened_at)}
                 {alert.resolved_at ? ` → ${when(alert.resolved_at)}${alert.resolved_by === 'detector' ? ' (cleared)' : ' (by an operator)'}` : ''}
                 <br />
                 <span className="muted small">{alert.summary}</span>

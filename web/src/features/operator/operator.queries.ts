@@ -7,18 +7,6 @@ export type AuditEntry = ResponseOf<'/api/admin/audit'>['items'][number];
 export type Alert = ResponseOf<'/api/admin/alerts'>['alerts'][number];
 export type FailedJob = ResponseOf<'/api/admin/jobs/failed'>['jobs'][number];
 
-// A record over the generated union: a kind the API adds and the console misses fails typecheck.
-export const ALERT_KIND_LABELS: Record<Alert['kind'], string> = {
-  no_events: 'No calls',
-  signature_failures: 'Webhook signatures failing',
-  provider_credentials: 'Credentials refused',
-  messages_failing: 'Messages failing',
-  dead_jobs: 'Jobs gave up',
-  concurrency_cap: 'Concurrency cap hit',
-  config_invalid: 'Configuration invalid',
-  webhook_disabled: 'Outbound webhook switched off',
-};
-
 export const operatorQueries = {
   clients: () =>
     queryOptions({
