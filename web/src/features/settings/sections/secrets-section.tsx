@@ -29,7 +29,8 @@ export function SecretsSection() {
       ) : (
         <ul className="secret-list">
           {secrets.map((secret) => (
-            <SecretRow key={secret.path} dotted={secret.path} mask={secret.value} />
+            // Keyed by the mask too: a saved replacement shows a new mask and closes its field.
+            <SecretRow key={`${secret.path}:${secret.value}`} dotted={secret.path} mask={secret.value} />
           ))}
         </ul>
       )}

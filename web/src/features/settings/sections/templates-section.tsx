@@ -199,7 +199,10 @@ function EmailTemplate({
       <figure className="template-preview" aria-label={`Preview: ${label}`}>
         <figcaption className="muted small">Preview</figcaption>
         <p className="email-subject">{preview?.subject ?? '…'}</p>
-        <pre className="email-text">{preview?.text ?? ''}</pre>
+        {/* It scrolls past 18rem: a named, focusable region so the keyboard can scroll it too. */}
+        <pre className="email-text" tabIndex={0} role="region" aria-label={`Preview text: ${label}`}>
+          {preview?.text ?? ''}
+        </pre>
       </figure>
     </fieldset>
   );
