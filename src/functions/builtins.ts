@@ -13,7 +13,7 @@ import type { Appointment, Slot } from '../integrations/calendar/calendar.servic
 import { speakSlots } from '../integrations/calendar/slots.ts';
 import { defaultCountryOf } from '../clients/client.schema.ts';
 import { toE164 } from '../customers/phone.ts';
-import { renderEmail, renderSms, templatesFor } from '../integrations/templates/templates.ts';
+import { renderEmail, renderSms, templatesFor, templateTime } from '../integrations/templates/templates.ts';
 import { queueMessage, recordUnsentMessage } from '../messages/messages.service.ts';
 import { isOptedOut, setCustomerContact, upsertCustomer } from '../customers/customers.service.ts';
 import type { BUILTIN_ARGS } from './function-catalog.ts';
@@ -57,8 +57,9 @@ function joinSpoken(spoken: readonly { spoken: string }[]): string {
   return `${phrases.slice(0, -1).join(', ')}, or ${phrases.at(-1) ?? ''}`;
 }
 
+/** An appointment's time as the agent says it and the texts show it (slots carry their offset). */
 function spokenTime(client: ServableClient, iso: string): string {
-  return DateTime.fromISO(iso, { zone: client.config.timezone }).toFormat("cccc, LLLL d 'at' h:mm a");
+  return templateTime(new Date(iso), client.config.timezone);
 }
 
 function callerPhone(client: ServableClient, given: string | undefined, ctx: FunctionCallContext): string | undefined {
@@ -241,7 +242,7 @@ const takeMessage: Builtin<'take_message'> = async (client, args, ctx, deps) => 
     caller_phone: phone,
     message: args.message,
     urgency: args.urgency,
-    call_time: DateTime.fromJSDate(ctx.now, { zone: config.timezone }).toFormat("cccc, LLLL d 'at' h:mm a"),
+    call_time: templateTime(ctx.now, config.timezone),
   });
   const to = config.notifications.business_email;
   await deps.tenancy.withTenant(client.id, async (tx) => {

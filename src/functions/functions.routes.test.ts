@@ -5,6 +5,8 @@ import { appointments, customers, functionCalls, messages } from '../platform/db
 import { agentFor, postSigned } from '../../test/helpers/retell.ts';
 import { createTestApp, tempDir, testClientConfig, uniqueId, writeClientFile, type TestApp } from '../../test/helpers/test-app.ts';
 
+/** A slot's start as the agent says it, in the test client's timezone (the one format of templates.ts). */
+const spokenAt = (iso: string) => DateTime.fromISO(iso, { zone: 'America/New_York' }).toFormat("cccc, LLLL d 'at' h:mm a");
 const ALWAYS_OPEN = Object.fromEntries(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'].map((d) => [d, ['00:00-24:00']]));
 
 describe('POST /api/webhooks/retell/:clientId/functions/:name', () => {
@@ -82,6 +84,8 @@ describe('POST /api/webhooks/retell/:clientId/functions/:name', () => {
       fn(a, 'book_appointment', { name: 'Jane Roe', start, email: 'jane@example.com' }, callId),
     ]);
     expect(first.json()).toMatchObject({ booked: true });
+    // The agent says the time, and the text shows it, as every template does ("Tuesday, March 3 at 10:00 AM").
+    expect(first.json().result).toContain(`You're all set for ${spokenAt(start)}.`);
     expect(second.json()).toMatchObject({ booked: true, appointment_id: first.json().appointment_id });
     const rows = await t.deps.tenancy.withTenant(a, (tx) => tx.select().from(appointments).where(eq(appointments.callId, callId)));
     expect(rows).toHaveLength(1);
@@ -89,6 +93,7 @@ describe('POST /api/webhooks/retell/:clientId/functions/:name', () => {
     const sms = await t.deps.tenancy.withTenant(a, (tx) => tx.select().from(messages).where(and(eq(messages.callId, callId), eq(messages.channel, 'sms'))));
     expect(sms).toHaveLength(1);
     expect(sms[0]).toMatchObject({ kind: 'confirmation', status: 'sandbox', toAddress: caller });
+    expect(sms[0]?.body).toContain(spokenAt(start));
     const [customer] = await t.deps.tenancy.withTenant(a, (tx) => tx.select().from(customers).where(eq(customers.phone, caller)));
     expect(customer).toMatchObject({ name: 'Jane Roe', email: 'jane@example.com' });
   });
@@ -110,6 +115,7 @@ describe('POST /api/webhooks/retell/:clientId/functions/:name', () => {
     const res = await fn(a, 'book_appointment', { name: 'Local Time', start: local, phone: '+14155550133' });
     expect(res.json()).toMatchObject({ booked: true });
     expect(DateTime.fromISO(res.json().start).toMillis()).toBe(DateTime.fromISO(slots.at(-1).start).toMillis());
+    expect(res.json().result).toContain(spokenAt(slots.at(-1).start));
   });
 
   it('find, reschedule and cancel by the caller number', async () => {
