@@ -90,6 +90,8 @@ describe('white-label: a client custom host wears its brand before and after sig
     await page.getByRole('navigation', { name: 'Client sections' }).waitFor();
     const home = page.getByRole('banner').getByRole('link').first();
     await expect.poll(() => home.textContent()).toBe('Bright Smile');
+    // The client bar too names the display name, never the legal name.
+    await expect.poll(async () => (await page.content()).includes('Bright Smile Dental LLC')).toBe(false);
     await expect.poll(() => logoLoaded(page)).toBe(true);
     await look(page, 'branding-shell-custom-host');
 

@@ -30,8 +30,10 @@ export function ClientLayout() {
   const settings = useQuery(settingsQueries.detail(clientId));
   const environment = environmentOf(settings.data);
   const isOperator = me.data?.role === 'platform_admin';
+  // The name its people know it by: branding's display name, else the client's name (an invalid
+  // configuration has neither, and its brand is the platform's). The shell asks for the same brand.
+  const brand = useQuery(brandingQueries.client(clientId));
   // The operator sees the client as its users do, inside the platform's console (their own pages wear it on the whole document).
-  const brand = useQuery({ ...brandingQueries.client(clientId), enabled: isOperator });
   const scopedBrand = isOperator && brand.data !== undefined ? brand.data : undefined;
 
   return (
@@ -45,7 +47,7 @@ export function ClientLayout() {
           ) : null}
           <div className="context-title">
             {scopedBrand?.logo_url != null ? <img className="brand-logo" src={scopedBrand.logo_url} alt="" /> : null}
-            <span className="client-name">{settings.data?.name ?? clientId}</span>
+            <span className="client-name">{settings.data?.status === 'invalid' ? settings.data.name : (brand.data?.display_name ?? settings.data?.name ?? clientId)}</span>
             {environment === 'test' ? (
               <Badge tone="info" title="Test client: messages are rendered and stored, never sent">
                 Test mode
