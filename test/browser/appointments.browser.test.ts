@@ -206,6 +206,8 @@ describe('appointments and customers in a browser', () => {
     const appointments = page.getByRole('region', { name: 'Appointments' });
     expect(await calls.getByRole('row').count()).toBe(2);
     expect(await appointments.getByText('Cancelled').count()).toBe(1);
+    // One call and one appointment read in the singular ("1 calls" before formatCountOf).
+    await page.getByText(/ · 1 call · 1 appointment · \d+ messages?$/).waitFor();
     await look(page, 'customer-detail');
     await calls.getByRole('link').first().click();
     await page.waitForURL(new RegExp(`/calls/${callIds[0]}`));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatChange, formatDateTime, formatDuration, formatPercent, formatPhone, humanize } from './format.ts';
+import { formatChange, formatCountOf, formatDateTime, formatDuration, formatPercent, formatPhone, humanize } from './format.ts';
 
 describe('dashboard formatting', () => {
   it('durations read as minutes and seconds', () => {
@@ -26,5 +26,13 @@ describe('dashboard formatting', () => {
     expect(formatPhone('+14155550142')).toBe('+1 415-555-0142');
     expect(formatPhone('+442071234567')).toBe('+442071234567');
     expect(humanize('no_answer')).toBe('No answer');
+  });
+
+  it('a count with its noun, singular for exactly one', () => {
+    expect(formatCountOf(1, 'call')).toBe('1 call');
+    expect(formatCountOf(0, 'call')).toBe('0 calls');
+    expect(formatCountOf(2, 'open alert')).toBe('2 open alerts');
+    expect(formatCountOf(1200, 'message')).toBe('1,200 messages');
+    expect(formatCountOf(3, 'reply', 'replies')).toBe('3 replies');
   });
 });

@@ -4,6 +4,11 @@ const integer = new Intl.NumberFormat('en-US');
 
 export const formatCount = (n: number): string => integer.format(n);
 
+/** A count and its noun: (1, 'call') → "1 call", (1200, 'call') → "1,200 calls"; `many` for an irregular plural. */
+export function formatCountOf(n: number, one: string, many = `${one}s`): string {
+  return `${formatCount(n)} ${n === 1 ? one : many}`;
+}
+
 /** 0.4567 → "45.7%"; no denominator → "–". */
 export function formatPercent(ratio: number | null): string {
   if (ratio === null || !Number.isFinite(ratio)) return '–';

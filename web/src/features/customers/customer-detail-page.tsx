@@ -1,6 +1,6 @@
 import { useQuery } from '@tanstack/react-query';
 import { getRouteApi, Link } from '@tanstack/react-router';
-import { formatCount, formatDateTime, formatDuration, formatPhone, humanize } from '../../lib/format.ts';
+import { formatCountOf, formatDateTime, formatDuration, formatPhone, humanize } from '../../lib/format.ts';
 import { Badge, statusTone } from '../../ui/badge.tsx';
 import { Empty, PageHeader, QueryState } from '../../ui/states.tsx';
 import { CallLink } from '../calls/call-link.tsx';
@@ -35,7 +35,7 @@ function CustomerBody({ clientId, customer, timezone }: { clientId: string; cust
     <>
       <PageHeader
         title={customer.name ? `${customer.name}, ${formatPhone(customer.phone)}` : formatPhone(customer.phone)}
-        description={`Last call ${formatDateTime(customer.last_call_at, timezone)} · ${formatCount(customer.call_count)} calls · ${formatCount(customer.appointment_count)} appointments · ${formatCount(customer.message_count)} messages`}
+        description={`Last call ${formatDateTime(customer.last_call_at, timezone)} · ${formatCountOf(customer.call_count, 'call')} · ${formatCountOf(customer.appointment_count, 'appointment')} · ${formatCountOf(customer.message_count, 'message')}`}
         actions={
           customer.opted_out_at ? (
             <Badge tone="warn" title={`Since ${formatDateTime(customer.opted_out_at, timezone)}`}>

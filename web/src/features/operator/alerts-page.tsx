@@ -1,6 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link } from '@tanstack/react-router';
 import { api } from '../../lib/api.ts';
+import { formatCountOf } from '../../lib/format.ts';
 import { Badge } from '../../ui/badge.tsx';
 import { Empty, PageHeader, QueryState } from '../../ui/states.tsx';
 import { operatorQueries, type Alert, type FailedJob } from './operator.queries.ts';
@@ -193,7 +194,7 @@ export function AlertsPage({ client }: { client?: string | undefined }) {
     <>
       <PageHeader
         title="Alerts"
-        description={alerts.data ? (open.length === 0 ? 'No open alerts: every detector is quiet.' : `${open.length} open alert${open.length === 1 ? '' : 's'}${critical > 0 ? `, ${critical} critical` : ''}.`) : 'Health alerts of every client.'}
+        description={alerts.data ? (open.length === 0 ? 'No open alerts: every detector is quiet.' : `${formatCountOf(open.length, 'open alert')}${critical > 0 ? `, ${critical} critical` : ''}.`) : 'Health alerts of every client.'}
       />
       <QueryState query={alerts} loadingLabel="Loading alerts…" isEmpty={(d) => d.alerts.length === 0} empty={<Empty title="No open alerts">The detectors see nothing wrong with any client.</Empty>}>
         {(data) => <AlertsTable alerts={data.alerts} />}

@@ -1,4 +1,5 @@
 /** A client's health at a glance, from what the admin API reports today (configuration and integrations). */
+import { formatCountOf } from '../../lib/format.ts';
 import type { ClientSummary } from './operator.queries.ts';
 import type { ClientsSearch } from './operator.search.ts';
 
@@ -14,7 +15,7 @@ export function healthOf(client: ClientSummary): Health {
     ...client.health.integrations.filter((i) => i.status !== 'ok').map((i) => `${i.capability} (${i.provider}): ${i.detail ?? i.status}`),
   ];
   if (client.status === 'invalid') return { level: 'bad', label: 'Configuration invalid', problems };
-  if (problems.length > 0) return { level: 'warn', label: `${problems.length} problem${problems.length === 1 ? '' : 's'}`, problems };
+  if (problems.length > 0) return { level: 'warn', label: formatCountOf(problems.length, 'problem'), problems };
   if (client.status === 'disabled') return { level: 'warn', label: 'Disabled', problems };
   return { level: 'ok', label: 'Healthy', problems };
 }

@@ -2,6 +2,7 @@ import { useQuery } from '@tanstack/react-query';
 import { getRouteApi, Link } from '@tanstack/react-router';
 import { createColumnHelper, type SortingState } from '@tanstack/react-table';
 import { useMemo, type FormEvent } from 'react';
+import { formatCountOf } from '../../lib/format.ts';
 import { compact } from '../../lib/search.ts';
 import { Badge, statusTone } from '../../ui/badge.tsx';
 import { DataTable, type TableFeatureSet } from '../../ui/data-table.tsx';
@@ -20,7 +21,7 @@ function OpenAlerts({ clientId, counts }: { clientId: string; counts: Map<string
   const open = counts.get(clientId) ?? 0;
   if (open === 0) return <span className="muted">None</span>;
   return (
-    <Link to="/operator/alerts" search={{ client: clientId }} aria-label={`${open} open alert${open === 1 ? '' : 's'} for ${clientId}`}>
+    <Link to="/operator/alerts" search={{ client: clientId }} aria-label={`${formatCountOf(open, 'open alert')} for ${clientId}`}>
       <Badge tone="bad">{`${open} open`}</Badge>
     </Link>
   );
@@ -108,7 +109,7 @@ export function ClientsPage() {
       <PageHeader
         title="Clients"
         actions={<AddClientWizard />}
-        description={counts ? `${counts.total} client${counts.total === 1 ? '' : 's'}, ${counts.problems === 0 ? 'all healthy' : `${counts.problems} need${counts.problems === 1 ? 's' : ''} attention`}.` : 'Every client and its health.'}
+        description={counts ? `${formatCountOf(counts.total, 'client')}, ${counts.problems === 0 ? 'all healthy' : `${counts.problems} need${counts.problems === 1 ? 's' : ''} attention`}.` : 'Every client and its health.'}
       />
       <form key={search.q ?? ''} className="filters" onSubmit={applySearch} aria-label="Filter clients">
         <label className="field field-grow">

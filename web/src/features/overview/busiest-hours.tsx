@@ -1,5 +1,6 @@
 /** Calls by weekday and hour (client timezone) as a table whose cells shade with the count. */
 import { Fragment } from 'react';
+import { formatCountOf } from '../../lib/format.ts';
 
 const DAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
 const hourLabel = (hour: number) => (hour === 0 ? '12a' : hour < 12 ? `${hour}a` : hour === 12 ? '12p' : `${hour - 12}p`);
@@ -45,7 +46,7 @@ export function BusiestHours({ grid, timezone }: { grid: number[][]; timezone: s
                 const level = n === 0 ? 0 : Math.ceil((n / max) * 4);
                 return (
                   <Fragment key={hour}>
-                    <td className={`heat heat-${level}`} title={`${DAYS[day]} ${hourLabel(hour)}: ${n} call${n === 1 ? '' : 's'}`}>
+                    <td className={`heat heat-${level}`} title={`${DAYS[day]} ${hourLabel(hour)}: ${formatCountOf(n, 'call')}`}>
                       <span className="visually-hidden">{n}</span>
                     </td>
                   </Fragment>

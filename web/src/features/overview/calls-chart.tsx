@@ -2,7 +2,7 @@
 import { useEffect, useRef } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { formatDay } from '../../lib/format.ts';
+import { formatCountOf, formatDay } from '../../lib/format.ts';
 
 export function CallsChart({ dates, calls, booked }: { dates: string[]; calls: number[]; booked: number[] }) {
   const box = useRef<HTMLDivElement>(null);
@@ -46,7 +46,7 @@ export function CallsChart({ dates, calls, booked }: { dates: string[]; calls: n
   const busiest = calls.reduce((best, n, i) => (n > (calls[best] ?? 0) ? i : best), 0);
   return (
     <figure className="chart">
-      <div ref={box} role="img" aria-label={`Calls per day: ${total} calls over ${dates.length} days${total > 0 && dates[busiest] ? `, most on ${formatDay(dates[busiest])} (${calls[busiest]})` : ''}.`} />
+      <div ref={box} role="img" aria-label={`Calls per day: ${formatCountOf(total, 'call')} over ${formatCountOf(dates.length, 'day')}${total > 0 && dates[busiest] ? `, most on ${formatDay(dates[busiest])} (${calls[busiest]})` : ''}.`} />
     </figure>
   );
 }

@@ -1,6 +1,6 @@
 /** The overview's headline figures from the analytics answer, each against the previous period. */
 import { datesOf, type DateRange } from '../../lib/dates.ts';
-import { formatChange, formatCount, formatDuration, formatPercent } from '../../lib/format.ts';
+import { formatChange, formatCount, formatCountOf, formatDuration, formatPercent } from '../../lib/format.ts';
 import type { Analytics } from './overview.queries.ts';
 
 export interface Figure {
@@ -51,7 +51,7 @@ export function headlineFigures(current: Analytics, previousPeriod: Analytics | 
       key: 'connected',
       label: 'Answered',
       value: formatPercent(connectedRate(current)),
-      detail: `${formatCount(current.totals.connected)} of ${formatCount(current.totals.calls)} calls connected`,
+      detail: `${formatCount(current.totals.connected)} of ${formatCountOf(current.totals.calls, 'call')} connected`,
       ...compare(connectedRate(current), previous ? connectedRate(previous) : null),
     },
     {
@@ -70,7 +70,7 @@ export function headlineFigures(current: Analytics, previousPeriod: Analytics | 
       key: 'conversion',
       label: 'Booking conversion',
       value: formatPercent(current.totals.booking_conversion),
-      detail: `${formatCount(current.totals.booked_calls)} answered calls ended in a booking`,
+      detail: `${formatCountOf(current.totals.booked_calls, 'answered call')} ended in a booking`,
       ...compare(current.totals.booking_conversion, p?.booking_conversion ?? null),
     },
     {

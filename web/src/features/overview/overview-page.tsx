@@ -1,7 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { getRouteApi, Link } from '@tanstack/react-router';
 import { daysInRange, lastDays, previousPeriod, rangeFrom, type DateRange } from '../../lib/dates.ts';
-import { formatCount, formatDay, formatPercent } from '../../lib/format.ts';
+import { formatCount, formatCountOf, formatDay, formatPercent } from '../../lib/format.ts';
 import { Empty, PageHeader, QueryState } from '../../ui/states.tsx';
 import { OUTCOME_LABELS, SENTIMENT_LABELS } from '../calls/calls.search.ts';
 import { settingsQueries, timezoneOf } from '../settings/settings.queries.ts';
@@ -29,7 +29,7 @@ export function OverviewPage() {
     <>
       <PageHeader
         title="Overview"
-        description={`${formatDay(range.from)} – ${formatDay(range.to)}, compared with the ${daysInRange(range.from, range.to)} days before. Times in ${timezone}.`}
+        description={`${formatDay(range.from)} – ${formatDay(range.to)}, compared with the ${formatCountOf(daysInRange(range.from, range.to), 'day')} before. Times in ${timezone}.`}
         actions={<RangePicker range={range} timezone={timezone} onChange={setRange} />}
       />
       <QueryState
