@@ -112,12 +112,16 @@ const code = {
 const SLICE_SQL = sql.raw(`'${ROLLUP_SLICE_MS / 60_000} minutes'::interval`);
 
 export async function callAggregates(tx: Tx, clientId: string, period: AnalyticsPeriod): Promise<CallAggregates> {
+  const [row] = await sqlRows<CallAggregates>(tx, callAggregatesQuery(clientId, period));
+  if (!row) throw new Error('analytics query returned no row');
+  return row;
+}
+
+export function callAggregatesQuery(clientId: string, period: AnalyticsPeriod): SQL {
   const parts = periodParts(period);
   // `offset 0` keeps edge_calls a subquery of its own, so its outcome and sentiment CASEs run once
   // per call; flattened into the aggregate, PostgreSQL would evaluate them in every FILTER.
-  const [row] = await sqlRows<CallAggregates>(
-    tx,
-    sql`with slices as materialized (
+  return sql`with slices as materialized (
           select r.slice, r.calls, r.connected, r.total_duration_ms, r.with_duration, r.booked, r.message,
                  r.voicemail, r.no_answer, r.positive, r.negative, r.neutral
             from analytics_rollups r
@@ -173,10 +177,7 @@ export async function callAggregates(tx: Tx, clientId: string, period: Analytics
                from local_slices group by 1) s) as series,
           (select json_agg(json_build_array(d, h, n)) from (
              select extract(isodow from local_at)::int as d, extract(hour from local_at)::int as h, sum(calls) as n
-               from local_slices group by 1, 2) x) as hours`,
-  );
-  if (!row) throw new Error('analytics query returned no row');
-  return row;
+               from local_slices group by 1, 2) x) as hours`;
 }
 
 export interface MessageCount {

@@ -80,14 +80,10 @@ function callConditions(clientId: string, filter: CallFilter, after: Cursor | un
   }
   if (filter.q) conditions.push(searchCondition(filter.q));
   if (filter.outcome) conditions.push(sql`${outcome} = ${filter.outcome}`);
-  // The row comparison (sort, id) < (at, id) spelled out: PostgreSQL uses no row comparison on an
-  // expression index column, so a deep page read every newer row first (1.2 s 50,000 calls deep);
-  // `sort <= at` is the index bound.
-  if (after) {
-    conditions.push(
-      sql`${callSortAt} <= ${after.at}::timestamptz and (${callSortAt} < ${after.at}::timestamptz or c.call_id < ${after.id})`,
-    );
-  }
+  // On the stored columns of the index (client_id, sort_at, call_id): a row comparison of plain
+  // columns is leakproof, so under row-level security it is the index bound and a page 90,000 calls
+  // deep reads only its own rows (on the coalesce expression it read every newer call first).
+  if (after) conditions.push(sql`(${callSortAt}, c.call_id) < (${after.at}::timestamptz, ${after.id})`);
   return sql.join(conditions, sql` and `);
 }
 
@@ -96,18 +92,19 @@ function callConditions(clientId: string, filter: CallFilter, after: Cursor | un
  * the page's row count known, PostgreSQL probes per row instead of hashing every appointment,
  * message and function call of the client (which it does when it plans for all of them).
  */
-export async function listCallRows(tx: Tx, clientId: string, filter: CallFilter, after: Cursor | undefined, limit: number): Promise<CallRow[]> {
-  return sqlRows<CallRow>(
-    tx,
-    sql`select c.call_id, c.agent_id, c.direction, c.from_number, c.to_number, c.status, c.started_at, c.ended_at,
+export function callPageQuery(clientId: string, filter: CallFilter, after: Cursor | undefined, limit: number): SQL {
+  return sql`select c.call_id, c.agent_id, c.direction, c.from_number, c.to_number, c.status, c.started_at, c.ended_at,
           c.duration_ms::float8 as duration_ms, c.disconnection_reason, c.sentiment, c.successful, c.summary,
           ${outcome} as outcome, c.recording_url, c.created_at, ${sortKey(callSortAt)} as sort_at
         from (select * from calls c
                where ${callConditions(clientId, filter, after)}
                order by ${callSortAt} desc, c.call_id desc
                limit ${limit}) c
-        order by ${callSortAt} desc, c.call_id desc`,
-  );
+        order by ${callSortAt} desc, c.call_id desc`;
+}
+
+export async function listCallRows(tx: Tx, clientId: string, filter: CallFilter, after: Cursor | undefined, limit: number): Promise<CallRow[]> {
+  return sqlRows<CallRow>(tx, callPageQuery(clientId, filter, after, limit));
 }
 
 export interface CallDetailRow extends CallRow {
@@ -305,8 +302,12 @@ export interface CustomerRow {
   sort_at: string;
 }
 
-/** A customer's place in the list: the last call, or when it was first seen for one never called in. */
-const customerSortAt = sql`coalesce(cu.last_call_at, cu.created_at)`;
+/**
+ * A customer's place in the list: the last call, or when it was first seen for one never called in
+ * (the stored column generated as coalesce(last_call_at, created_at), migration 0020, an index
+ * bound under row-level security where the expression is none).
+ */
+const customerSortAt = sql`cu.sort_at`;
 
 const customerColumns = sql`cu.id::text as id, cu.phone, cu.name, cu.email, cu.opted_out_at, cu.last_call_at, cu.call_count,
   cu.created_at, ${sortKey(customerSortAt)} as sort_at`;
@@ -315,7 +316,7 @@ const customerColumns = sql`cu.id::text as id, cu.phone, cu.name, cu.email, cu.o
  * Most recent caller first. `q`: a phone-like text matches the number's digits, anything else the
  * name (case-insensitive, literally).
  */
-export async function listCustomerRows(tx: Tx, clientId: string, q: string | undefined, after: Cursor | undefined, limit: number): Promise<CustomerRow[]> {
+export function customerPageQuery(clientId: string, q: string | undefined, after: Cursor | undefined, limit: number): SQL {
   const conditions: SQL[] = [sql`cu.client_id = ${clientId}`];
   if (q !== undefined) {
     conditions.push(
@@ -325,11 +326,12 @@ export async function listCustomerRows(tx: Tx, clientId: string, q: string | und
     );
   }
   if (after) conditions.push(sql`(${customerSortAt}, cu.id) < (${after.at}::timestamptz, ${after.id}::uuid)`);
-  return sqlRows<CustomerRow>(
-    tx,
-    sql`select ${customerColumns} from customers cu where ${sql.join(conditions, sql` and `)}
-        order by ${customerSortAt} desc, cu.id desc limit ${limit}`,
-  );
+  return sql`select ${customerColumns} from customers cu where ${sql.join(conditions, sql` and `)}
+        order by ${customerSortAt} desc, cu.id desc limit ${limit}`;
+}
+
+export async function listCustomerRows(tx: Tx, clientId: string, q: string | undefined, after: Cursor | undefined, limit: number): Promise<CustomerRow[]> {
+  return sqlRows<CustomerRow>(tx, customerPageQuery(clientId, q, after, limit));
 }
 
 export async function findCustomerRow(tx: Tx, clientId: string, id: string): Promise<CustomerRow | undefined> {

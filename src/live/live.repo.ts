@@ -33,8 +33,8 @@ export async function liveCallRows(tx: Tx, clientId: string): Promise<LiveCallRo
     tx,
     sql`select ${columns} from calls c
         where c.client_id = ${clientId} and c.lifecycle_rank = 1 and coalesce(c.status, 'ongoing') in ('registered', 'ongoing')
-          and coalesce(c.started_at, c.created_at) > now() - make_interval(hours => ${LIVE_CALL_MAX_HOURS})
-        order by coalesce(c.started_at, c.created_at) desc, c.call_id desc
+          and c.sort_at > now() - make_interval(hours => ${LIVE_CALL_MAX_HOURS})
+        order by c.sort_at desc, c.call_id desc
         limit 100`,
   );
 }
@@ -47,7 +47,7 @@ export async function liveOrFollowedRows(tx: Tx, clientId: string, followed: rea
     sql`select ${columns} from calls c
         where c.client_id = ${clientId}
           and ((c.lifecycle_rank = 1 and coalesce(c.status, 'ongoing') in ('registered', 'ongoing')
-                and coalesce(c.started_at, c.created_at) > now() - make_interval(hours => ${LIVE_CALL_MAX_HOURS}))${orFollowed})
+                and c.sort_at > now() - make_interval(hours => ${LIVE_CALL_MAX_HOURS}))${orFollowed})
         limit 200`,
   );
 }

@@ -33,6 +33,15 @@ const callSearchDocument = sql.raw(
   `to_tsvector('${CALL_SEARCH_CONFIG}', coalesce(summary, '') || ' ' || left(coalesce(transcript, ''), 200000))`,
 );
 
+/**
+ * A list's order as a stored column rather than an expression: under row-level security
+ * PostgreSQL only uses a condition as an index bound when it is leakproof, and `coalesce(…)` never
+ * is (the planner treats it as one that might leak), so a bound on the expression index read every
+ * row of the client before the cut. Comparisons of plain columns are leakproof.
+ */
+const callSortAt = sql.raw('coalesce(started_at, created_at)');
+const customerSortAt = sql.raw('coalesce(last_call_at, created_at)');
+
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
 const updatedAt = () => timestamp('updated_at', { withTimezone: true }).notNull().defaultNow();
 
@@ -81,6 +90,8 @@ export const calls = pgTable(
     cost: jsonb('cost'),
     /** Generated: the summary and transcript as a text-search document (see callSearchDocument). */
     searchDocument: tsvector('search_document').generatedAlwaysAs(callSearchDocument),
+    /** Generated: the lists' order, when the call started or else when we first heard of it. */
+    sortAt: timestamp('sort_at', { withTimezone: true }).generatedAlwaysAs(callSortAt),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -93,8 +104,8 @@ export const calls = pgTable(
     index('calls_client_started_idx').on(t.clientId, t.startedAt),
     index('calls_client_created_idx').on(t.clientId, t.createdAt),
     index('calls_client_from_idx').on(t.clientId, t.fromNumber),
-    // Keyset order of the client API's lists, cursors and CSV batches.
-    index('calls_client_sort_idx').on(t.clientId, sql`coalesce(${t.startedAt}, ${t.createdAt})`, t.callId),
+    // Keyset order of the client API's lists, cursors and CSV batches, and the analytics edges.
+    index('calls_client_sort_at_idx').on(t.clientId, t.sortAt, t.callId),
   ],
 );
 
@@ -131,10 +142,13 @@ export const customers = pgTable(
     callCount: integer('call_count').notNull().default(0),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
+    /** Generated: the list's order, the last call or else when the customer was first seen. */
+    sortAt: timestamp('sort_at', { withTimezone: true }).generatedAlwaysAs(customerSortAt),
   },
   (t) => [
     primaryKey({ columns: [t.clientId, t.id] }),
     uniqueIndex('customers_client_phone_uq').on(t.clientId, t.phone),
+    index('customers_client_sort_at_idx').on(t.clientId, t.sortAt, t.id),
   ],
 );
 
