@@ -1,7 +1,10 @@
 import { useQuery } from '@tanstack/react-query';
 import { getRouteApi, Link } from '@tanstack/react-router';
+import { createColumnHelper } from '@tanstack/react-table';
+import { useMemo } from 'react';
 import { formatCountOf, formatDateTime, formatDuration, formatPhone, humanize } from '../../lib/format.ts';
 import { Badge, statusTone } from '../../ui/badge.tsx';
+import { DataTable, type TableFeatureSet } from '../../ui/data-table.tsx';
 import { Empty, PageHeader, QueryState } from '../../ui/states.tsx';
 import { CallLink } from '../calls/call-link.tsx';
 import { OUTCOME_LABELS } from '../calls/calls.search.ts';
@@ -10,6 +13,56 @@ import { settingsQueries, timezoneOf } from '../settings/settings.queries.ts';
 import { customerQueries, type CustomerDetail } from './customers.queries.ts';
 
 const route = getRouteApi('/app/c/$clientId/customers/$customerId');
+
+type CustomerCall = CustomerDetail['calls'][number];
+type CustomerAppointment = CustomerDetail['appointments'][number];
+type CustomerMessage = CustomerDetail['messages'][number];
+const callHelper = createColumnHelper<TableFeatureSet, CustomerCall>();
+const appointmentHelper = createColumnHelper<TableFeatureSet, CustomerAppointment>();
+const messageHelper = createColumnHelper<TableFeatureSet, CustomerMessage>();
+
+function callTableColumns(clientId: string, timezone: string) {
+  return callHelper.columns([
+    callHelper.accessor((call) => call.started_at ?? call.created_at, {
+      id: 'when',
+      header: 'When',
+      cell: (info) => (
+        <Link to="/c/$clientId/calls/$callId" params={{ clientId, callId: info.row.original.call_id }} className="nowrap">
+          {formatDateTime(info.getValue(), timezone)}
+        </Link>
+      ),
+    }),
+    callHelper.accessor('duration_ms', { header: 'Duration', cell: (info) => formatDuration(info.getValue()) }),
+    callHelper.accessor('outcome', { header: 'Outcome', cell: (info) => <Badge tone={info.getValue() === 'booked' ? 'good' : 'neutral'}>{OUTCOME_LABELS[info.getValue()]}</Badge> }),
+    callHelper.accessor('summary', { header: 'Summary', cell: (info) => <span className="clamp">{info.getValue() ?? '–'}</span> }),
+  ]);
+}
+
+function appointmentTableColumns(clientId: string, timezone: string) {
+  return appointmentHelper.columns([
+    appointmentHelper.accessor('starts_at', { header: 'When', cell: (info) => <span className="nowrap">{formatDateTime(info.getValue(), timezone)}</span> }),
+    appointmentHelper.accessor('reason', { header: 'Reason', cell: (info) => info.getValue() ?? '–' }),
+    appointmentHelper.accessor('status', { header: 'Status', cell: (info) => <Badge tone={statusTone(info.getValue())}>{info.getValue() === 'booked' ? 'Booked' : 'Cancelled'}</Badge> }),
+    appointmentHelper.accessor('call_id', { header: 'Booked on', cell: (info) => <CallLink clientId={clientId} callId={info.getValue()} /> }),
+  ]);
+}
+
+function messageTableColumns(timezone: string) {
+  return messageHelper.columns([
+    messageHelper.accessor('created_at', { header: 'When', cell: (info) => <span className="nowrap">{formatDateTime(info.getValue(), timezone)}</span> }),
+    messageHelper.accessor((message) => `${message.channel === 'sms' ? 'Text' : 'Email'} · ${humanize(message.kind).toLowerCase()}`, { id: 'type', header: 'Type' }),
+    messageHelper.accessor('status', {
+      header: 'Status',
+      cell: (info) => (
+        <>
+          <Badge tone={statusTone(info.getValue())}>{humanize(info.getValue())}</Badge>
+          <span className="cell-note muted small">{info.row.original.error_message ?? STATUS_HELP[info.getValue() as keyof typeof STATUS_HELP] ?? ''}</span>
+        </>
+      ),
+    }),
+    messageHelper.accessor('body', { header: 'Message', cell: (info) => <span className="clamp">{info.getValue()}</span> }),
+  ]);
+}
 
 export function CustomerDetailPage() {
   const { clientId, customerId } = route.useParams();
@@ -31,6 +84,9 @@ export function CustomerDetailPage() {
 }
 
 function CustomerBody({ clientId, customer, timezone }: { clientId: string; customer: CustomerDetail; timezone: string }) {
+  const callColumns = useMemo(() => callTableColumns(clientId, timezone), [clientId, timezone]);
+  const appointmentColumns = useMemo(() => appointmentTableColumns(clientId, timezone), [clientId, timezone]);
+  const messageColumns = useMemo(() => messageTableColumns(timezone), [timezone]);
   return (
     <>
       <PageHeader
@@ -50,41 +106,7 @@ function CustomerBody({ clientId, customer, timezone }: { clientId: string; cust
 
       <section className="card" aria-labelledby="customer-calls">
         <h2 id="customer-calls">Calls</h2>
-        {customer.calls.length === 0 ? (
-          <Empty title="No calls" />
-        ) : (
-          <div className="table-scroll">
-            <table className="table">
-              <caption className="visually-hidden">Calls with this customer</caption>
-              <thead>
-                <tr>
-                  <th scope="col">When</th>
-                  <th scope="col">Duration</th>
-                  <th scope="col">Outcome</th>
-                  <th scope="col">Summary</th>
-                </tr>
-              </thead>
-              <tbody>
-                {customer.calls.map((call) => (
-                  <tr key={call.call_id}>
-                    <td className="nowrap">
-                      <Link to="/c/$clientId/calls/$callId" params={{ clientId, callId: call.call_id }}>
-                        {formatDateTime(call.started_at ?? call.created_at, timezone)}
-                      </Link>
-                    </td>
-                    <td>{formatDuration(call.duration_ms)}</td>
-                    <td>
-                      <Badge tone={call.outcome === 'booked' ? 'good' : 'neutral'}>{OUTCOME_LABELS[call.outcome]}</Badge>
-                    </td>
-                    <td>
-                      <span className="clamp">{call.summary ?? '–'}</span>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
+        {customer.calls.length === 0 ? <Empty title="No calls" /> : <DataTable caption="Calls with this customer" columns={callColumns} data={customer.calls} rowKey={(call) => call.call_id} />}
       </section>
 
       <section className="card" aria-labelledby="customer-appointments">
@@ -92,33 +114,7 @@ function CustomerBody({ clientId, customer, timezone }: { clientId: string; cust
         {customer.appointments.length === 0 ? (
           <Empty title="No appointments" />
         ) : (
-          <div className="table-scroll">
-            <table className="table">
-              <caption className="visually-hidden">This customer&apos;s appointments</caption>
-              <thead>
-                <tr>
-                  <th scope="col">When</th>
-                  <th scope="col">Reason</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Booked on</th>
-                </tr>
-              </thead>
-              <tbody>
-                {customer.appointments.map((appointment) => (
-                  <tr key={appointment.id}>
-                    <td className="nowrap">{formatDateTime(appointment.starts_at, timezone)}</td>
-                    <td>{appointment.reason ?? '–'}</td>
-                    <td>
-                      <Badge tone={statusTone(appointment.status)}>{appointment.status === 'booked' ? 'Booked' : 'Cancelled'}</Badge>
-                    </td>
-                    <td>
-                      <CallLink clientId={clientId} callId={appointment.call_id} />
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable caption="This customer's appointments" columns={appointmentColumns} data={customer.appointments} rowKey={(appointment) => appointment.id} />
         )}
       </section>
 
@@ -127,36 +123,7 @@ function CustomerBody({ clientId, customer, timezone }: { clientId: string; cust
         {customer.messages.length === 0 ? (
           <Empty title="No messages" />
         ) : (
-          <div className="table-scroll">
-            <table className="table">
-              <caption className="visually-hidden">Messages to this customer</caption>
-              <thead>
-                <tr>
-                  <th scope="col">When</th>
-                  <th scope="col">Type</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Message</th>
-                </tr>
-              </thead>
-              <tbody>
-                {customer.messages.map((message) => (
-                  <tr key={message.id}>
-                    <td className="nowrap">{formatDateTime(message.created_at, timezone)}</td>
-                    <td>{`${message.channel === 'sms' ? 'Text' : 'Email'} · ${humanize(message.kind).toLowerCase()}`}</td>
-                    <td>
-                      <Badge tone={statusTone(message.status)}>{humanize(message.status)}</Badge>
-                      <span className="cell-note muted small">
-                        {message.error_message ?? STATUS_HELP[message.status as keyof typeof STATUS_HELP] ?? ''}
-                      </span>
-                    </td>
-                    <td>
-                      <span className="clamp">{message.body}</span>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable caption="Messages to this customer" columns={messageColumns} data={customer.messages} rowKey={(message) => message.id} />
         )}
       </section>
     </>
