@@ -216,12 +216,21 @@ export function createAdminClientsService(options: AdminClientsOptions): AdminCl
     return sealingKey;
   };
 
-  /** A custom host belongs to one client (the registry refuses a second too); 409 before anything is written. */
+  /**
+   * A custom host belongs to one client (the registry refuses a second too); 409 before anything is
+   * written. The message names the holder (for the operator); the field issue does not, so a
+   * client's own settings page can show it without naming another client.
+   */
   const refuseTakenHost = (config: ClientConfig) => {
     const host = config.branding?.custom_host;
     const holder = host === undefined ? undefined : registry.byCustomHost(host);
     if (holder !== undefined && holder.id !== config.client_id) {
-      throw new AppError('conflict', `$.branding.custom_host: ${host} is already used by client "${holder.id}"; clients "${holder.id}" and "${config.client_id}" cannot share it`);
+      throw new AppError(
+        'conflict',
+        `$.branding.custom_host: ${host} is already used by client "${holder.id}"; clients "${holder.id}" and "${config.client_id}" cannot share it`,
+        {},
+        [{ path: '$.branding.custom_host', message: `${host} is already used by another client` }],
+      );
     }
   };
 

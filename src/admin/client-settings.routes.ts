@@ -53,6 +53,15 @@ const previewView = z.object({
   sample: z.record(z.string(), z.string()).describe('The sample call data the previews are rendered with.'),
 });
 
+/**
+ * A field conflict (a custom host another client holds) as a client's own user may see it: the
+ * field issues only, never the other client's id that the operator's message names.
+ */
+function withoutOtherClients(error: unknown): unknown {
+  if (!(error instanceof AppError) || error.code !== 'conflict' || error.issues === undefined || error.issues.length === 0) return error;
+  return new AppError('conflict', error.issues.map((issue) => `${issue.path}: ${issue.message}`).join('; '), {}, error.issues);
+}
+
 export function clientSettingsRoutes(deps: Deps): FastifyPluginAsync {
   return async (plain) => {
     const app = plain.withTypeProvider<ZodTypeProvider>();
@@ -97,8 +106,13 @@ export function clientSettingsRoutes(deps: Deps): FastifyPluginAsync {
         throw new AppError('client_managed_by_file', `These settings come from ${record.file ?? 'a config file'}; edit that file (changes load within 2 seconds)`);
       }
       const changes = Object.fromEntries(Object.entries(request.body.changes).filter(([, value]) => value !== undefined));
-      const detail = await clients.update({ userId: currentUser(request).id, requestId: request.id }, record.id, changes, request.body.version, request.body.secrets);
-      return { version: detail.version };
+      const user = currentUser(request);
+      try {
+        const detail = await clients.update({ userId: user.id, requestId: request.id }, record.id, changes, request.body.version, request.body.secrets);
+        return { version: detail.version };
+      } catch (error) {
+        throw user.role === 'platform_admin' ? error : withoutOtherClients(error);
+      }
     });
 
     // Renders a draft with the sending code path; writes nothing, so file-backed clients may preview too.

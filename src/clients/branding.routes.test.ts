@@ -116,9 +116,12 @@ describe('brands: public by host before sign-in, per client after', () => {
     expect(bad.statusCode).toBe(400);
     expect(bad.json().error.message).toContain('$.branding.primary_color');
     expect(bad.json().error.message).toContain('$.branding.logo_url');
+    // The client's admin learns the host is taken, by field, but not which client holds it.
     const taken = await patch({ branding: { custom_host: host } }, version);
     expect(taken.statusCode).toBe(409);
-    expect(taken.json().error.message).toContain(`already used by client "${branded}"`);
+    expect(taken.json().error).toMatchObject({ code: 'conflict', message: `$.branding.custom_host: ${host} is already used by another client` });
+    expect(taken.json().error.issues).toEqual([{ path: '$.branding.custom_host', message: `${host} is already used by another client` }]);
+    expect(taken.body).not.toContain(`client "${branded}"`);
 
     const ok = await patch({ branding: { primary_color: '#0F766E', logo_url: logo } }, version);
     expect(ok.statusCode).toBe(200);

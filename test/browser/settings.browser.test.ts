@@ -20,12 +20,15 @@ import { dropSchema, TEST_DATABASE_URL } from '../helpers/test-db.ts';
 import { clearSession, createUserWithCli, ensureBundle, launchBrowser, screenshots, seriousViolations, settled, startServer, watchConsole, type ServerProcess } from './browser-harness.ts';
 
 declare const document: { activeElement: unknown };
+declare function getComputedStyle(element: unknown): { backgroundColor: string; color: string };
 
 const QUEUE_SCHEMA = `pgboss_settings_${randomBytes(4).toString('hex')}`;
 const TIMEZONE = 'America/New_York';
 const DAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
 const OLD_SMS_TOKEN = `twilio_token_${randomBytes(6).toString('hex')}_old1`;
 const NEW_SMS_TOKEN = `twilio_token_${randomBytes(6).toString('hex')}_new2`;
+/** The file-backed client's portal host: another client asking for it is refused. */
+const TAKEN_HOST = 'portal.filed-dental.test';
 const CONFIRMATION = '{{business_name}}: {{customer_name}}, you are booked for {{appointment_time}}. Ask for Sam at the desk.';
 
 interface MessageJson {
@@ -108,7 +111,7 @@ describe('the settings page in a browser', () => {
   beforeAll(async () => {
     ensureBundle();
     const clientsDir = tempDir('settings-clients-');
-    writeClientFile(clientsDir, testClientConfig(fileClient, { name: 'Filed Dental', timezone: TIMEZONE }));
+    writeClientFile(clientsDir, testClientConfig(fileClient, { name: 'Filed Dental', timezone: TIMEZONE, branding: { custom_host: TAKEN_HOST } }));
     const env: Record<string, string> = {
       DATA_DIR: migratedDataDir('settings-data-'),
       CLIENTS_DIR: clientsDir,
@@ -236,6 +239,71 @@ describe('the settings page in a browser', () => {
     expect(messages.find((m) => m.kind === 'summary')?.to_address).toBe(newAddress);
     await page.close();
   }, 150_000);
+
+  it('branding: bad values by their field (a host another client holds: the 409 beside it, naming no client), a live swatch, saved and worn by the header at once', async () => {
+    const page = await newPage();
+    await signIn(page, users.admin);
+    await openSettings(page, client);
+    const section = page.getByRole('region', { name: 'Branding' });
+    const displayName = section.getByLabel('Display name');
+    const logo = section.getByLabel('Logo URL');
+    const colorText = section.getByLabel('Primary color', { exact: true });
+    const host = section.getByLabel('Custom host (optional)');
+    const swatch = section.getByRole('figure', { name: 'Preview: branding' });
+    const sample = swatch.getByText('Sign in', { exact: true });
+    const colors = () => sample.evaluate((el) => {
+      const style = getComputedStyle(el);
+      return { background: style.backgroundColor, color: style.color };
+    });
+
+    await displayName.fill('Harbor Books');
+    await expect.poll(() => swatch.textContent()).toContain('Harbor Books');
+    // Gold takes dark text (white on it reads at 1.4:1), as the server derives it; teal takes white.
+    await colorText.fill('#FFD700');
+    await expect.poll(colors).toEqual({ background: 'rgb(255, 215, 0)', color: 'rgb(15, 23, 42)' });
+    expect(await section.getByLabel('Pick the primary color').inputValue()).toBe('#ffd700');
+    await section.getByLabel('Pick the primary color').fill('#0f766e');
+    expect(await colorText.inputValue()).toBe('#0f766e');
+    await expect.poll(colors).toEqual({ background: 'rgb(15, 118, 110)', color: 'rgb(255, 255, 255)' });
+    await look(page, 'branding-preview');
+
+    // Bad values: refused before sending, each beside its field and in the summary.
+    await colorText.fill('teal');
+    await logo.fill('http://cdn.example.com/logo.png');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    const summary = form(page).getByRole('alert');
+    await expect.poll(() => summary.textContent()).toContain('$.branding.primary_color');
+    expect(await summary.textContent()).toContain('$.branding.logo_url');
+    expect(await colorText.getAttribute('aria-invalid')).toBe('true');
+    expect(await logo.getAttribute('aria-invalid')).toBe('true');
+    expect(await section.textContent()).toContain('must be a color like #0f766e');
+    expect(await section.textContent()).toContain('must be an https:// URL');
+    await look(page, 'branding-field-errors');
+
+    // The server's 409: the host is another client's. Shown beside the field, the other client unnamed.
+    await colorText.fill('#0f766e');
+    await logo.fill('');
+    await host.fill(TAKEN_HOST);
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await expect.poll(() => summary.textContent()).toContain(`${TAKEN_HOST} is already used by another client`);
+    expect(await host.getAttribute('aria-invalid')).toBe('true');
+    const hostError = (await host.getAttribute('aria-describedby'))?.split(' ').find((id) => id.endsWith('-error'));
+    expect(await page.locator(`[id="${hostError}"]`).textContent()).toContain('already used by another client');
+    expect(await page.content()).not.toContain(fileClient);
+    expect(await summary.textContent()).not.toContain('Someone changed these settings');
+    await look(page, 'branding-host-taken');
+
+    const ownHost = `portal.${client}.test`;
+    await host.fill(ownHost.toUpperCase());
+    await saveAndWait(page);
+    // The header wears the new brand without a reload.
+    await page.getByRole('banner').getByRole('link', { name: 'Harbor Books', exact: true }).waitFor({ timeout: 10_000 });
+    const brand = await api(adminToken, `/api/clients/${client}/branding`);
+    expect(brand.body.brand).toMatchObject({ display_name: 'Harbor Books', primary_color: '#0f766e', on_primary_color: '#ffffff', logo_url: null });
+    expect((await api(adminToken, `/api/clients/${client}/settings`)).body.config).toMatchObject({ branding: { display_name: 'Harbor Books', primary_color: '#0f766e', custom_host: ownHost } });
+    await look(page, 'branding-saved');
+    await page.close();
+  }, 90_000);
 
   it('a stale version: the save is refused (409) with a Reload that shows the other change; saving again works', async () => {
     const page = await newPage();

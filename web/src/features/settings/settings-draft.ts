@@ -80,6 +80,9 @@ export interface FieldIssue {
   message: string;
 }
 
+/** `branding.primary_color` as the client schema takes it. */
+export const BRAND_COLOR_PATTERN = /^#[0-9a-fA-F]{6}$/;
+
 const timePattern = /^([01]\d|2[0-3]):[0-5]\d$/;
 const emailPattern = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
@@ -106,6 +109,13 @@ export function localIssues(draft: SettingsDraft): FieldIssue[] {
   const email = asRecord(draft.notifications).business_email;
   if (typeof email === 'string' && email !== '' && !emailPattern.test(email)) {
     issues.push({ path: '$.notifications.business_email', message: 'must be an email address like frontdesk@example.com' });
+  }
+  const branding = asRecord(draft.branding);
+  if (typeof branding.primary_color === 'string' && !BRAND_COLOR_PATTERN.test(branding.primary_color)) {
+    issues.push({ path: '$.branding.primary_color', message: 'must be a color like #0f766e' });
+  }
+  if (typeof branding.logo_url === 'string' && !/^https:\/\/[^\s/]+/i.test(branding.logo_url)) {
+    issues.push({ path: '$.branding.logo_url', message: 'must be an https:// URL' });
   }
   return issues;
 }

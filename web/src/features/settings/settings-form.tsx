@@ -50,9 +50,12 @@ export function SettingsForm({ clientId, settings, editable }: { clientId: strin
       setChecked(false);
       setOutcome({ kind: 'saved' });
       void queryClient.invalidateQueries({ queryKey: ['clients', clientId, 'settings'] });
+      // The header wears the brand: a saved branding change shows at once.
+      void queryClient.invalidateQueries({ queryKey: ['clients', clientId, 'branding'] });
     },
     onError: (caught) => {
-      if (isApiError(caught, 400) && caught.issues.length > 0) {
+      // A 409 with issues is a field conflict (a custom host another client holds), not a stale version.
+      if ((isApiError(caught, 400) || isApiError(caught, 409)) && caught.issues.length > 0) {
         setServerIssues([...caught.issues]);
         setOutcome({ kind: 'error', message: 'Nothing was saved: fix the problems shown below.' });
       } else if (isApiError(caught, 409) && caught.code === 'conflict') {

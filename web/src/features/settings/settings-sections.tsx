@@ -4,6 +4,7 @@
  * `editable_keys` (null: always). Adding a section is a component and a line here.
  */
 import type { ComponentType } from 'react';
+import { BrandingSection } from './sections/branding-section.tsx';
 import { FeaturesSection } from './sections/features-section.tsx';
 import { HolidaysSection } from './sections/holidays-section.tsx';
 import { HoursSection } from './sections/hours-section.tsx';
@@ -23,5 +24,6 @@ export const SETTINGS_SECTIONS: readonly SettingsSectionEntry[] = [
   { id: 'notifications', key: 'notifications', Component: NotificationsSection },
   { id: 'features', key: 'features', Component: FeaturesSection },
   { id: 'templates', key: 'templates', Component: TemplatesSection },
+  { id: 'branding', key: 'branding', Component: BrandingSection },
   { id: 'secrets', key: null, Component: SecretsSection },
 ];
