@@ -1,8 +1,11 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link } from '@tanstack/react-router';
+import { createColumnHelper } from '@tanstack/react-table';
+import { useMemo } from 'react';
 import { api } from '../../lib/api.ts';
 import { formatCountOf } from '../../lib/format.ts';
 import { Badge } from '../../ui/badge.tsx';
+import { DataTable, type TableFeatureSet } from '../../ui/data-table.tsx';
 import { Empty, PageHeader, QueryState } from '../../ui/states.tsx';
 import { operatorQueries, type Alert, type FailedJob } from './operator.queries.ts';
 
@@ -29,63 +32,38 @@ function AlertActions({ alert }: { alert: Alert }) {
   );
 }
 
-function AlertsTable({ alerts }: { alerts: Alert[] }) {
-  return (
-    <div className="table-scroll">
-      <table className="table">
-        <caption className="visually-hidden">Open alerts</caption>
-        <thead>
-          <tr>
-            <th scope="col">Client</th>
-            <th scope="col">Alert</th>
-            <th scope="col">What was seen</th>
-            <th scope="col">What to do</th>
-            <th scope="col">Since</th>
-            <th scope="col">Actions</th>
-          </tr>
-        </thead>
-        <tbody>
-          {alerts.map((alert) => (
-            <tr key={alert.id}>
-              <td data-label="Client">
-<div className="cell">
-                <Link to="/operator/alerts" search={{ client: alert.client_id }} className="row-link">
-                  {alert.client_id}
-                </Link>
-              </div>
-</td>
-              <td data-label="Alert">
-<div className="cell">
-                <Badge tone={alert.severity === 'critical' ? 'bad' : 'warn'}>{alert.severity === 'critical' ? 'Critical' : 'Warning'}</Badge> {alert.label}
-                {alert.state === 'acknowledged' ? (
-                  <>
-                    <br />
-                    <span className="muted small">Acknowledged {when(alert.acknowledged_at)}</span>
-                  </>
-                ) : null}
-              </div>
-</td>
-              <td data-label="What was seen">
-<div className="cell">{alert.summary}</div>
-</td>
-              <td data-label="What to do">
-<div className="cell">{alert.action}</div>
-</td>
-              <td data-label="Since">
-<div className="cell">{when(alert.opened_at)}</div>
-</td>
-              <td data-label="Actions">
-<div className="cell">
-                <AlertActions alert={alert} />
-              </div>
-</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
-  );
-}
+const alertHelper = createColumnHelper<TableFeatureSet, Alert>();
+const alertColumns = alertHelper.columns([
+  alertHelper.accessor('client_id', {
+    header: 'Client',
+    cell: (info) => (
+      <Link to="/operator/alerts" search={{ client: info.getValue() }} className="row-link">
+        {info.getValue()}
+      </Link>
+    ),
+  }),
+  alertHelper.accessor('label', {
+    header: 'Alert',
+    cell: (info) => {
+      const alert = info.row.original;
+      return (
+        <>
+          <Badge tone={alert.severity === 'critical' ? 'bad' : 'warn'}>{alert.severity === 'critical' ? 'Critical' : 'Warning'}</Badge> {info.getValue()}
+          {alert.state === 'acknowledged' ? (
+            <>
+              <br />
+              <span className="muted small">Acknowledged {when(alert.acknowledged_at)}</span>
+            </>
+          ) : null}
+        </>
+      );
+    },
+  }),
+  alertHelper.accessor('summary', { header: 'What was seen' }),
+  alertHelper.accessor('action', { header: 'What to do' }),
+  alertHelper.accessor('opened_at', { header: 'Since', cell: (info) => when(info.getValue()) }),
+  alertHelper.display({ id: 'actions', header: 'Actions', cell: (info) => <AlertActions alert={info.row.original} /> }),
+]);
 
 function History({ clientId }: { clientId: string }) {
   const history = useQuery(operatorQueries.clientAlerts(clientId));
@@ -111,6 +89,42 @@ function History({ clientId }: { clientId: string }) {
   );
 }
 
+const jobHelper = createColumnHelper<TableFeatureSet, FailedJob>();
+function failedJobColumns(retry: (id: string) => void, retrying: boolean) {
+  return jobHelper.columns([
+    jobHelper.accessor('queue', {
+      header: 'Job',
+      cell: (info) => (
+        <>
+          {info.getValue()}
+          <br />
+          <span className="muted small">
+            {Object.entries(info.row.original.subject)
+              .map(([k, v]) => `${k} ${v}`)
+              .join(', ')}
+          </span>
+        </>
+      ),
+    }),
+    jobHelper.accessor('client_id', { header: 'Client' }),
+    jobHelper.accessor('attempts', { header: 'Attempts' }),
+    jobHelper.accessor('failed_at', { header: 'Failed', cell: (info) => when(info.getValue()) }),
+    jobHelper.accessor('last_error', { header: 'Last error', cell: (info) => <code className="error-text">{info.getValue()}</code> }),
+    jobHelper.display({
+      id: 'actions',
+      header: 'Actions',
+      cell: (info) => {
+        const job = info.row.original;
+        return (
+          <button type="button" className="button" disabled={retrying} onClick={() => retry(job.id)} aria-label={`Retry ${job.queue} of ${job.client_id}`}>
+            Retry
+          </button>
+        );
+      },
+    }),
+  ]);
+}
+
 function FailedJobs() {
   const queryClient = useQueryClient();
   const jobs = useQuery(operatorQueries.failedJobs());
@@ -118,6 +132,8 @@ function FailedJobs() {
     mutationFn: (body: { ids: string[] } | { all: true }) => api.post('/api/admin/jobs/failed/retry', body),
     onSuccess: () => void queryClient.invalidateQueries({ queryKey: ['admin', 'jobs'] }),
   });
+  const { mutate, isPending } = retry;
+  const jobColumns = useMemo(() => failedJobColumns((id) => mutate({ ids: [id] }), isPending), [mutate, isPending]);
   return (
     <section aria-labelledby="failed-title">
       <div className="section-head">
@@ -130,57 +146,7 @@ function FailedJobs() {
       </div>
       <p className="muted">Jobs that used up their retries. Fix the cause, then retry: a replay never repeats what already happened (a text already sent is not sent again).</p>
       <QueryState query={jobs} loadingLabel="Loading failed jobs…" isEmpty={(d) => d.jobs.length === 0} empty={<Empty title="No failed jobs">Every job finished or is still being retried.</Empty>}>
-        {(data) => (
-          <div className="table-scroll">
-            <table className="table">
-              <caption className="visually-hidden">Failed jobs</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Job</th>
-                  <th scope="col">Client</th>
-                  <th scope="col">Attempts</th>
-                  <th scope="col">Failed</th>
-                  <th scope="col">Last error</th>
-                  <th scope="col">Actions</th>
-                </tr>
-              </thead>
-              <tbody>
-                {data.jobs.map((job: FailedJob) => (
-                  <tr key={job.id}>
-                    <td data-label="Job">
-<div className="cell">
-                      {job.queue}
-                      <br />
-                      <span className="muted small">{Object.entries(job.subject).map(([k, v]) => `${k} ${v}`).join(', ')}</span>
-                    </div>
-</td>
-                    <td data-label="Client">
-<div className="cell">{job.client_id}</div>
-</td>
-                    <td data-label="Attempts">
-<div className="cell">{job.attempts}</div>
-</td>
-                    <td data-label="Failed">
-<div className="cell">{when(job.failed_at)}</div>
-</td>
-                    <td data-label="Last error">
-<div className="cell">
-                      <code className="error-text">{job.last_error}</code>
-                    </div>
-</td>
-                    <td data-label="Actions">
-<div className="cell">
-                      <button type="button" className="button" disabled={retry.isPending} onClick={() => retry.mutate({ ids: [job.id] })} aria-label={`Retry ${job.queue} of ${job.client_id}`}>
-                        Retry
-                      </button>
-                    </div>
-</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
+        {(data) => <DataTable caption="Failed jobs" columns={jobColumns} data={data.jobs} rowKey={(job) => job.id} />}
       </QueryState>
     </section>
   );
@@ -197,7 +163,7 @@ export function AlertsPage({ client }: { client?: string | undefined }) {
         description={alerts.data ? (open.length === 0 ? 'No open alerts: every detector is quiet.' : `${formatCountOf(open.length, 'open alert')}${critical > 0 ? `, ${critical} critical` : ''}.`) : 'Health alerts of every client.'}
       />
       <QueryState query={alerts} loadingLabel="Loading alerts…" isEmpty={(d) => d.alerts.length === 0} empty={<Empty title="No open alerts">The detectors see nothing wrong with any client.</Empty>}>
-        {(data) => <AlertsTable alerts={data.alerts} />}
+        {(data) => <DataTable caption="Open alerts" columns={alertColumns} data={data.alerts} rowKey={(alert) => alert.id} />}
       </QueryState>
       {client ? <History clientId={client} /> : null}
       <FailedJobs />
