@@ -64,8 +64,13 @@ const callerNumber = sql`(case when c.direction = 'outbound' then c.to_number el
 function searchCondition(text: string): SQL {
   if (PHONE_LIKE.test(text) && /\d/.test(text)) return sql`${callerNumber} ilike ${likePattern(text.replace(/\D/g, ''))}`;
   if (!/[\p{L}\p{N}]/u.test(text)) return sql`c.summary ilike ${likePattern(text)}`;
-  return sql`c.search_document @@ websearch_to_tsquery(${sql.raw(`'${CALL_SEARCH_CONFIG}'`)}, ${text})`;
+  return sql`c.search_document @@ ${textQuery(text)}`;
 }
+
+/** Whether `q` is a full-text search (rather than a number or a literal summary match). */
+const isTextSearch = (text: string) => !(PHONE_LIKE.test(text) && /\d/.test(text)) && /[\p{L}\p{N}]/u.test(text);
+
+const textQuery = (text: string) => sql`websearch_to_tsquery(${sql.raw(`'${CALL_SEARCH_CONFIG}'`)}, ${text})`;
 
 function callConditions(clientId: string, filter: CallFilter, after: Cursor | undefined): SQL {
   const conditions: SQL[] = [sql`c.client_id = ${clientId}`];
@@ -87,24 +92,64 @@ function callConditions(clientId: string, filter: CallFilter, after: Cursor | un
   return sql.join(conditions, sql` and `);
 }
 
+/** The page's columns, over `c` (a subquery of calls rows), newest first. */
+function callPageSelect(from: SQL): SQL {
+  return sql`select c.call_id, c.agent_id, c.direction, c.from_number, c.to_number, c.status, c.started_at, c.ended_at,
+          c.duration_ms::float8 as duration_ms, c.disconnection_reason, c.sentiment, c.successful, c.summary,
+          ${outcome} as outcome, c.recording_url, c.created_at, ${sortKey(callSortAt)} as sort_at
+        from (${from}) c
+        order by ${callSortAt} desc, c.call_id desc`;
+}
+
 /**
  * Newest first. The page is cut in an inner query and the outcome computed for its rows only: with
  * the page's row count known, PostgreSQL probes per row instead of hashing every appointment,
  * message and function call of the client (which it does when it plans for all of them).
  */
 export function callPageQuery(clientId: string, filter: CallFilter, after: Cursor | undefined, limit: number): SQL {
-  return sql`select c.call_id, c.agent_id, c.direction, c.from_number, c.to_number, c.status, c.started_at, c.ended_at,
-          c.duration_ms::float8 as duration_ms, c.disconnection_reason, c.sentiment, c.successful, c.summary,
-          ${outcome} as outcome, c.recording_url, c.created_at, ${sortKey(callSortAt)} as sort_at
-        from (select * from calls c
-               where ${callConditions(clientId, filter, after)}
-               order by ${callSortAt} desc, c.call_id desc
-               limit ${limit}) c
-        order by ${callSortAt} desc, c.call_id desc`;
+  return callPageSelect(
+    sql`select * from calls c where ${callConditions(clientId, filter, after)} order by ${callSortAt} desc, c.call_id desc limit ${limit}`,
+  );
 }
 
+/**
+ * How many of the newest calls (after the cursor, within the other filters) a text search first
+ * looks through for a page of matches.
+ */
+export const SEARCH_WINDOW_CALLS = 2_000;
+
+/**
+ * A text search, in two steps. Under row-level security the match cannot use the GIN index (see
+ * migration 0021), so the page is first sought among the newest SEARCH_WINDOW_CALLS calls in list
+ * order: a word in many calls fills its page there. A full page from that window is exactly the
+ * page (every later match is older than all of it). Otherwise the word is rare: the page is then
+ * read from the calls that calls_search_matches (the GIN index, for the client in the
+ * transaction's app.client_id) names, which are few. Either way each row still passes this
+ * transaction's row-level security and every other filter.
+ */
+export function callSearchQueries(clientId: string, filter: CallFilter & { q: string }, after: Cursor | undefined, limit: number): [SQL, SQL] {
+  const rest = callConditions(clientId, { ...filter, q: undefined }, after);
+  const order = sql`order by ${callSortAt} desc, c.call_id desc`;
+  const recent = callPageSelect(
+    sql`select * from (select * from calls c where ${rest} ${order} limit ${SEARCH_WINDOW_CALLS}) c
+         where ${searchCondition(filter.q)} ${order} limit ${limit}`,
+  );
+  const matches = callPageSelect(
+    sql`select * from calls c
+         where ${rest} and c.call_id in (select m.call_id from calls_search_matches(${textQuery(filter.q)}) m)
+         ${order} limit ${limit}`,
+  );
+  return [recent, matches];
+}
+
+/** A page of calls; must run in a tenant transaction (withTenant), as the text search reads its setting. */
 export async function listCallRows(tx: Tx, clientId: string, filter: CallFilter, after: Cursor | undefined, limit: number): Promise<CallRow[]> {
-  return sqlRows<CallRow>(tx, callPageQuery(clientId, filter, after, limit));
+  const { q } = filter;
+  if (q === undefined || !isTextSearch(q)) return sqlRows<CallRow>(tx, callPageQuery(clientId, filter, after, limit));
+  const [recent, matches] = callSearchQueries(clientId, { ...filter, q }, after, limit);
+  const page = await sqlRows<CallRow>(tx, recent);
+  if (page.length === limit) return page;
+  return sqlRows<CallRow>(tx, matches);
 }
 
 export interface CallDetailRow extends CallRow {
