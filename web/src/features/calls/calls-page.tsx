@@ -1,12 +1,13 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { getRouteApi, Link } from '@tanstack/react-router';
 import { createColumnHelper } from '@tanstack/react-table';
-import { useMemo, useState, type FormEvent } from 'react';
+import { useMemo, useState } from 'react';
 import { saveBlob } from '../../lib/download.ts';
 import { formatDateTime, formatDuration, formatPhone } from '../../lib/format.ts';
 import { compact } from '../../lib/search.ts';
 import { Badge, statusTone } from '../../ui/badge.tsx';
 import { DataTable, type TableFeatureSet } from '../../ui/data-table.tsx';
+import { FilterBar, SearchField, type FieldValue } from '../../ui/filter-bar.tsx';
 import { Pager } from '../../ui/pager.tsx';
 import { Empty, ErrorState, PageHeader, QueryState } from '../../ui/states.tsx';
 import { settingsQueries, timezoneOf } from '../settings/settings.queries.ts';
@@ -62,13 +63,7 @@ export function CallsPage() {
   const tableColumns = useMemo(() => columns(clientId, timezone), [clientId, timezone]);
 
   const setSearch = (next: CallsSearch) => void navigate({ search: compact(next) });
-  const applyFilters = (event: FormEvent<HTMLFormElement>) => {
-    event.preventDefault();
-    const form = new FormData(event.currentTarget);
-    const value = (name: string) => {
-      const v = form.get(name);
-      return typeof v === 'string' && v !== '' ? v : undefined;
-    };
+  const applyFilters = (value: FieldValue) =>
     setSearch({
       from: value('from'),
       to: value('to'),
@@ -77,7 +72,6 @@ export function CallsPage() {
       direction: value('direction') as CallsSearch['direction'],
       q: value('q'),
     });
-  };
   const download = async () => {
     setExporting('busy');
     try {
@@ -103,12 +97,8 @@ export function CallsPage() {
         }
       />
       {exporting === 'failed' ? <ErrorState error={exportError} retry={() => void download()} /> : null}
-      {/* key: the form's fields start from the URL again when it changes (Back, a shared link). */}
-      <form key={JSON.stringify(search)} className="filters" onSubmit={applyFilters} aria-label="Filter calls">
-        <label className="field field-grow">
-          <span>Search</span>
-          <input type="search" name="q" defaultValue={search.q ?? ''} placeholder="Words said in the call, or a phone number" />
-        </label>
+      <FilterBar label="Filter calls" urlKey={JSON.stringify(search)} onApply={applyFilters} onClear={filtered ? () => setSearch({}) : undefined}>
+        <SearchField value={search.q} placeholder="Words said in the call, or a phone number" />
         <label className="field">
           <span>From</span>
           <input type="date" name="from" defaultValue={search.from ?? ''} />
@@ -150,17 +140,7 @@ export function CallsPage() {
             ))}
           </select>
         </label>
-        <div className="filter-actions">
-          <button type="submit" className="button button-primary">
-            Apply
-          </button>
-          {filtered ? (
-            <button type="button" className="button button-quiet" onClick={() => setSearch({})}>
-              Clear
-            </button>
-          ) : null}
-        </div>
-      </form>
+      </FilterBar>
       <QueryState
         query={calls}
         loadingLabel="Loading calls…"

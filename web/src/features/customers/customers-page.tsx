@@ -1,12 +1,13 @@
 import { useQuery } from '@tanstack/react-query';
 import { getRouteApi, Link } from '@tanstack/react-router';
 import { createColumnHelper } from '@tanstack/react-table';
-import { useMemo, type FormEvent } from 'react';
+import { useMemo } from 'react';
 import { formatCount, formatDateTime, formatPhone } from '../../lib/format.ts';
 import { compact } from '../../lib/search.ts';
 import { Badge } from '../../ui/badge.tsx';
-import { DataTable, type TableFeatureSet } from '../../ui/data-table.tsx';
-import { Pager } from '../../ui/pager.tsx';
+import type { TableFeatureSet } from '../../ui/data-table.tsx';
+import { FilterBar, SearchField, type FieldValue } from '../../ui/filter-bar.tsx';
+import { PagedTable } from '../../ui/paged-table.tsx';
 import { Empty, PageHeader, QueryState } from '../../ui/states.tsx';
 import { settingsQueries, timezoneOf } from '../settings/settings.queries.ts';
 import { customerQueries, type Customer } from './customers.queries.ts';
@@ -49,32 +50,14 @@ export function CustomersPage() {
   const timezone = timezoneOf(settings.data);
   const customers = useQuery(customerQueries.list(clientId, search));
   const tableColumns = useMemo(() => columns(clientId, timezone), [clientId, timezone]);
-  const applySearch = (event: FormEvent<HTMLFormElement>) => {
-    event.preventDefault();
-    const q = new FormData(event.currentTarget).get('q');
-    void navigate({ search: compact({ q: typeof q === 'string' && q.trim() !== '' ? q.trim() : undefined }) });
-  };
+  const applySearch = (value: FieldValue) => void navigate({ search: compact({ q: value('q') }) });
 
   return (
     <>
       <PageHeader title="Customers" description={`Everyone who called, most recent first, with their calls, appointments and messages. Times in ${timezone}.`} />
-      {/* key: the field starts from the URL again when it changes (Back, a shared link). */}
-      <form key={search.q ?? ''} className="filters" role="search" onSubmit={applySearch} aria-label="Search customers">
-        <label className="field field-grow">
-          <span>Search</span>
-          <input type="search" name="q" defaultValue={search.q ?? ''} placeholder="A phone number or a name" />
-        </label>
-        <div className="filter-actions">
-          <button type="submit" className="button">
-            Search
-          </button>
-          {search.q ? (
-            <button type="button" className="button button-quiet" onClick={() => void navigate({ search: {} })}>
-              Clear
-            </button>
-          ) : null}
-        </div>
-      </form>
+      <FilterBar label="Search customers" role="search" urlKey={search.q ?? ''} submitLabel="Search" onApply={applySearch} onClear={search.q ? () => void navigate({ search: {} }) : undefined}>
+        <SearchField value={search.q} placeholder="A phone number or a name" />
+      </FilterBar>
       <QueryState
         query={customers}
         loadingLabel="Loading customers…"
@@ -82,15 +65,15 @@ export function CustomersPage() {
         empty={<Empty title={search.q ? 'No customer matches this search' : 'No customers yet'}>People who call your receptionist appear here.</Empty>}
       >
         {(page) => (
-          <>
-            <DataTable caption="Customers" columns={tableColumns} data={page.data} rowKey={(c) => c.id} />
-            <Pager
-              nextCursor={page.next_cursor}
-              onFirst={search.cursor === undefined}
-              onNext={() => page.next_cursor && void navigate({ search: { ...search, cursor: page.next_cursor } })}
-              onFirstPage={() => void navigate({ search: { ...search, cursor: undefined } })}
-            />
-          </>
+          <PagedTable
+            caption="Customers"
+            columns={tableColumns}
+            rows={page.data}
+            rowKey={(c) => c.id}
+            nextCursor={page.next_cursor}
+            cursor={search.cursor}
+            onCursor={(cursor) => void navigate({ search: { ...search, cursor } })}
+          />
         )}
       </QueryState>
     </>

@@ -1,11 +1,12 @@
 import { useQuery } from '@tanstack/react-query';
 import { getRouteApi, Link } from '@tanstack/react-router';
 import { createColumnHelper, type SortingState } from '@tanstack/react-table';
-import { useMemo, type FormEvent } from 'react';
+import { useMemo } from 'react';
 import { formatCountOf } from '../../lib/format.ts';
 import { compact } from '../../lib/search.ts';
 import { Badge, statusTone } from '../../ui/badge.tsx';
 import { DataTable, type TableFeatureSet } from '../../ui/data-table.tsx';
+import { FilterBar, SearchField, type FieldValue } from '../../ui/filter-bar.tsx';
 import { Empty, PageHeader, QueryState } from '../../ui/states.tsx';
 import { AddClientWizard, DoctorButton } from './add-client-wizard.tsx';
 import { healthOf, visibleClients } from './client-health.ts';
@@ -97,11 +98,7 @@ export function ClientsPage() {
     const sort = (CLIENT_SORTS as readonly string[]).includes(first.id) ? (first.id as ClientsSearch['sort']) : 'name';
     setSearch({ ...search, sort, desc: first.desc || undefined });
   };
-  const applySearch = (event: FormEvent<HTMLFormElement>) => {
-    event.preventDefault();
-    const q = new FormData(event.currentTarget).get('q');
-    setSearch({ ...search, q: typeof q === 'string' && q.trim() !== '' ? q.trim() : undefined });
-  };
+  const applySearch = (value: FieldValue) => setSearch({ ...search, q: value('q') });
   const counts = clients.data ? { total: clients.data.clients.length, problems: clients.data.clients.filter((c) => healthOf(c).level !== 'ok').length } : null;
 
   return (
@@ -111,11 +108,8 @@ export function ClientsPage() {
         actions={<AddClientWizard />}
         description={counts ? `${formatCountOf(counts.total, 'client')}, ${counts.problems === 0 ? 'all healthy' : `${counts.problems} need${counts.problems === 1 ? 's' : ''} attention`}.` : 'Every client and its health.'}
       />
-      <form key={search.q ?? ''} className="filters" onSubmit={applySearch} aria-label="Filter clients">
-        <label className="field field-grow">
-          <span>Search</span>
-          <input type="search" name="q" defaultValue={search.q ?? ''} placeholder="Name or id" />
-        </label>
+      <FilterBar label="Filter clients" urlKey={search.q ?? ''} submitLabel="Search" onApply={applySearch}>
+        <SearchField value={search.q} placeholder="Name or id" />
         <label className="field">
           <span>Status</span>
           <select value={search.status ?? ''} onChange={(e) => setSearch({ ...search, status: (e.target.value || undefined) as ClientsSearch['status'] })}>
@@ -131,12 +125,7 @@ export function ClientsPage() {
           <input type="checkbox" checked={search.health === 'problems'} onChange={(e) => setSearch({ ...search, health: e.target.checked ? 'problems' : undefined })} />
           Only clients with problems
         </label>
-        <div className="filter-actions">
-          <button type="submit" className="button button-primary">
-            Search
-          </button>
-        </div>
-      </form>
+      </FilterBar>
       <QueryState
         query={clients}
         loadingLabel="Loading clients…"
