@@ -32,6 +32,32 @@ export function setAtPath(target: unknown, path: Path, value: unknown): void {
   if (last !== undefined) node[last] = value;
 }
 
+/**
+ * Secrets a client's own admin may replace, by JSON path prefix: the credentials of its own
+ * providers (texts, email, calendar). The rest stay with the platform's admins: the Retell API key
+ * verifies every webhook the platform accepts for the client (whoever holds it can sign calls in
+ * its name, and a wrong one refuses all of them), a custom function's signing secret belongs with
+ * the function the operator set up, and the alert Slack URL is where the platform posts.
+ */
+export const CLIENT_REPLACEABLE_SECRET_PREFIXES = ['$.sms.', '$.email.', '$.calendar.'] as const;
+
+/** Whether a user of `role` may replace the secret at `path` (a JSON path like `$.sms.auth_token`). */
+export function mayReplaceSecret(role: string, path: string): boolean {
+  if (role === 'platform_admin') return true;
+  return role === 'client_admin' && CLIENT_REPLACEABLE_SECRET_PREFIXES.some((prefix) => path.startsWith(prefix));
+}
+
+/** 403 naming every secret in `paths` that `role` may not replace; nothing is written. */
+export function refuseSecretsBeyondRole(role: string, paths: readonly string[]): void {
+  const refused = paths.filter((path) => !mayReplaceSecret(role, path));
+  if (refused.length === 0) return;
+  const issues = refused.map((path) => ({
+    path,
+    message: path === '$.retell.api_key' ? "only a platform admin replaces the Retell API key (it verifies the platform's webhooks)" : 'only a platform admin replaces this secret',
+  }));
+  throw new AppError('forbidden', issues.map((issue) => `${issue.path}: ${issue.message}`).join('; '), {}, issues);
+}
+
 /** A copy of a config whose secrets hold plain values (a resolved file client), with every secret masked. */
 export function maskResolvedConfig(config: ClientConfig): ClientConfig {
   const copy = structuredClone(config);

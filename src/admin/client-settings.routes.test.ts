@@ -24,7 +24,8 @@ describe('a client admin edits their database-backed client', () => {
     t = await createTestApp({ clientsDir: dir });
     operator = await loginAs(t, 'platform_admin');
     for (const id of [dbClient, otherDb]) {
-      const res = await t.app.inject({ method: 'POST', url: '/api/admin/clients', headers: bearer(operator.accessToken), payload: testClientConfig(id) });
+      const sms = { provider: 'twilio', enabled: true, account_sid: `AC${'0'.repeat(32)}`, auth_token: 'twilio_token_first_0001', from_number: '+14155550199' };
+      const res = await t.app.inject({ method: 'POST', url: '/api/admin/clients', headers: bearer(operator.accessToken), payload: testClientConfig(id, { sms }) });
       expect(res.statusCode).toBe(201);
     }
     [admin, viewer, otherAdmin] = await Promise.all([loginAs(t, 'client_admin', dbClient), loginAs(t, 'client_viewer', dbClient), loginAs(t, 'client_admin', otherDb)]);
@@ -112,8 +113,8 @@ describe('a client admin edits their database-backed client', () => {
 
   it('replaces a stored secret write-only: sealed, never echoed or audited in clear; only secrets that exist', async () => {
     const { version } = (await editable(dbClient, admin.accessToken)).json();
-    const fresh = 'key_rotated_by_owner_7731';
-    const res = await patch(dbClient, { version, changes: {}, secrets: { '$.retell.api_key': fresh } }, admin.accessToken);
+    const fresh = 'key_rotated_by_operator_7731';
+    const res = await patch(dbClient, { version, changes: {}, secrets: { '$.retell.api_key': fresh } }, operator.accessToken);
     expect(res.statusCode).toBe(200);
     expect(res.body).not.toContain(fresh);
     expect(t.deps.registry.get(dbClient)?.config?.retell.api_key).toBe(fresh);
@@ -130,9 +131,9 @@ describe('a client admin edits their database-backed client', () => {
 
     const next = res.json().version as number;
     for (const [path, value, message] of [
-      ['$.sms.auth_token', 'x-secret-1', 'no secret is stored here'],
-      ['$.retell.api_key', '••••7731', 'type the new secret'],
-      ['$.retell.api_key', 'env:PATH', 'plain secret'],
+      ['$.email.api_key', 'x-secret-1', 'no secret is stored here'],
+      ['$.sms.auth_token', '••••0001', 'type the new secret'],
+      ['$.sms.auth_token', 'env:PATH', 'plain secret'],
     ] as const) {
       const refused = await patch(dbClient, { version: next, changes: { holidays: ['2033-01-01'] }, secrets: { [path]: value } }, admin.accessToken);
       expect(refused.statusCode).toBe(400);
@@ -144,6 +145,34 @@ describe('a client admin edits their database-backed client', () => {
     expect((await patch(dbClient, { version: next, changes: {}, secrets: { '$.retell.api_key': 'key_viewer_try' } }, viewer.accessToken)).statusCode).toBe(403);
     expect((await patch(dbClient, { version: next, changes: {}, secrets: { '$.retell.api_key': 'key_other_try' } }, otherAdmin.accessToken)).statusCode).toBe(404);
     expect(t.deps.registry.get(dbClient)?.config?.retell.api_key).toBe(fresh);
+  });
+
+  it("the Retell API key is a platform admin's: a client admin replaces its provider credentials, and gets a 403 naming the path for the Retell key", async () => {
+    const { version, replaceable_secrets: replaceable } = (await editable(dbClient, admin.accessToken)).json();
+    // What the page offers to replace, per role.
+    expect(replaceable).toEqual(['$.sms.auth_token']);
+    expect((await editable(dbClient, operator.accessToken)).json().replaceable_secrets).toEqual(['$.retell.api_key', '$.sms.auth_token']);
+    expect((await editable(dbClient, viewer.accessToken)).json().replaceable_secrets).toEqual([]);
+    const keyBefore = t.deps.registry.get(dbClient)?.config?.retell.api_key;
+
+    const refused = await patch(dbClient, { version, changes: { holidays: ['2034-01-01'] }, secrets: { '$.retell.api_key': 'key_taken_over_by_owner', '$.sms.auth_token': 'twilio_token_owner_0002' } }, admin.accessToken);
+    expect(refused.statusCode).toBe(403);
+    expect(refused.json().error).toMatchObject({ code: 'forbidden', issues: [{ path: '$.retell.api_key', message: expect.stringContaining('only a platform admin') }] });
+    expect(refused.json().error.message).toContain('$.retell.api_key');
+    expect(refused.body).not.toContain('key_taken_over_by_owner');
+    // Nothing of the request was written, the allowed secret and the change included.
+    expect((await storedRow(dbClient))?.version).toBe(version);
+    expect(t.deps.registry.get(dbClient)?.config?.retell.api_key).toBe(keyBefore);
+    const smsToken = () => {
+      const sms = t.deps.registry.get(dbClient)?.config?.sms;
+      return sms?.provider === 'twilio' ? sms.auth_token : undefined;
+    };
+    expect(smsToken()).toBe('twilio_token_first_0001');
+
+    const own = await patch(dbClient, { version, changes: {}, secrets: { '$.sms.auth_token': 'twilio_token_owner_0002' } }, admin.accessToken);
+    expect(own.statusCode).toBe(200);
+    expect(smsToken()).toBe('twilio_token_owner_0002');
+    expect(own.body).not.toContain('twilio_token_owner_0002');
   });
 
   const preview = (clientId: string, body: unknown, token?: string) =>

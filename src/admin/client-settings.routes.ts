@@ -5,7 +5,8 @@
  * through the admin clients service: merged, validated by the one client schema (400 naming the
  * field, every problem listed in the envelope's `issues`), versioned (409 when someone changed it
  * meanwhile), audited, and loaded at once. Secrets already stored may be replaced (write-only:
- * sealed, never echoed). A draft of the templates can be previewed, rendered by the sending code.
+ * sealed, never echoed): a client's admin its provider credentials, the Retell API key only a
+ * platform admin (403 naming the path). A draft of the templates can be previewed, rendered by the sending code.
  *
  * Registered under /api/clients. Viewers 403; another client's settings 404.
  */
@@ -15,10 +16,11 @@ import { z } from 'zod';
 import { authenticate, currentUser, requireClientAccess } from '../auth/auth.guard.ts';
 import { clientIdSchema } from '../auth/auth.schemas.ts';
 import type { Deps } from '../deps.ts';
-import { clientTemplatesSchema } from '../clients/client.schema.ts';
+import { clientTemplatesSchema, formatJsonPath, listSecretFields, type ClientConfig } from '../clients/client.schema.ts';
 import { previewTemplates } from '../integrations/templates/template-preview.ts';
 import { AppError } from '../platform/errors.ts';
 import { adminClientsServiceFrom } from './admin-clients.service.ts';
+import { mayReplaceSecret, refuseSecretsBeyondRole } from './client-secrets.ts';
 
 /** The parts of a configuration a client's admin may change; credentials and routing stay with the operator. */
 export const CLIENT_EDITABLE_KEYS = ['business_hours', 'holidays', 'notifications', 'templates', 'features', 'branding'] as const;
@@ -30,6 +32,7 @@ const editableView = z.object({
   version: z.number().nullable().describe('Send it back with a change (optimistic concurrency).'),
   file: z.string().nullable().describe('The file to edit, for a file-backed client.'),
   editable_keys: z.array(z.string()),
+  replaceable_secrets: z.array(z.string()).describe('JSON paths of the stored secrets this user may replace (`secrets` of a PATCH); the Retell API key is a platform admin’s.'),
 });
 const changeBody = z.object({
   version: z.number().int().min(0),
@@ -91,6 +94,12 @@ export function clientSettingsRoutes(deps: Deps): FastifyPluginAsync {
         version: detail?.version ?? null,
         file: record.source === 'file' ? (record.file ?? null) : null,
         editable_keys: [...CLIENT_EDITABLE_KEYS],
+        replaceable_secrets:
+          record.source === 'db' && record.config !== null
+            ? listSecretFields(record.config as ClientConfig)
+                .map((field) => formatJsonPath(field.path))
+                .filter((path) => mayReplaceSecret(user.role, path))
+            : [],
       };
     });
 
@@ -107,6 +116,7 @@ export function clientSettingsRoutes(deps: Deps): FastifyPluginAsync {
       }
       const changes = Object.fromEntries(Object.entries(request.body.changes).filter(([, value]) => value !== undefined));
       const user = currentUser(request);
+      refuseSecretsBeyondRole(user.role, Object.keys(request.body.secrets ?? {}));
       try {
         const detail = await clients.update({ userId: user.id, requestId: request.id }, record.id, changes, request.body.version, request.body.secrets);
         return { version: detail.version };

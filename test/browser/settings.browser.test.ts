@@ -342,6 +342,9 @@ describe('the settings page in a browser', () => {
     await openSettings(page, client);
     const edit = form(page);
     expect(await edit.textContent()).toContain(`••••${OLD_SMS_TOKEN.slice(-4)}`);
+    // The Retell key verifies the platform's webhooks: a platform admin's to replace, not offered here.
+    expect(await edit.getByRole('button', { name: 'Replace Retell API key' }).count()).toBe(0);
+    expect(await edit.textContent()).toContain('only your platform operator replaces it');
     await edit.getByRole('button', { name: 'Replace Twilio auth token' }).click();
     const field = edit.getByLabel('New Twilio auth token');
     expect(await field.getAttribute('type')).toBe('password');
@@ -382,9 +385,11 @@ describe('the settings page in a browser', () => {
     await page.close();
   }, 60_000);
 
-  it('a file-backed client is shown read-only with the file to edit', async () => {
+  it('a file-backed client is shown read-only with the file to edit; the operator may replace a database client’s Retell key', async () => {
     const page = await newPage();
     await signIn(page, users.operator);
+    await openSettings(page, client);
+    await form(page).getByRole('button', { name: 'Replace Retell API key' }).waitFor();
     await openSettings(page, fileClient);
     const note = page.getByText('These settings are read-only here');
     await note.waitFor();

@@ -3555,6 +3555,8 @@ export interface paths {
                             editable_keys: string[];
                             /** @description The file to edit, for a file-backed client. */
                             file: string | null;
+                            /** @description JSON paths of the stored secrets this user may replace (`secrets` of a PATCH); the Retell API key is a platform admin’s. */
+                            replaceable_secrets: string[];
                             /** @description file | db */
                             source: string;
                             /** @description Send it back with a change (optimistic concurrency). */

@@ -16,6 +16,8 @@ export interface SettingsFormState {
   /** New values typed for stored secrets, by JSON path; never shown back. */
   secrets: Readonly<Record<string, string>>;
   setSecret: (path: string, value: string | undefined) => void;
+  /** JSON paths of the stored secrets this user may replace (the API's `replaceable_secrets`). */
+  replaceableSecrets: readonly string[];
   /** The problem shown beside the field holding this JSON path. */
   errorFor: (path: string) => string | undefined;
   disabled: boolean;

@@ -19,6 +19,7 @@ export function SettingsForm({ clientId, settings, editable }: { clientId: strin
   const [baseline, setBaseline] = useState<SettingsDraft>(() => draftFrom(settings.config, editable.editable_keys));
   const [draft, setDraft] = useState<SettingsDraft>(baseline);
   const [version, setVersion] = useState(editable.version ?? 0);
+  const [replaceable, setReplaceable] = useState<readonly string[]>(editable.replaceable_secrets);
   const [secrets, setSecrets] = useState<Record<string, string>>({});
   const [serverIssues, setServerIssues] = useState<FieldIssue[]>([]);
   const [checked, setChecked] = useState(false);
@@ -54,8 +55,9 @@ export function SettingsForm({ clientId, settings, editable }: { clientId: strin
       void queryClient.invalidateQueries({ queryKey: ['clients', clientId, 'branding'] });
     },
     onError: (caught) => {
-      // A 409 with issues is a field conflict (a custom host another client holds), not a stale version.
-      if ((isApiError(caught, 400) || isApiError(caught, 409)) && caught.issues.length > 0) {
+      // Issues name fields: a 409 with them is a field conflict (a custom host another client holds),
+      // not a stale version; a 403 with them a secret only a platform admin replaces.
+      if ((isApiError(caught, 400) || isApiError(caught, 403) || isApiError(caught, 409)) && caught.issues.length > 0) {
         setServerIssues([...caught.issues]);
         setOutcome({ kind: 'error', message: 'Nothing was saved: fix the problems shown below.' });
       } else if (isApiError(caught, 409) && caught.code === 'conflict') {
@@ -76,6 +78,7 @@ export function SettingsForm({ clientId, settings, editable }: { clientId: strin
     setBaseline(loaded);
     setDraft(loaded);
     setVersion(freshEditable.version ?? 0);
+    setReplaceable(freshEditable.replaceable_secrets);
     setSecrets({});
     setServerIssues([]);
     setChecked(false);
@@ -114,6 +117,7 @@ export function SettingsForm({ clientId, settings, editable }: { clientId: strin
       });
       setServerIssues((current) => current.filter((issue) => issue.path !== path));
     },
+    replaceableSecrets: replaceable,
     errorFor: (path) => shown.find((issue) => issue.path === path)?.message,
     disabled: save.isPending,
   };

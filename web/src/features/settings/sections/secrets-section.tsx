@@ -39,7 +39,7 @@ export function SecretsSection() {
 }
 
 function SecretRow({ dotted, mask }: { dotted: string; mask: string }) {
-  const { secrets, setSecret, disabled } = useSettingsForm();
+  const { secrets, setSecret, disabled, replaceableSecrets } = useSettingsForm();
   const path = secretJsonPath(dotted);
   const label = SECRET_LABELS[dotted] ?? dotted;
   const replacing = secrets[path] !== undefined;
@@ -50,7 +50,11 @@ function SecretRow({ dotted, mask }: { dotted: string; mask: string }) {
       <div>
         <span className="secret-label">{label}</span> <span className="secret">{replacing ? 'new value on save' : mask}</span>
       </div>
-      {open || replacing ? (
+      {!replaceableSecrets.includes(path) ? (
+        <small className="field-help">
+          {dotted === 'retell.api_key' ? 'It verifies the calls Retell sends for you: only your platform operator replaces it.' : 'Only your platform operator replaces this one.'}
+        </small>
+      ) : open || replacing ? (
         <div className="field">
           <label htmlFor={props.id}>New {label}</label>
           <input
