@@ -1,7 +1,5 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link, useNavigate } from '@tanstack/react-router';
-import { useState, type FormEvent } from 'react';
-import { isApiError } from '../../lib/api.ts';
 import { acceptInvite, postPublic } from '../../lib/session.ts';
 import { Loading } from '../../ui/states.tsx';
 import { ROLE_LABELS } from '../operator/operator.search.ts';
@@ -9,6 +7,7 @@ import { AuthCard, formText, TextField } from './auth-card.tsx';
 import { authQueries } from './auth.queries.ts';
 import { useHashToken } from './link-token.ts';
 import { PASSWORD_MIN_LENGTH, passwordProblem } from './password-rules.ts';
+import { AuthFormEnd, failureMessage, useAuthForm } from './use-auth-form.tsx';
 
 interface Invite {
   email: string;
@@ -28,31 +27,16 @@ export function AcceptInvitePage() {
     enabled: token !== null,
     retry: false,
   });
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-
-  const submit = async (event: FormEvent<HTMLFormElement>) => {
-    event.preventDefault();
-    if (token === null) return;
-    const form = new FormData(event.currentTarget);
-    const password = formText(form, 'password');
-    const problem = passwordProblem(password, formText(form, 'confirm'));
-    if (problem !== null) {
-      setError(problem);
-      return;
-    }
-    setBusy(true);
-    setError(null);
-    try {
-      const user = await acceptInvite(token, password);
+  const form = useAuthForm({
+    check: (values) => passwordProblem(formText(values, 'password'), formText(values, 'confirm')),
+    action: async (values) => {
+      if (token === null) return;
+      const user = await acceptInvite(token, formText(values, 'password'));
       queryClient.setQueryData(authQueries.me().queryKey, user);
       await navigate({ to: '/' });
-    } catch (caught) {
-      setError(isApiError(caught) && caught.status < 500 ? caught.message : 'Accepting the invitation failed. Please try again.');
-    } finally {
-      setBusy(false);
-    }
-  };
+    },
+    describeError: (caught) => failureMessage(caught, 'Accepting the invitation failed. Please try again.'),
+  });
 
   if (token === null || invite.isError) {
     return (
@@ -89,18 +73,11 @@ export function AcceptInvitePage() {
         </>
       }
     >
-      <form onSubmit={(event) => void submit(event)}>
+      <form onSubmit={form.onSubmit}>
         <TextField label="Email" name="email" type="email" autoComplete="username" defaultValue={invite.data.email} readOnly />
         <TextField label="Password" name="password" type="password" autoComplete="new-password" autoFocus minLength={PASSWORD_MIN_LENGTH} help={`At least ${PASSWORD_MIN_LENGTH} characters.`} />
         <TextField label="Confirm password" name="confirm" type="password" autoComplete="new-password" />
-        {error ? (
-          <p className="form-error" role="alert">
-            {error}
-          </p>
-        ) : null}
-        <button type="submit" className="button button-primary button-block" disabled={busy}>
-          {busy ? 'Creating your account…' : 'Create account and sign in'}
-        </button>
+        <AuthFormEnd error={form.error} busy={form.busy} label="Create account and sign in" busyLabel="Creating your account…" />
       </form>
     </AuthCard>
   );

@@ -1,10 +1,11 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { Link, useNavigate } from '@tanstack/react-router';
-import { useState, type FormEvent } from 'react';
 import { isApiError } from '../../lib/api.ts';
 import { signIn } from '../../lib/session.ts';
 import { SignedOutBrand } from '../branding/signed-out-brand.tsx';
+import { formText } from './auth-card.tsx';
 import { authQueries } from './auth.queries.ts';
+import { AuthFormEnd, useAuthForm } from './use-auth-form.tsx';
 
 function messageFor(error: unknown): string {
   if (isApiError(error, 401)) return 'That email and password do not match an active account.';
@@ -23,30 +24,16 @@ const NOTICES: Record<string, string> = {
 export function LoginPage({ reason, redirectTo }: { reason?: string | undefined; redirectTo?: string | undefined }) {
   const queryClient = useQueryClient();
   const navigate = useNavigate();
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-
-  const submit = async (event: FormEvent<HTMLFormElement>) => {
-    event.preventDefault();
-    const form = new FormData(event.currentTarget);
-    setBusy(true);
-    setError(null);
-    try {
-      const field = (name: string) => {
-        const value = form.get(name);
-        return typeof value === 'string' ? value : '';
-      };
-      const user = await signIn(field('email'), field('password'));
+  const form = useAuthForm({
+    action: async (values) => {
+      const user = await signIn(formText(values, 'email'), formText(values, 'password'));
       queryClient.setQueryData(authQueries.me().queryKey, user);
       // Only a path on this site: a crafted link must not send the user elsewhere.
       const target = redirectTo?.startsWith('/') && !redirectTo.startsWith('//') ? redirectTo : '/';
       await navigate({ to: target });
-    } catch (caught) {
-      setError(messageFor(caught));
-    } finally {
-      setBusy(false);
-    }
-  };
+    },
+    describeError: messageFor,
+  });
 
   return (
     <main className="login" id="main">
@@ -63,7 +50,7 @@ export function LoginPage({ reason, redirectTo }: { reason?: string | undefined;
             {NOTICES[reason]}
           </p>
         ) : null}
-        <form onSubmit={(event) => void submit(event)} noValidate={false}>
+        <form onSubmit={form.onSubmit} noValidate={false}>
           <label className="field">
             <span>Email</span>
             <input name="email" type="email" autoComplete="username" required autoFocus />
@@ -72,14 +59,7 @@ export function LoginPage({ reason, redirectTo }: { reason?: string | undefined;
             <span>Password</span>
             <input name="password" type="password" autoComplete="current-password" required />
           </label>
-          {error ? (
-            <p className="form-error" role="alert">
-              {error}
-            </p>
-          ) : null}
-          <button type="submit" className="button button-primary button-block" disabled={busy}>
-            {busy ? 'Signing in…' : 'Sign in'}
-          </button>
+          <AuthFormEnd error={form.error} busy={form.busy} label="Sign in" busyLabel="Signing in…" />
         </form>
         <p className="login-links">
           <Link to="/reset-password">Forgot your password?</Link>

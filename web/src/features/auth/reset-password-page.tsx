@@ -1,12 +1,10 @@
 import { Link, useNavigate } from '@tanstack/react-router';
-import { useState, type FormEvent } from 'react';
-import { isApiError } from '../../lib/api.ts';
+import { useState } from 'react';
 import { postPublic } from '../../lib/session.ts';
 import { AuthCard, formText, TextField } from './auth-card.tsx';
 import { useHashToken } from './link-token.ts';
 import { PASSWORD_MIN_LENGTH, passwordProblem } from './password-rules.ts';
-
-const failure = (caught: unknown, fallback: string) => (isApiError(caught) && caught.status < 500 ? caught.message : fallback);
+import { AuthFormEnd, failureMessage, useAuthForm } from './use-auth-form.tsx';
 
 /** Without a token: ask for a reset email. With one (the emailed link): choose the new password. */
 export function ResetPasswordPage() {
@@ -16,22 +14,14 @@ export function ResetPasswordPage() {
 
 function RequestReset() {
   const [sentTo, setSentTo] = useState<string | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  const submit = async (event: FormEvent<HTMLFormElement>) => {
-    event.preventDefault();
-    const email = formText(new FormData(event.currentTarget), 'email');
-    setBusy(true);
-    setError(null);
-    try {
+  const form = useAuthForm({
+    action: async (values) => {
+      const email = formText(values, 'email');
       await postPublic('/api/auth/password-reset', { email });
       setSentTo(email);
-    } catch (caught) {
-      setError(failure(caught, 'Sending the link failed. Please try again.'));
-    } finally {
-      setBusy(false);
-    }
-  };
+    },
+    describeError: (caught) => failureMessage(caught, 'Sending the link failed. Please try again.'),
+  });
   return (
     <AuthCard title="Reset your password" intro="We email you a link to choose a new one. It works once, for an hour.">
       {sentTo !== null ? (
@@ -39,16 +29,9 @@ function RequestReset() {
           If {sentTo} has an account, a link is on its way. Check your inbox.
         </p>
       ) : (
-        <form onSubmit={(event) => void submit(event)}>
+        <form onSubmit={form.onSubmit}>
           <TextField label="Email" name="email" type="email" autoComplete="username" autoFocus />
-          {error ? (
-            <p className="form-error" role="alert">
-              {error}
-            </p>
-          ) : null}
-          <button type="submit" className="button button-primary button-block" disabled={busy}>
-            {busy ? 'Sending…' : 'Email me a link'}
-          </button>
+          <AuthFormEnd error={form.error} busy={form.busy} label="Email me a link" busyLabel="Sending…" />
         </form>
       )}
       <p>
@@ -60,41 +43,31 @@ function RequestReset() {
 
 function ChooseNewPassword({ token }: { token: string }) {
   const navigate = useNavigate();
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  const submit = async (event: FormEvent<HTMLFormElement>) => {
-    event.preventDefault();
-    const form = new FormData(event.currentTarget);
-    const password = formText(form, 'password');
-    const problem = passwordProblem(password, formText(form, 'confirm'));
-    if (problem !== null) {
-      setError(problem);
-      return;
-    }
-    setBusy(true);
-    setError(null);
-    try {
-      await postPublic('/api/auth/password-reset/confirm', { token, password });
+  const form = useAuthForm({
+    check: (values) => passwordProblem(formText(values, 'password'), formText(values, 'confirm')),
+    action: async (values) => {
+      await postPublic('/api/auth/password-reset/confirm', { token, password: formText(values, 'password') });
       await navigate({ to: '/login', search: { reason: 'password_reset' } });
-    } catch (caught) {
-      setError(failure(caught, 'Setting the password failed. Please try again.'));
-    } finally {
-      setBusy(false);
-    }
-  };
+    },
+    describeError: (caught) => failureMessage(caught, 'Setting the password failed. Please try again.'),
+  });
   return (
     <AuthCard title="Choose a new password" intro="Every device signed in to this account is signed out when you save it.">
-      <form onSubmit={(event) => void submit(event)}>
+      <form onSubmit={form.onSubmit}>
         <TextField label="New password" name="password" type="password" autoComplete="new-password" autoFocus minLength={PASSWORD_MIN_LENGTH} help={`At least ${PASSWORD_MIN_LENGTH} characters.`} />
         <TextField label="Confirm password" name="confirm" type="password" autoComplete="new-password" />
-        {error ? (
-          <p className="form-error" role="alert">
-            {error} <a href="/reset-password">Ask for a new link</a>
-          </p>
-        ) : null}
-        <button type="submit" className="button button-primary button-block" disabled={busy}>
-          {busy ? 'Saving…' : 'Save the new password'}
-        </button>
+        <AuthFormEnd
+          error={
+            form.error ? (
+              <>
+                {form.error} <a href="/reset-password">Ask for a new link</a>
+              </>
+            ) : null
+          }
+          busy={form.busy}
+          label="Save the new password"
+          busyLabel="Saving…"
+        />
       </form>
     </AuthCard>
   );
