@@ -121,7 +121,7 @@ export function callAggregatesQuery(clientId: string, period: AnalyticsPeriod): 
   const parts = periodParts(period);
   // `offset 0` keeps edge_calls a subquery of its own, so its outcome and sentiment CASEs run once
   // per call; flattened into the aggregate, PostgreSQL would evaluate them in every FILTER.
-  return sql`with slices as materialized (
+  return sql`with slices as (
           select r.slice, r.calls, r.connected, r.total_duration_ms, r.with_duration, r.booked, r.message,
                  r.voicemail, r.no_answer, r.positive, r.negative, r.neutral
             from analytics_rollups r
@@ -148,8 +148,22 @@ export function callAggregatesQuery(clientId: string, period: AnalyticsPeriod): 
                   offset 0`,
             )}) edge_calls
            group by 1
-        ), local_slices as materialized (
-          select slice at time zone ${period.timezone} as local_at, * from slices
+        ), hourly as materialized (
+          -- Local hours first (a quarter-hour lies within one local hour): the buckets, the totals
+          -- and the hour-of-week grid then read up to 24 rows a day rather than 96.
+          select date_trunc('hour', slice at time zone ${period.timezone}) as local_hour,
+                 sum(calls) as calls, sum(connected) as connected, sum(total_duration_ms) as total_duration_ms,
+                 sum(with_duration) as with_duration, sum(booked) as booked, sum(message) as message,
+                 sum(voicemail) as voicemail, sum(no_answer) as no_answer,
+                 sum(positive) as positive, sum(negative) as negative, sum(neutral) as neutral
+            from slices group by 1
+        ), buckets as materialized (
+          select to_char(date_trunc(${period.bucket}, local_hour), 'YYYY-MM-DD') as bucket_start,
+                 sum(calls) as calls, sum(connected) as connected, sum(total_duration_ms) as total_duration_ms,
+                 sum(with_duration) as with_duration, sum(booked) as booked, sum(message) as message,
+                 sum(voicemail) as voicemail, sum(no_answer) as no_answer,
+                 sum(positive) as positive, sum(negative) as negative, sum(neutral) as neutral
+            from hourly group by 1
         )
         select
           (select json_build_object(
@@ -169,15 +183,12 @@ export function callAggregatesQuery(clientId: string, period: AnalyticsPeriod): 
                'voicemail', coalesce(sum(voicemail), 0),
                'no_answer', coalesce(sum(no_answer), 0),
                'other', coalesce(sum(calls - booked - message - voicemail - no_answer), 0)))
-             from local_slices) as totals,
+             from buckets) as totals,
           (select json_agg(s order by s.bucket_start) from (
-             select to_char(date_trunc(${period.bucket}, local_at), 'YYYY-MM-DD') as bucket_start,
-                    sum(calls) as calls, sum(connected) as connected,
-                    sum(total_duration_ms) as total_duration_ms, sum(booked) as booked_calls
-               from local_slices group by 1) s) as series,
+             select bucket_start, calls, connected, total_duration_ms, booked as booked_calls from buckets) s) as series,
           (select json_agg(json_build_array(d, h, n)) from (
-             select extract(isodow from local_at)::int as d, extract(hour from local_at)::int as h, sum(calls) as n
-               from local_slices group by 1, 2) x) as hours`;
+             select extract(isodow from local_hour)::int as d, extract(hour from local_hour)::int as h, sum(calls) as n
+               from hourly group by 1, 2) x) as hours`;
 }
 
 export interface MessageCount {
