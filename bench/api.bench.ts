@@ -233,8 +233,8 @@ async function deepCursors(deps: Deps): Promise<string[]> {
   for (let depth = 10_000; depth < BIG_CALLS; depth += 10_000) {
     const rows = (
       await deps.database.executor.executeSql(
-        `select to_char(coalesce(started_at, created_at) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as at, call_id
-           from calls where client_id = $1 order by coalesce(started_at, created_at) desc, call_id desc offset $2 limit 1`,
+        `select to_char(sort_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as at, call_id
+           from calls where client_id = $1 order by sort_at desc, call_id desc offset $2 limit 1`,
         [BIG_CLIENT, depth],
       )
     ).rows as { at: string; call_id: string }[];
@@ -417,6 +417,14 @@ async function main(): Promise<void> {
       if ((existing?.n ?? 0) > 0) throw new Error('the database already has calls; use an empty one (or BENCH_SKIP_SEED=1 to reuse it)');
       log('seeding 1,000 clients and 1,000,000 calls');
       await seed(deps);
+    } else {
+      // Reusing a database seeded by an earlier run: say what it holds, and refuse one that is not
+      // the benchmark's (the figures would not be about 1,000,000 calls).
+      const [held] = (
+        await deps.database.executor.executeSql('select count(*)::int as calls, count(*) filter (where client_id = $1)::int as big from calls', [BIG_CLIENT])
+      ).rows as { calls: number; big: number }[];
+      log(`BENCH_SKIP_SEED=1: reusing the seeded database, ${held?.calls ?? 0} calls, ${held?.big ?? 0} of them ${BIG_CLIENT}'s (migrations applied above)`);
+      if ((held?.calls ?? 0) < TOTAL_CALLS || (held?.big ?? 0) < BIG_CALLS) throw new Error('BENCH_SKIP_SEED=1 needs a database an earlier bench:api run seeded');
     }
     // A real platform admin: a token is only good while its user exists.
     const admin = await deps.tenancy.withPlatform((tx) =>
