@@ -12,6 +12,7 @@ import type { FunctionContext } from './function-context.ts';
 import type { Appointment, Slot } from '../integrations/calendar/calendar.service.ts';
 import { speakSlots } from '../integrations/calendar/slots.ts';
 import { defaultCountryOf } from '../clients/client.schema.ts';
+import { displayNameOf } from '../clients/branding.ts';
 import { toE164 } from '../customers/phone.ts';
 import { renderEmail, renderSms, templatesFor, templateTime } from '../integrations/templates/templates.ts';
 import { queueMessage, recordUnsentMessage } from '../messages/messages.service.ts';
@@ -105,7 +106,7 @@ async function queueConfirmation(
   const { config } = client;
   if (!config.sms?.enabled || !(config.features.booking || config.features.sms_followup)) return undefined;
   const body = renderSms(templatesFor(config), 'confirmation', {
-    business_name: config.name,
+    business_name: displayNameOf(config),
     customer_name: appointment.customerName ?? 'there',
     appointment_time: spokenTime(client, appointment.start),
     caller_phone: phone,
@@ -237,7 +238,7 @@ const takeMessage: Builtin<'take_message'> = async (client, args, ctx, deps) => 
   const digest = createHash('sha256').update(JSON.stringify([args.name, phone, args.message])).digest('hex').slice(0, 16);
   const key = `call:${ctx.callId ?? 'none'}:message:${digest}`;
   const email = renderEmail(templatesFor(config), 'message_taken', {
-    business_name: config.name,
+    business_name: displayNameOf(config),
     customer_name: args.name,
     caller_phone: phone,
     message: args.message,
@@ -275,7 +276,7 @@ const sendSmsLink: Builtin<'send_sms_link'> = async (client, args, ctx, deps) =>
   const url = config.business.links[args.kind];
   if (!url) throw new FunctionFailure('unknown_link', "I'm sorry, I don't have that link to send.");
   const phone = requirePhone(client, undefined, ctx);
-  const body = renderSms(templatesFor(config), 'link', { business_name: config.name, link_url: url, customer_name: 'there' }).text;
+  const body = renderSms(templatesFor(config), 'link', { business_name: displayNameOf(config), link_url: url, customer_name: 'there' }).text;
   const sent = await deps.tenancy.withTenant(client.id, async (tx) => {
     const customerId = await upsertCustomer(tx, client.id, phone, ctx.now);
     const optedOut = await isOptedOut(tx, client.id, customerId);

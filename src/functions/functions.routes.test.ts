@@ -14,6 +14,7 @@ describe('POST /api/webhooks/retell/:clientId/functions/:name', () => {
   const a = uniqueId('fn-a');
   const b = uniqueId('fn-b');
   const noBooking = uniqueId('fn-nobook');
+  const branded = uniqueId('fn-brand');
   const caller = '+14155550142';
 
   const fn = (clientId: string, name: string, args: unknown, callId = `call_${name}_${Math.random().toString(36).slice(2)}`, extra: Record<string, unknown> = {}) =>
@@ -38,6 +39,7 @@ describe('POST /api/webhooks/retell/:clientId/functions/:name', () => {
     const dir = tempDir('clients-');
     writeClientFile(dir, clientConfig(a));
     writeClientFile(dir, clientConfig(b));
+    writeClientFile(dir, clientConfig(branded, { branding: { display_name: 'Bright Smile' } }));
     writeClientFile(dir, clientConfig(noBooking, { features: { booking: false }, functions: [{ kind: 'builtin', name: 'take_message', enabled: false }] }));
     t = await createTestApp({ clientsDir: dir });
   });
@@ -96,6 +98,19 @@ describe('POST /api/webhooks/retell/:clientId/functions/:name', () => {
     expect(sms[0]?.body).toContain(spokenAt(start));
     const [customer] = await t.deps.tenancy.withTenant(a, (tx) => tx.select().from(customers).where(eq(customers.phone, caller)));
     expect(customer).toMatchObject({ name: 'Jane Roe', email: 'jane@example.com' });
+  });
+
+  it("the texts a call sends name the business as its messages after the call do: branding's display name", async () => {
+    const slots = (await fn(branded, 'check_availability', { days_ahead: 3 })).json().slots;
+    const callId = `call_brand_${uniqueId('x')}`;
+    expect((await fn(branded, 'book_appointment', { name: 'Jane Roe', start: slots[0].start }, callId)).json()).toMatchObject({ booked: true });
+    expect((await fn(branded, 'send_sms_link', { kind: 'upload_page' }, callId)).json()).toMatchObject({ sent: true });
+    const sms = await t.deps.tenancy.withTenant(branded, (tx) => tx.select().from(messages).where(and(eq(messages.callId, callId), eq(messages.channel, 'sms'))));
+    expect(sms.map((m) => m.kind).sort()).toEqual(['confirmation', 'link']);
+    for (const message of sms) {
+      expect(message.body).toContain('Bright Smile');
+      expect(message.body).not.toContain(`Test Client ${branded}`);
+    }
   });
 
   it('a slot taken meanwhile gets a speakable alternative', async () => {
