@@ -15,8 +15,7 @@ import { createAccountMailer } from './account-mail.ts';
 import { createAccountsService, type MailBrand } from './accounts.service.ts';
 import { authenticate, currentUser } from './auth.guard.ts';
 import { clientIdSchema, emailSchema, passwordSchema, tokenResponse, userView } from './auth.schemas.ts';
-import { createAuthService } from './auth.service.ts';
-import { createLoginThrottle } from './login-throttle.ts';
+import { authServiceFrom } from './auth.routes.ts';
 
 const CLIENT_ROLES = ['client_admin', 'client_viewer'] as const;
 const linkToken = z.string().min(1).max(2000);
@@ -27,12 +26,7 @@ const userParams = z.object({ clientId: clientIdSchema, userId: z.uuid() });
 export function accountRoutes(deps: Deps): FastifyPluginAsync {
   return async (plain) => {
     const app = plain.withTypeProvider<ZodTypeProvider>();
-    const auth = createAuthService({
-      tenancy: deps.tenancy,
-      jwtSecret: deps.config.jwtSecret,
-      jwtRefreshSecret: deps.config.jwtRefreshSecret,
-      throttle: createLoginThrottle(deps.redis),
-    });
+    const auth = authServiceFrom(deps);
     const configOf = (clientId: string | null) => (clientId === null ? null : (deps.registry.get(clientId)?.config ?? null));
     const mailBrandOf = (clientId: string | null): MailBrand => {
       const brand = brandOf(configOf(clientId));

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import type { Deps } from '../deps.ts';
 import { authenticate, currentUser } from './auth.guard.ts';
 import { emailSchema, loginBody, passwordSchema, refreshBody, tokenResponse, userView } from './auth.schemas.ts';
-import { createAuthService } from './auth.service.ts';
+import { createAuthService, type AuthService } from './auth.service.ts';
 import { createFirstRun } from './first-run.ts';
 import { createLoginThrottle } from './login-throttle.ts';
 
@@ -21,15 +21,20 @@ export function firstAdminHint(setupUrl: string, token: string): string {
   return `${FIRST_ADMIN_HINT} ${setupUrl} and enter the one-time setup token ${token} to create the platform admin (or run \`npx xlnc users create --email you@example.com --role platform_admin\`)`;
 }
 
+/** The sessions and sign-in service of the /api routes that issue tokens (sign-in, setup, an accepted invitation). */
+export function authServiceFrom(deps: Pick<Deps, 'tenancy' | 'config' | 'redis' | 'redisFallback'>): AuthService {
+  return createAuthService({
+    tenancy: deps.tenancy,
+    jwtSecret: deps.config.jwtSecret,
+    jwtRefreshSecret: deps.config.jwtRefreshSecret,
+    throttle: createLoginThrottle(deps.redis, Date.now, deps.redisFallback),
+  });
+}
+
 export function authRoutes(deps: Deps): FastifyPluginAsync {
   return async (plain) => {
     const app = plain.withTypeProvider<ZodTypeProvider>();
-    const auth = createAuthService({
-      tenancy: deps.tenancy,
-      jwtSecret: deps.config.jwtSecret,
-      jwtRefreshSecret: deps.config.jwtRefreshSecret,
-      throttle: createLoginThrottle(deps.redis, Date.now, deps.redisFallback),
-    });
+    const auth = authServiceFrom(deps);
 
     const firstRun = createFirstRun(deps.tenancy);
 
