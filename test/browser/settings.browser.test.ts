@@ -6,7 +6,9 @@
  * audited; the next simulated Retell call gets the new values (the hours in call_inbound's dynamic
  * variables, the new template in the confirmation text, the summary email to the new address). A
  * stale version answers 409 with a Reload; a secret is replaced without the page or any API answer
- * ever holding the old or new value; a viewer and a file-backed client see the settings read-only.
+ * ever holding the old or new value (the Retell key is not offered to a client admin); a viewer and a
+ * file-backed client see the settings read-only. Branding is edited with a live swatch. The account
+ * page: a password change and "sign out everywhere" end every session, another device's included.
  * axe-core and 375 px / desktop screenshots (.tmp/screenshots) of every state.
  */
 import { randomBytes } from 'node:crypto';
@@ -47,6 +49,8 @@ describe('the settings page in a browser', () => {
     operator: `operator-${randomBytes(4).toString('hex')}@example.test`,
     admin: `admin-${randomBytes(4).toString('hex')}@example.test`,
     viewer: `viewer-${randomBytes(4).toString('hex')}@example.test`,
+    /** For the account page: its password changes. */
+    account: `account-${randomBytes(4).toString('hex')}@example.test`,
   };
   const newAddress = `frontdesk-${randomBytes(3).toString('hex')}@harbor.example`;
   let server: ServerProcess;
@@ -72,9 +76,9 @@ describe('the settings page in a browser', () => {
   async function newPage(): Promise<Page> {
     const page = await browser.newPage();
     const problems = watchConsole(page);
-    // The 400 and 409 this test provokes on purpose are logged by Chromium as failed resources;
+    // The 400, 401 (a wrong current password) and 409 this test provokes on purpose are logged by Chromium as failed resources;
     // the page's own answer to them is asserted instead.
-    page.on('close', () => consoleProblems.push(...problems.filter((p) => !/Failed to load resource: the server responded with a status of 4(00|09)/.test(p))));
+    page.on('close', () => consoleProblems.push(...problems.filter((p) => !/Failed to load resource: the server responded with a status of 4(00|01|09)/.test(p))));
     return page;
   }
 
@@ -84,12 +88,12 @@ describe('the settings page in a browser', () => {
     layout.push(...(await screenshots(page, `settings-${name}`)).map((v) => `${name} at 375 px: ${v}`));
   }
 
-  async function signIn(page: Page, email: string): Promise<void> {
+  async function signIn(page: Page, email: string, secret = password): Promise<void> {
     await page.goto(`${server.baseUrl}/login`);
     await clearSession(page);
     await page.goto(`${server.baseUrl}/`);
     await page.getByLabel('Email', { exact: true }).fill(email);
-    await page.getByLabel('Password', { exact: true }).fill(password);
+    await page.getByLabel('Password', { exact: true }).fill(secret);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.waitForURL(/\/(c|operator)(\/|$)/);
   }
@@ -140,6 +144,7 @@ describe('the settings page in a browser', () => {
     await Promise.all([
       createUserWithCli(env, { email: users.admin, password, role: 'client_admin', clientId: client }),
       createUserWithCli(env, { email: users.viewer, password, role: 'client_viewer', clientId: client }),
+      createUserWithCli(env, { email: users.account, password, role: 'client_admin', clientId: client }),
     ]);
     adminToken = await login(users.admin);
     browser = await launchBrowser();
@@ -399,6 +404,75 @@ describe('the settings page in a browser', () => {
     await look(page, 'file-client');
     await page.close();
   }, 60_000);
+
+  it('the account page: a password change and "sign out everywhere" each end every session, another device’s included', async () => {
+    /** Another device: a session made through the API, checked by its access and refresh tokens. */
+    const otherDevice = async (secret: string) => {
+      const res = await fetch(`${server.baseUrl}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: users.account, password: secret }) });
+      expect(res.status).toBe(200);
+      return (await res.json()) as { access_token: string; refresh_token: string };
+    };
+    const stillSignedIn = async (device: { access_token: string; refresh_token: string }) => {
+      const me = await fetch(`${server.baseUrl}/api/auth/me`, { headers: { authorization: `Bearer ${device.access_token}` } });
+      const refresh = await fetch(`${server.baseUrl}/api/auth/refresh`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refresh_token: device.refresh_token }) });
+      return { me: me.status, refresh: refresh.status };
+    };
+    const loginStatus = async (secret: string) =>
+      (await fetch(`${server.baseUrl}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: users.account, password: secret }) })).status;
+    const openAccount = async (page: Page) => {
+      await page.getByRole('button', { name: /^Account menu for/ }).click();
+      await page.getByRole('menuitem', { name: 'Your account' }).click();
+      await page.getByRole('heading', { level: 1, name: 'Your account' }).waitFor();
+    };
+
+    const phone = await otherDevice(password);
+    expect(await stillSignedIn(phone)).toEqual({ me: 200, refresh: 200 });
+    const page = await newPage();
+    await signIn(page, users.account);
+    await openAccount(page);
+    expect(await page.getByRole('main').textContent()).toContain(users.account);
+    await look(page, 'account');
+
+    const current = page.getByLabel('Current password');
+    const next = page.getByLabel('New password', { exact: true });
+    const confirm = page.getByLabel('Confirm new password');
+    const changed = `pw-new-${randomBytes(6).toString('base64url')}`;
+    // A mistyped confirmation is caught on the page; a wrong current password by the server, each by its field.
+    await current.fill(password);
+    await next.fill(changed);
+    await confirm.fill(`${changed}x`);
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await expect.poll(() => next.getAttribute('aria-invalid')).toBe('true');
+    await current.fill('not-my-password-1');
+    await confirm.fill(changed);
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await expect.poll(() => current.getAttribute('aria-invalid')).toBe('true');
+    expect(await page.getByRole('main').textContent()).toContain('That is not your current password.');
+    await look(page, 'account-wrong-password');
+    expect(await loginStatus(password)).toBe(200);
+
+    await current.fill(password);
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
+    await expect.poll(() => page.getByRole('status').textContent()).toContain('Your password was changed and every device signed out');
+    await look(page, 'account-password-changed');
+    // Every session ended, the other device's too; only the new password signs in.
+    expect(await stillSignedIn(phone)).toEqual({ me: 401, refresh: 401 });
+    expect(await loginStatus(password)).toBe(401);
+
+    const laptop = await otherDevice(changed);
+    await signIn(page, users.account, changed);
+    await openAccount(page);
+    await page.getByRole('button', { name: 'Sign out everywhere' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
+    await expect.poll(() => page.getByRole('status').textContent()).toContain('You are signed out on every device.');
+    expect(await stillSignedIn(laptop)).toEqual({ me: 401, refresh: 401 });
+    // This tab too: a signed-in page sends it to sign in.
+    await page.goto(`${server.baseUrl}/c/${client}/settings`);
+    await page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
+    expect(await loginStatus(changed)).toBe(200);
+    await page.close();
+  }, 90_000);
 
   it('no console errors, no serious or critical axe violation, nothing wider than a phone', () => {
     expect(consoleProblems).toEqual([]);

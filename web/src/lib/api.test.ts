@@ -44,6 +44,21 @@ describe('the API client', () => {
     expect(storage.get('xlnc.refresh_token')).toBe('refresh-2');
   });
 
+  it('a POST without a body sends no JSON content type (the server refuses one with an empty body: 400)', async () => {
+    const seen: { type: string | null; body: unknown }[] = [];
+    const { api } = await load((url, init) => {
+      if (url === '/api/auth/refresh') return json(200, tokens(1));
+      seen.push({ type: new Headers(init.headers).get('content-type'), body: init.body });
+      return new Response(null, { status: 204 });
+    });
+    await expect(api.post('/api/auth/logout-all', undefined)).resolves.toBeUndefined();
+    await api.post('/api/auth/password', { current_password: 'a', new_password: 'b' });
+    expect(seen).toEqual([
+      { type: null, body: null },
+      { type: 'application/json', body: JSON.stringify({ current_password: 'a', new_password: 'b' }) },
+    ]);
+  });
+
   it('ends the session when the retry is refused too, and asks no third time', async () => {
     let n = 0;
     const { api, ApiError, session, calls, storage } = await load((url) => (url === '/api/auth/refresh' ? json(200, tokens(++n)) : expired()));

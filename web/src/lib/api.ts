@@ -110,10 +110,11 @@ export const api = {
 
   async post<P extends PostPaths>(template: P, body: BodyOf<P>, options: RequestOptions<P, 'post'> = {}): Promise<ResponseOf<P, 'post'>> {
     const url = buildUrl(template, options.path as Record<string, string> | undefined);
+    // No body, no content type: a JSON content type with an empty body is a 400 (Fastify refuses it).
     const response = await send(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json' },
-      body: JSON.stringify(body),
+      headers: body === undefined ? { accept: 'application/json' } : { 'content-type': 'application/json', accept: 'application/json' },
+      body: body === undefined ? null : JSON.stringify(body),
       signal: options.signal ?? null,
     });
     return (response.status === 204 ? undefined : await response.json()) as ResponseOf<P, 'post'>;
