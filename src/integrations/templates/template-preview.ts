@@ -4,6 +4,7 @@
  * the loader runs (validateSmsTemplates / validateEmailTemplates), with sample call data. What the
  * settings page previews is therefore what a caller receives.
  */
+import { displayNameOf } from '../../clients/branding.ts';
 import type { ClientConfig, ResolvedClientConfig } from '../../clients/client.schema.ts';
 import { smsSegments } from '../sms/sms-segments.ts';
 import { renderEmail, renderSms, templatesFor, templateTime, validateEmailTemplates, validateSmsTemplates, type TemplateIssue } from './templates.ts';
@@ -37,14 +38,14 @@ export interface TemplatePreview {
   sample: Record<string, string>;
 }
 
-type PreviewConfig = Pick<ResolvedClientConfig, 'name' | 'industry' | 'timezone' | 'business'>;
+type PreviewConfig = Pick<ResolvedClientConfig, 'name' | 'branding' | 'industry' | 'timezone' | 'business'>;
 
 /** Call data a preview is rendered with: a plausible caller, a booking tomorrow at 10:00 in the client's timezone. */
 export function sampleTemplateValues(config: PreviewConfig, now: Date): Record<string, string> {
   const tomorrow = new Date(now.getTime() + 24 * 3_600_000);
   const link = Object.values(config.business.links)[0];
   return {
-    business_name: config.name,
+    business_name: displayNameOf(config),
     customer_name: 'Jane Roe',
     caller_phone: '+14155550142',
     call_time: templateTime(now, config.timezone),
@@ -60,7 +61,7 @@ export function sampleTemplateValues(config: PreviewConfig, now: Date): Record<s
 }
 
 export function previewTemplates(config: PreviewConfig, draft: ClientConfig['templates'], now: Date): TemplatePreview {
-  const candidate = { name: config.name, industry: config.industry, templates: draft };
+  const candidate = { name: config.name, branding: config.branding, industry: config.industry, templates: draft };
   const templates = templatesFor(candidate);
   const sample = sampleTemplateValues(config, now);
   const sms = Object.keys(templates.sms).map((name): SmsPreview => {
