@@ -5,20 +5,22 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIRST_ADMIN_HINT } from '../../src/auth/auth.routes.ts';
 import { SETUP_TOKEN_PREFIX } from '../../src/auth/first-run.ts';
 import { freePort } from '../helpers/processes.ts';
 import { tempDir, testClientConfig, writeClientFile } from '../helpers/test-app.ts';
-import { clearSession, ensureBundle, launchBrowser, screenshots, seriousViolations, settled, startServer, watchConsole, type ServerProcess } from './browser-harness.ts';
+import { clearSession, ensureBundle, launchBrowser, pageChecks, settled, startServer, type ServerProcess } from './browser-harness.ts';
 
 describe('accounts in a browser, from a fresh install', () => {
   let server: ServerProcess;
   let browser: BrowserContext;
-  const consoleProblems: string[] = [];
-  const a11y: string[] = [];
-  const layout: string[] = [];
+  const { consoleProblems, a11y, layout, newPage, look } = pageChecks(() => browser, {
+    // Refusals these tests provoke on purpose (a wrong token, a spent one) are logged by Chromium as
+    // failed resources; the pages' own answers to them are asserted instead.
+    ignoreConsole: /Failed to load resource: the server responded with a status of 4(01|09)/,
+  });
   const admin = { email: 'admin@fresh.example', password: 'correct-horse-battery-staple' };
   const owner = { email: 'owner@acme.example', password: 'owner-password-0001' };
   const clientId = 'acme-accounts';
@@ -38,20 +40,7 @@ describe('accounts in a browser, from a fresh install', () => {
     return link ?? '';
   };
 
-  async function newPage(): Promise<Page> {
-    const page = await browser.newPage();
-    const problems = watchConsole(page);
-    // Refusals these tests provoke on purpose (a wrong token, a spent one) are logged by Chromium as
-    // failed resources; the pages' own answers to them are asserted instead.
-    page.on('close', () => consoleProblems.push(...problems.filter((p) => !/Failed to load resource: the server responded with a status of 4(01|09)/.test(p))));
-    return page;
-  }
 
-  async function look(page: Page, name: string): Promise<void> {
-    await settled(page);
-    a11y.push(...(await seriousViolations(page)).map((v) => `${name}: ${v}`));
-    layout.push(...(await screenshots(page, name)).map((v) => `${name} at 375 px: ${v}`));
-  }
 
   beforeAll(async () => {
     ensureBundle();

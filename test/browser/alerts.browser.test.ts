@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acknowledgeAlert, evaluateClient, listClientAlerts } from '../../src/alerts/alerts.service.ts';
 import type { Detector } from '../../src/alerts/detectors.ts';
@@ -16,7 +16,7 @@ import { loginAs, type TestUser } from '../helpers/auth.ts';
 import { until } from '../helpers/inject-fetch.ts';
 import { createTestApp, tempDir, testClientConfig, uniqueId, writeClientFile, type TestApp } from '../helpers/test-app.ts';
 import { dropSchema } from '../helpers/test-db.ts';
-import { clearSession, ensureBundle, launchBrowser, screenshots, seriousViolations, settled, watchConsole } from './browser-harness.ts';
+import { clearSession, ensureBundle, launchBrowser, pageChecks } from './browser-harness.ts';
 
 const firing = (kind: Detector['kind'], severity: 'critical' | 'warning', summary: string, action: string): Detector => ({
   kind,
@@ -31,16 +31,9 @@ describe('the operator alerts page in a browser', () => {
   let t: TestApp;
   let baseUrl = '';
   let browser: BrowserContext;
+  const { consoleProblems, a11y, layout, newPage, look } = pageChecks(() => browser);
   let operator: TestUser;
-  const consoleProblems: string[] = [];
-  const a11y: string[] = [];
-  const layout: string[] = [];
 
-  async function look(page: Page, name: string): Promise<void> {
-    await settled(page);
-    a11y.push(...(await seriousViolations(page)).map((v) => `${name}: ${v}`));
-    layout.push(...(await screenshots(page, name)).map((v) => `${name} at 375 px: ${v}`));
-  }
 
   beforeAll(async () => {
     ensureBundle();
@@ -77,9 +70,7 @@ describe('the operator alerts page in a browser', () => {
   });
 
   it('shows open alerts and failed jobs; the operator opens a history, acknowledges and retries by keyboard', async () => {
-    const page = await browser.newPage();
-    const problems = watchConsole(page);
-    page.on('close', () => consoleProblems.push(...problems));
+    const page = await newPage();
     await page.goto(`${baseUrl}/login`);
     await clearSession(page);
     await page.goto(`${baseUrl}/login`);

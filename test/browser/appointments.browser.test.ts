@@ -14,7 +14,7 @@ import { freePort } from '../helpers/processes.ts';
 import { agentFor, retellKeyFor } from '../helpers/retell.ts';
 import { tempDir, testClientConfig, uniqueId, writeClientFile } from '../helpers/test-app.ts';
 import { dropSchema, TEST_DATABASE_URL } from '../helpers/test-db.ts';
-import { clearSession, createUserWithCli, ensureBundle, launchBrowser, screenshots, seriousViolations, settled, startServer, watchConsole, type ServerProcess } from './browser-harness.ts';
+import { clearSession, createUserWithCli, ensureBundle, launchBrowser, pageChecks, settled, startServer, type ServerProcess } from './browser-harness.ts';
 
 const QUEUE_SCHEMA = `pgboss_appts_${randomBytes(4).toString('hex')}`;
 const TIMEZONE = 'America/New_York';
@@ -36,10 +36,8 @@ describe('appointments and customers in a browser', () => {
   const callIds = callers.map((_, i) => `call_appt_${client.replaceAll('-', '')}_${i}`);
   let server: ServerProcess;
   let browser: BrowserContext;
+  const { consoleProblems, a11y, layout, newPage, look } = pageChecks(() => browser, { screenshotPrefix: 'appointments-' });
   let adminToken: string;
-  const consoleProblems: string[] = [];
-  const a11y: string[] = [];
-  const layout: string[] = [];
 
   const api = async (path: string, init: RequestInit = {}) => {
     const res = await fetch(`${server.baseUrl}${path}`, { ...init, headers: { authorization: `Bearer ${adminToken}`, ...(init.headers ?? {}) } });
@@ -52,18 +50,7 @@ describe('appointments and customers in a browser', () => {
     return found;
   };
 
-  async function newPage(): Promise<Page> {
-    const page = await browser.newPage();
-    const problems = watchConsole(page);
-    page.on('close', () => consoleProblems.push(...problems));
-    return page;
-  }
 
-  async function look(page: Page, name: string): Promise<void> {
-    await settled(page);
-    a11y.push(...(await seriousViolations(page)).map((v) => `${name}: ${v}`));
-    layout.push(...(await screenshots(page, `appointments-${name}`)).map((v) => `${name} at 375 px: ${v}`));
-  }
 
   async function signIn(page: Page, email: string): Promise<void> {
     await page.goto(`${server.baseUrl}/login`);

@@ -156,3 +156,31 @@ export async function clearSession(page: Page): Promise<void> {
 export async function settled(page: Page): Promise<void> {
   await page.waitForFunction(() => document.querySelector('.state-loading') === null && document.querySelector('main') !== null, undefined, { timeout: 15_000 });
 }
+
+/**
+ * What every page a test looks at is checked for: console errors (gathered when a page opened with
+ * `newPage` closes; `ignoreConsole` drops refusals a test provokes on purpose), serious axe
+ * violations and anything wider than a phone, with the screenshots named `${screenshotPrefix}${name}`.
+ * The test's last case asserts the three lists empty.
+ */
+export function pageChecks(browser: () => BrowserContext, options: { screenshotPrefix?: string; ignoreConsole?: RegExp } = {}) {
+  const consoleProblems: string[] = [];
+  const a11y: string[] = [];
+  const layout: string[] = [];
+  return {
+    consoleProblems,
+    a11y,
+    layout,
+    async newPage(): Promise<Page> {
+      const page = await browser().newPage();
+      const problems = watchConsole(page);
+      page.on('close', () => consoleProblems.push(...problems.filter((p) => options.ignoreConsole === undefined || !options.ignoreConsole.test(p))));
+      return page;
+    },
+    async look(page: Page, name: string): Promise<void> {
+      await settled(page);
+      a11y.push(...(await seriousViolations(page)).map((v) => `${name}: ${v}`));
+      layout.push(...(await screenshots(page, `${options.screenshotPrefix ?? ''}${name}`)).map((v) => `${name} at 375 px: ${v}`));
+    },
+  };
+}

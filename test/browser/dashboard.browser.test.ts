@@ -18,7 +18,7 @@ import { signRetellBody } from '../../src/webhooks/retell/retell-signature.ts';
 import { migratedDataDir, tempDir, testClientConfig, uniqueId, writeClientFile } from '../helpers/test-app.ts';
 import { dropSchema, TEST_DATABASE_URL } from '../helpers/test-db.ts';
 import { freePort } from '../helpers/processes.ts';
-import { clearSession, createUserWithCli, ensureBundle, launchBrowser, screenshots, seriousViolations, settled, startServer, watchConsole, type ServerProcess } from './browser-harness.ts';
+import { clearSession, createUserWithCli, ensureBundle, launchBrowser, pageChecks, settled, startServer, type ServerProcess } from './browser-harness.ts';
 
 const QUEUE_SCHEMA = `pgboss_web_${randomBytes(4).toString('hex')}`;
 const TIMEZONE = 'America/New_York';
@@ -50,9 +50,7 @@ describe('the dashboard in a browser', () => {
   const scenariosB: Scenario[] = ['message', 'booked'];
   let server: ServerProcess;
   let browser: BrowserContext;
-  const consoleProblems: string[] = [];
-  const a11y: string[] = [];
-  const layout: string[] = [];
+  const { consoleProblems, a11y, layout, newPage, look } = pageChecks(() => browser);
   const callIdsB: string[] = [];
 
   const apiToken = async (email: string): Promise<string> => {
@@ -65,19 +63,8 @@ describe('the dashboard in a browser', () => {
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
   };
 
-  async function newPage(): Promise<Page> {
-    const page = await browser.newPage();
-    const problems = watchConsole(page);
-    page.on('close', () => consoleProblems.push(...problems));
-    return page;
-  }
 
   /** Checks and photographs the page as it is now. */
-  async function look(page: Page, name: string): Promise<void> {
-    await settled(page);
-    a11y.push(...(await seriousViolations(page)).map((v) => `${name}: ${v}`));
-    layout.push(...(await screenshots(page, name)).map((v) => `${name} at 375 px: ${v}`));
-  }
 
   async function signIn(page: Page, email: string): Promise<void> {
     // One browser profile for every test: start each signed out.

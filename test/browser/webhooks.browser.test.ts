@@ -19,7 +19,7 @@ import { selfSignedCertificate, startHttpsReceiver, type HttpsReceiver } from '.
 import { agentFor, retellKeyFor } from '../helpers/retell.ts';
 import { createTestApp, tempDir, testClientConfig, uniqueId, writeClientFile, type TestApp } from '../helpers/test-app.ts';
 import { dropSchema } from '../helpers/test-db.ts';
-import { clearSession, ensureBundle, launchBrowser, screenshots, seriousViolations, settled, watchConsole } from './browser-harness.ts';
+import { clearSession, ensureBundle, launchBrowser, pageChecks } from './browser-harness.ts';
 
 const ALWAYS_OPEN = Object.fromEntries(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'].map((d) => [d, ['00:00-24:00']]));
 const tls = selfSignedCertificate();
@@ -31,25 +31,12 @@ describe.skipIf(!tls)('outbound webhooks in a browser (skipped: needs the openss
   let baseUrl = '';
   let receiver: HttpsReceiver;
   let browser: BrowserContext;
+  const { consoleProblems, a11y, layout, newPage, look } = pageChecks(() => browser);
   let admin: TestUser;
   let viewer: TestUser;
   let secret = '';
-  const consoleProblems: string[] = [];
-  const a11y: string[] = [];
-  const layout: string[] = [];
 
-  async function newPage(): Promise<Page> {
-    const page = await browser.newPage();
-    const problems = watchConsole(page);
-    page.on('close', () => consoleProblems.push(...problems));
-    return page;
-  }
 
-  async function look(page: Page, name: string): Promise<void> {
-    await settled(page);
-    a11y.push(...(await seriousViolations(page)).map((v) => `${name}: ${v}`));
-    layout.push(...(await screenshots(page, name)).map((v) => `${name} at 375 px: ${v}`));
-  }
 
   async function signIn(page: Page, user: TestUser): Promise<void> {
     await page.goto(`${baseUrl}/login`);
