@@ -69,7 +69,9 @@ function History({ clientId }: { clientId: string }) {
   const history = useQuery(operatorQueries.clientAlerts(clientId));
   return (
     <section aria-labelledby="history-title">
-      <h2 id="history-title">History of {clientId}</h2>
+      <div className="section-head">
+        <h2 id="history-title">History of {clientId}</h2>
+      </div>
       <QueryState query={history} loadingLabel="Loading history…" isEmpty={(d) => d.alerts.length === 0} empty={<Empty title="No alerts yet">This client has never had an alert.</Empty>}>
         {(data) => (
           <ul className="history">
