@@ -99,11 +99,14 @@ describe('job queue', () => {
       job.name,
       Array.from({ length: 400 }, (_, n) => ({ data: { client_id: clients[n % 10], n }, group: { id: clients[n % 10]! } })),
     );
-    // 400 × 20 ms over 4 slots is 2 s of work; polling once per job would take 400 × 0.5 s / 4 = 50 s.
-    const elapsedMs = await until(() => done === 400, 25_000);
+    // 400 × 20 ms over 4 slots is 2 s of work; polling once per job would take 400 × 0.5 s / 4 = 50 s
+    // however idle the machine. The bound is half of that: a loaded machine (CI runs both test modes
+    // side by side, other work beside them) stretches the 2 s several times over, and still passes;
+    // waiting out the polling interval between jobs cannot.
+    const elapsedMs = await until(() => done === 400, 40_000);
     console.log(`drain: 400 jobs in ${elapsedMs} ms`);
-    expect(elapsedMs).toBeLessThan(15_000);
-  });
+    expect(elapsedMs).toBeLessThan(25_000);
+  }, 60_000);
 
   // A latency bound on a shared machine: without fairness the quiet job waits ~50 s; with it, one
   // polling interval (0.5 s) plus a fetch. One more try tells a stall on a loaded machine from a

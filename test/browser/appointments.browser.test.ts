@@ -12,7 +12,7 @@ import { simulateCall } from '../../src/webhooks/retell/call-simulator.ts';
 import { formatPhone } from '../../web/src/lib/format.ts';
 import { freePort } from '../helpers/processes.ts';
 import { agentFor, retellKeyFor } from '../helpers/retell.ts';
-import { tempDir, testClientConfig, uniqueId, writeClientFile } from '../helpers/test-app.ts';
+import { migratedDataDir, tempDir, testClientConfig, uniqueId, writeClientFile } from '../helpers/test-app.ts';
 import { dropSchema, TEST_DATABASE_URL } from '../helpers/test-db.ts';
 import { clearSession, createUserWithCli, ensureBundle, launchBrowser, pageChecks, settled, startServer, type ServerProcess } from './browser-harness.ts';
 
@@ -67,7 +67,7 @@ describe('appointments and customers in a browser', () => {
     const clientsDir = tempDir('appt-clients-');
     writeClientFile(clientsDir, testClientConfig(client, { name: 'Acme Tax Office', timezone: TIMEZONE, calendar: { provider: 'internal', appointment_minutes: 30, min_notice_minutes: 0, horizon_days: 14 } }));
     const env: Record<string, string> = {
-      DATA_DIR: tempDir('appt-data-'),
+      DATA_DIR: migratedDataDir('appt-data-'),
       CLIENTS_DIR: clientsDir,
       ...(TEST_DATABASE_URL ? { DATABASE_URL: TEST_DATABASE_URL, QUEUE_SCHEMA } : {}),
     };

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { ROOT, TMP_DIR } from '../helpers/paths.ts';
-import { exited, runXlnc, startServer as spawnServer, waitFor } from '../helpers/processes.ts';
+import { exited, runXlnc, serverUp, startServer as spawnServer } from '../helpers/processes.ts';
 import { tempDir } from '../helpers/test-app.ts';
 
 // The few browser globals the in-page functions below use (this project's types are Node's, not the DOM's).
@@ -36,7 +36,8 @@ export function ensureBundle(): void {
 /** `xlnc users create`, the real command, with the server's environment. */
 export async function createUserWithCli(env: Record<string, string>, user: { email: string; password: string; role: string; clientId?: string }): Promise<void> {
   const args = ['users', 'create', '--email', user.email, '--role', user.role, '--password-stdin', ...(user.clientId ? ['--client', user.clientId] : [])];
-  const result = await runXlnc(args, env, { stdin: `${user.password}\n` });
+  // The timeout only guards against a hang: on a loaded machine the command can take a while.
+  const result = await runXlnc(args, env, { stdin: `${user.password}\n`, timeoutMs: 120_000 });
   if (result.code !== 0) throw new Error(`users create failed: ${result.stderr}`);
 }
 
@@ -46,12 +47,15 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
-/** `readyTimeoutMs`: a fresh data folder first migrates its embedded database (tens of seconds on a busy machine). */
+/**
+ * `readyTimeoutMs`: a fresh data folder first migrates its embedded database (tens of seconds on a
+ * busy machine). A server that exits before it answers fails at once, whatever the timeout.
+ */
 export async function startServer(env: Record<string, string>, port: number, options: { readyTimeoutMs?: number } = {}): Promise<ServerProcess> {
   const { child, output } = spawnServer({ PORT: String(port), HOST: '127.0.0.1', ...env });
   const baseUrl = `http://127.0.0.1:${port}`;
   try {
-    await waitFor(`${baseUrl}/health`, options.readyTimeoutMs ?? 45_000);
+    await serverUp(child, `${baseUrl}/health`, options.readyTimeoutMs ?? 90_000);
   } catch (error) {
     child.kill('SIGKILL');
     throw new Error(`${String(error)}: ${output()}`);

@@ -8,14 +8,14 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRetellFake, type RetellFake } from '../fakes/retell-fake.ts';
 import { freePort } from '../helpers/processes.ts';
-import { tempDir, uniqueId } from '../helpers/test-app.ts';
+import { migratedDataDir, tempDir, uniqueId } from '../helpers/test-app.ts';
 import { clearSession, createUserWithCli, ensureBundle, launchBrowser, screenshots, seriousViolations, settled, startServer, watchConsole, type ServerProcess } from './browser-harness.ts';
 
 describe('the Add client wizard in a browser', () => {
   let server: ServerProcess;
   let browser: BrowserContext;
   let retell: RetellFake;
-  const env = { DATA_DIR: tempDir('onb-web-data-'), CLIENTS_DIR: tempDir('onb-web-clients-') };
+  const env = { DATA_DIR: migratedDataDir('onb-web-data-'), CLIENTS_DIR: tempDir('onb-web-clients-') };
   const operator = { email: `op-${uniqueId('o')}@example.test`, password: 'correct-horse-battery-staple' };
   const clientId = uniqueId('sunny');
   const agentId = `agent_${clientId.replaceAll('-', '')}`;

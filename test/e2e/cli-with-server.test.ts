@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exited, freePort, runXlnc, startServer, waitFor } from '../helpers/processes.ts';
+import { exited, freePort, runXlnc, serverUp, startServer } from '../helpers/processes.ts';
 import { tempDir, testClientConfig, uniqueId, writeClientFile } from '../helpers/test-app.ts';
 
 describe('xlnc commands while the embedded server runs', () => {
@@ -24,7 +24,7 @@ describe('xlnc commands while the embedded server runs', () => {
 
   const start = async () => {
     server = startServer({ PORT: String(port), DATA_DIR: dataDir, CLIENTS_DIR: clientsDir });
-    await waitFor(`http://127.0.0.1:${port}/health`, 45_000);
+    await serverUp(server.child, `http://127.0.0.1:${port}/health`, 90_000);
   };
   const stop = async (signal: NodeJS.Signals = 'SIGTERM') => {
     if (server.child.exitCode !== null || server.child.signalCode !== null) return;
@@ -40,7 +40,7 @@ describe('xlnc commands while the embedded server runs', () => {
     writeClientFile(clientsDir, testClientConfig(clientId, { retell: { api_key: `key_test_${clientId.replaceAll('-', '_')}_secret`, agent_ids: [`agent_${clientId.replaceAll('-', '')}`], phone_numbers: [phoneNumber] } }));
     port = await freePort();
     await start();
-  }, 60_000);
+  }, 120_000);
   afterAll(() => stop('SIGKILL'));
 
   it('users create, reset-password, keys rotate and migrate all work through the server, whose share is loopback-only and recorded 0600', async () => {

@@ -2,7 +2,8 @@
  * Real processes for end-to-end tests: the server (`src/main.ts`) and the `xlnc` command
  * (`bin/xlnc.js`), each with an environment of its own (nothing inherited but PATH).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { ROOT } from './paths.ts';
 
@@ -35,6 +36,39 @@ export async function waitFor(url: string, timeoutMs: number): Promise<number> {
     try {
       const res = await fetch(url);
       if (res.ok) return Date.now() - started;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() - started > timeoutMs) throw new Error(`${url} not up within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Clock ticks per second of /proc's CPU times (getconf CLK_TCK; 100 on Linux). */
+let clockTicks: number | undefined;
+
+/** CPU time (user + system) the process `pid` has used so far, in ms (Linux, from /proc/<pid>/stat). */
+export function cpuTimeMs(pid: number): number {
+  clockTicks ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // After "pid (comm) ": field 3 (state) onwards; utime and stime are fields 14 and 15.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicks;
+}
+
+/**
+ * Waits until the server process `child` answers `url` with a 2xx, and fails as soon as the
+ * process exits instead (so a generous timeout costs nothing when the start goes wrong). Returns
+ * the wall-clock time it took and the CPU time the process had used by then: on a loaded machine
+ * the first stretches, the second is what the start itself costs.
+ */
+export async function serverUp(child: ChildProcess, url: string, timeoutMs: number): Promise<{ wallMs: number; cpuMs: number }> {
+  const started = Date.now();
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`the server exited (${child.exitCode ?? child.signalCode}) before ${url} answered`);
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(5_000) });
+      if (res.ok) return { wallMs: Date.now() - started, cpuMs: child.pid !== undefined ? cpuTimeMs(child.pid) : NaN };
     } catch {
       // not up yet
     }
