@@ -5,17 +5,8 @@
  * A section edits its key of the draft; nothing here knows the sections, so adding one (branding)
  * needs no change here beyond the key the API accepts.
  */
-import { asRecord, asStrings, type Config } from './settings-view.ts';
+import { asRecord, asStrings, WEEKDAYS, type Config } from './settings-view.ts';
 
-export const WEEKDAYS = [
-  ['mon', 'Monday'],
-  ['tue', 'Tuesday'],
-  ['wed', 'Wednesday'],
-  ['thu', 'Thursday'],
-  ['fri', 'Friday'],
-  ['sat', 'Saturday'],
-  ['sun', 'Sunday'],
-] as const;
 export type Weekday = (typeof WEEKDAYS)[number][0];
 
 /** The editable keys of the configuration, as the API lists them (`editable_keys`), with their current values. */

@@ -5,7 +5,8 @@ export type Config = Record<string, unknown>;
 export const asRecord = (value: unknown): Config => (typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Config) : {});
 const asStrings = (value: unknown): string[] => (Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : []);
 
-const DAYS = [
+/** The weekdays as the configuration keys them, with their names. */
+export const WEEKDAYS = [
   ['mon', 'Monday'],
   ['tue', 'Tuesday'],
   ['wed', 'Wednesday'],
@@ -18,7 +19,7 @@ const DAYS = [
 /** Every weekday with its opening hours, "Closed" when it has none. */
 export function weeklyHours(config: Config): { day: string; hours: string }[] {
   const hours = asRecord(config.business_hours);
-  return DAYS.map(([key, day]) => {
+  return WEEKDAYS.map(([key, day]) => {
     const ranges = asStrings(hours[key]);
     return { day, hours: ranges.length > 0 ? ranges.map((r) => r.replace('-', ' – ')).join(', ') : 'Closed' };
   });

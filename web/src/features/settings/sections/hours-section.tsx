@@ -1,5 +1,6 @@
 import { asRecord, asStrings } from '../settings-view.ts';
-import { WEEKDAYS, type Weekday } from '../settings-draft.ts';
+import type { Weekday } from '../settings-draft.ts';
+import { WEEKDAYS } from '../settings-view.ts';
 import { FieldError, SettingsSection, useFieldProps, useSettingsForm } from '../settings-form-context.tsx';
 
 /** Opening hours per weekday: open or closed, and one or more open–close ranges. */
