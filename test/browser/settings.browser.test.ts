@@ -19,7 +19,7 @@ import { freePort } from '../helpers/processes.ts';
 import { agentFor, retellKeyFor } from '../helpers/retell.ts';
 import { migratedDataDir, tempDir, testClientConfig, uniqueId, writeClientFile } from '../helpers/test-app.ts';
 import { dropSchema, TEST_DATABASE_URL } from '../helpers/test-db.ts';
-import { clearSession, createUserWithCli, ensureBundle, launchBrowser, screenshots, seriousViolations, settled, startServer, watchConsole, type ServerProcess } from './browser-harness.ts';
+import { clearSession, createUserWithCli, ensureBundle, launchBrowser, pageChecks, settled, startServer, type ServerProcess } from './browser-harness.ts';
 
 declare const document: { activeElement: unknown };
 declare function getComputedStyle(element: unknown): { backgroundColor: string; color: string };
@@ -57,9 +57,12 @@ describe('the settings page in a browser', () => {
   let browser: BrowserContext;
   let operatorToken = '';
   let adminToken = '';
-  const consoleProblems: string[] = [];
-  const a11y: string[] = [];
-  const layout: string[] = [];
+  // The 400, 401 (a wrong current password) and 409 this test provokes on purpose are logged by Chromium as failed resources;
+  // the page's own answer to them is asserted instead.
+  const { consoleProblems, a11y, layout, newPage, look } = pageChecks(() => browser, {
+    screenshotPrefix: 'settings-',
+    ignoreConsole: /Failed to load resource: the server responded with a status of 4(00|01|09)/,
+  });
 
   const login = async (email: string): Promise<string> => {
     const res = await fetch(`${server.baseUrl}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }) });
@@ -72,21 +75,6 @@ describe('the settings page in a browser', () => {
     return { status: res.status, text, body: (text ? JSON.parse(text) : null) as Record<string, unknown> };
   };
   const versionNow = async (): Promise<number> => (await api(adminToken, `/api/clients/${client}/settings/editable`)).body.version as number;
-
-  async function newPage(): Promise<Page> {
-    const page = await browser.newPage();
-    const problems = watchConsole(page);
-    // The 400, 401 (a wrong current password) and 409 this test provokes on purpose are logged by Chromium as failed resources;
-    // the page's own answer to them is asserted instead.
-    page.on('close', () => consoleProblems.push(...problems.filter((p) => !/Failed to load resource: the server responded with a status of 4(00|01|09)/.test(p))));
-    return page;
-  }
-
-  async function look(page: Page, name: string): Promise<void> {
-    await settled(page);
-    a11y.push(...(await seriousViolations(page)).map((v) => `${name}: ${v}`));
-    layout.push(...(await screenshots(page, `settings-${name}`)).map((v) => `${name} at 375 px: ${v}`));
-  }
 
   async function signIn(page: Page, email: string, secret = password): Promise<void> {
     await page.goto(`${server.baseUrl}/login`);
